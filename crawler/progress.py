@@ -1,0 +1,94 @@
+"""Progress while a crawl runs: a live status line on a terminal, periodic log lines otherwise, a summary at the end.
+
+Replaces Scrapy's LogStats (``LOGSTATS_INTERVAL = 0`` in settings) with figures an archivist cares about: pages
+fetched, requests queued, posts extracted, WARC bytes written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def human_bytes(size: float) -> str:
+    """``1536`` -> ``"1.5 KB"``."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+class Progress:
+    """Report crawl progress; see the module docstring."""
+
+    def __init__(self, crawler: Crawler, interval: float, live: bool):
+        self.crawler = crawler
+        self.interval = interval
+        self.live = live
+        self.started = time.monotonic()
+        self.site = ""
+        self.task: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured("PROGRESS_INTERVAL is 0")
+        live = sys.stderr.isatty() and crawler.settings.getbool("PROGRESS_LIVE", True)
+        progress = cls(crawler, 0.5 if live else interval, live)
+        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
+        return progress
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.site = getattr(spider, "site", spider.name)
+        self.started = time.monotonic()
+        self.task = create_looping_call(self.report)
+        self.task.start(self.interval, now=False)
+
+    def figures(self) -> dict[str, Any]:
+        """The numbers on the progress line."""
+        stats = self.crawler.stats
+        queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
+        return {
+            "fetched": stats.get_value("response_received_count", 0),
+            "queued": queued,
+            "extracted": stats.get_value("extract/ok", 0),
+            "warc_bytes": stats.get_value("warc/bytes", 0),
+            "errors": stats.get_value("log_count/ERROR", 0),
+        }
+
+    def line(self) -> str:
+        f = self.figures()
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return (
+            f"{self.site}: {f['fetched']} pages fetched ({f['fetched'] / elapsed:.1f}/s), {f['queued']} queued, "
+            f"{f['extracted']} posts/pages extracted, {human_bytes(f['warc_bytes'])} WARC, {f['errors']} errors"
+        )
+
+    def report(self) -> None:
+        if self.live:
+            sys.stderr.write("\r\033[K" + self.line())
+            sys.stderr.flush()
+        else:
+            logger.info("Progress: %s", self.line())
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.live:
+            sys.stderr.write("\r\033[K")
+        logger.info("Finished (%s) in %.0fs. %s", reason, time.monotonic() - self.started, self.line())

@@ -1,0 +1,78 @@
+"""Scrapy settings for blogarc, grouped and commented; polite defaults.
+
+Every setting can be overridden on the command line (``blogarc crawl -s NAME=VALUE`` or ``scrapy crawl blog -s
+NAME=VALUE``). blogarc's own settings use one prefix per component: ``ARCHIVE_*`` (store, run), ``WARC_*`` (WARC
+exporter), ``EXTRACT_*`` / ``TRAFILATURA_*`` (clean text), ``TEXT_*`` (clean-text feed), ``PROGRESS_*``. S3 stores
+reuse Scrapy's ``AWS_*`` settings and boto3's own environment.
+"""
+
+from pipelines import __version__
+
+BOT_NAME = "blogarc"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Politeness ------------------------------------------------------------------------------------------------
+# Who we are: site owners can read the contact URL and block or write to us. Change it to your own contact
+# (``blogarc crawl --contact URL`` does), keeping the blogarc name and version.
+BLOGARC_CONTACT_URL = "https://github.com/blogarc/blogarc"
+USER_AGENT = f"blogarc/{__version__} (+{BLOGARC_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+# AutoThrottle adapts the delay to the server's latency; DOWNLOAD_DELAY is its floor.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 60
+# Blogs are small pages; bodies above this are dropped (and counted) rather than filling memory.
+DOWNLOAD_MAXSIZE = 256 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
+COOKIES_ENABLED = False
+# Error pages are archived too (the WARC exporter sees every response); let them reach the spider for stats.
+HTTPERROR_ALLOW_ALL = True
+# Breadth-first: hubs (home, archives) before deep pages, so a limited crawl covers the blog evenly.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# --- Store and run ---------------------------------------------------------------------------------------------
+# Where the archive goes: a folder (default ./archive), a file:// URI or s3://bucket/prefix.
+ARCHIVE_STORE = "archive"
+# Local folder for WARCs before they reach the store; empty = one folder per store under ~/.cache/blogarc/spool.
+ARCHIVE_SPOOL_DIR = ""
+# Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
+ARCHIVE_RUN_ID = ""
+
+# --- WARC capture ----------------------------------------------------------------------------------------------
+WARC_ENABLED = True
+WARC_PREFIX = "blogarc"
+WARC_MAX_SIZE = 1024**3  # rotate files at 1 GB
+WARC_GZIP = True
+
+# --- Clean text ------------------------------------------------------------------------------------------------
+EXTRACT_ENABLED = True
+TRAFILATURA_FAVOR_PRECISION = False
+# Records per text batch file (text/{site}/{run_id}/part-NNNNN.jsonl.gz).
+TEXT_BATCH_ITEMS = 1000
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_STORAGES = {"store": "pipelines.feed_storage.StoreFeedStorage"}
+
+# --- Components ------------------------------------------------------------------------------------------------
+EXTENSIONS = {
+    "pipelines.warc_exporter.WarcExporter": 100,
+    "pipelines.manifest.RunManifest": 110,
+    "crawler.progress.Progress": 120,
+}
+PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
+LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
+
+# --- Engine ----------------------------------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# No listening ports on an archiving machine unless asked for (telnet console, remote control server).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+LOG_LEVEL = "INFO"

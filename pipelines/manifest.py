@@ -1,0 +1,146 @@
+"""The run manifest: ``runs/{site}/{run_id}.json``, written last, once everything else of the run is stored.
+
+It says what the run fetched, wrote, skipped and failed, and lists every object the run stored (WARCs, CDXJ
+indexes, text batches) with size and SHA-256, so a reader can tell a finished run from an interrupted one (no
+manifest, or ``"status": "interrupted"``) and verify each object. It is written on ``engine_stopped``, which Scrapy
+sends after every ``spider_closed`` handler (WARC shipping, feed export) has finished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.utils.asyncio import run_in_thread
+
+from pipelines import __version__
+from pipelines.layout import manifest_key
+from pipelines.signals import object_stored
+from pipelines.stores import store_from_settings
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from pipelines.stores import Store, StoredObject
+
+logger = logging.getLogger(__name__)
+
+# Settings a reader of the manifest needs to interpret the run. Never add credentials here.
+MANIFEST_SETTINGS = (
+    "USER_AGENT",
+    "ROBOTSTXT_OBEY",
+    "AUTOTHROTTLE_ENABLED",
+    "DOWNLOAD_DELAY",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DEPTH_LIMIT",
+    "CLOSESPIDER_PAGECOUNT",
+    "CLOSESPIDER_TIMEOUT",
+    "WARC_MAX_SIZE",
+    "WARC_GZIP",
+    "EXTRACT_ENABLED",
+    "TRAFILATURA_FAVOR_PRECISION",
+    "TEXT_BATCH_ITEMS",
+)
+
+# Stats copied into ``counts``: (manifest name, stats key).
+COUNTS = (
+    ("requests", "downloader/request_count"),
+    ("responses", "downloader/response_count"),
+    ("bytes_received", "downloader/response_bytes"),
+    ("records_written", "item_scraped_count"),
+    ("warc_records", "warc/records"),
+    ("warc_bytes", "warc/bytes"),
+    ("warc_files_stored", "warc/files_stored"),
+    ("warc_files_pending", "warc/files_pending"),
+    ("warc_files_repaired", "warc/files_repaired"),
+    ("text_files_stored", "text/files_stored"),
+    ("extract_ok", "extract/ok"),
+    ("extract_empty", "extract/empty"),
+    ("extract_failed", "extract/failed"),
+    ("robots_forbidden", "robotstxt/forbidden"),
+)
+# Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
+FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")
+ERROR_PREFIXES = ("feedexport/failed_count/", "downloader/exception_type_count/", "spider_exceptions/", "pages/http_", "extract/failed")
+
+
+class RunManifest:
+    """Collect what the run stored and write its manifest last."""
+
+    def __init__(self, crawler: Crawler, store: Store):
+        self.crawler = crawler
+        self.store = store
+        self.objects: list[tuple[StoredObject, str]] = []
+        self.seeds: list[str] = []
+        self.site = ""
+        self.run_id = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunManifest:
+        manifest = cls(crawler, store_from_settings(crawler.settings))
+        crawler.signals.connect(manifest.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(manifest.object_stored, signal=object_stored)
+        crawler.signals.connect(manifest.engine_stopped, signal=signals.engine_stopped)
+        return manifest
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.site = getattr(spider, "site", None) or spider.name
+        self.run_id = getattr(spider, "run_id", "")
+        self.seeds = [getattr(spider, "start_url", "")]
+
+    def object_stored(self, obj: StoredObject, kind: str) -> None:
+        self.objects.append((obj, kind))
+
+    async def engine_stopped(self) -> None:
+        if not self.run_id:
+            return
+        key = manifest_key(self.site, self.run_id)
+        body = json.dumps(self.build(), indent=2, sort_keys=False).encode("utf-8")
+        await run_in_thread(self.store.put_bytes, key, body)
+        logger.info("Run manifest: %s", self.store.uri_for(key))
+
+    def build(self) -> dict[str, Any]:
+        """The manifest as a JSON-ready dict."""
+        stats = self.crawler.stats.get_stats()
+        settings = self.crawler.settings
+        lost = stats.get("warc/files_pending", 0) + sum(
+            v for k, v in stats.items() if k.startswith("feedexport/failed_count/")
+        )
+        finished = stats.get("finish_reason") in FINISHED_REASONS and not lost
+        return {
+            "run_id": self.run_id,
+            "site": self.site,
+            "seeds": self.seeds,
+            "status": "finished" if finished else "interrupted",
+            "finish_reason": stats.get("finish_reason"),
+            "started_at": _iso(stats.get("start_time")),
+            "finished_at": _iso(stats.get("finish_time")) or datetime.now(timezone.utc).isoformat(),
+            "software": {"name": "blogarc", "version": __version__, "hostname": socket.gethostname()},
+            "store": self.store.uri,
+            "settings": {name: settings.get(name) for name in MANIFEST_SETTINGS},
+            "counts": self.counts(stats),
+            "files": [
+                {"key": obj.key, "kind": kind, "size": obj.size, "sha256": obj.sha256}
+                for obj, kind in sorted(self.objects, key=lambda pair: pair[0].key)
+            ],
+        }
+
+    @staticmethod
+    def counts(stats: dict[str, Any]) -> dict[str, Any]:
+        """Run counts from the crawl stats: totals, pages by kind, and errors by kind."""
+        counts: dict[str, Any] = {name: stats.get(key, 0) for name, key in COUNTS}
+        counts["pages"] = {k.removeprefix("pages/"): v for k, v in stats.items() if k.startswith("pages/")}
+        counts["errors"] = {k: v for k, v in stats.items() if k.startswith(ERROR_PREFIXES)}
+        counts["refused"] = {
+            k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
+        }
+        return counts
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None

@@ -1,0 +1,123 @@
+"""Scrapy request/response -> warcio records (pure: no files, no signals).
+
+What a WARC record holds here, and what Scrapy cannot give us:
+
+* The status line keeps the real protocol (``response.protocol``) and the standard reason phrase for the status
+  code; Scrapy does not keep the server's own reason text, so a non-standard phrase is replaced by the standard one.
+* Header *lines* are kept in order per name and repeated headers stay repeated (``Set-Cookie``, ``Link``), but
+  Scrapy title-cases header names (``Headers.normkey``), so ``etag`` is archived as ``Etag``.
+* The payload is the body as received, still compressed when the server sent ``Content-Encoding: gzip``; chunked
+  transfer framing is already removed by Twisted, so a ``Transfer-Encoding: chunked`` header may describe framing
+  that the payload no longer has (replay tools handle that case).
+* Request records hold the headers Scrapy's middlewares set. ``Host`` and ``Connection`` are added by the HTTP
+  handler below Scrapy; ``Host`` is reconstructed from the URL so the request block is a complete HTTP request.
+* Header bytes are decoded as Latin-1 (lossless); warcio %-encodes non-ASCII header values when writing.
+"""
+
+from __future__ import annotations
+
+import http
+import socket
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+if TYPE_CHECKING:
+    from warcio.recordloader import ArcWarcRecord
+
+    from scrapy.http import Headers, Request, Response
+
+WARC_VERSION = "WARC/1.1"
+
+
+def header_lines(headers: Headers) -> list[tuple[str, str]]:
+    """Every header line of a Scrapy ``Headers``, repeated names kept, decoded losslessly.
+
+    ``Headers.to_tuple_list()`` would decode as UTF-8 and fail on Latin-1 bytes, which real servers send.
+    """
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def status_line(status: int) -> str:
+    """``"200 OK"`` for a known status, ``"599 Unknown"`` for codes http.HTTPStatus does not know."""
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    return f"{status} {phrase}"
+
+
+def request_target(url: str) -> str:
+    """The request-target of an origin-form HTTP request line (path and query)."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    return f"{target}?{parts.query}" if parts.query else target
+
+
+def build_response_record(
+    writer: WARCWriter, response: Response, extra_headers: dict[str, str] | None = None
+) -> ArcWarcRecord:
+    """A ``response`` record whose payload is ``response.body`` exactly as downloaded."""
+    http_headers = StatusAndHeaders(
+        status_line(response.status),
+        header_lines(response.headers),
+        protocol=response.protocol or "HTTP/1.1",
+    )
+    warc_headers = _warc_headers(response, extra_headers)
+    return writer.create_warc_record(
+        response.url,
+        "response",
+        payload=BytesIO(response.body),
+        length=len(response.body),
+        http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def build_request_record(writer: WARCWriter, request: Request, protocol: str) -> ArcWarcRecord:
+    """A ``request`` record: request line, headers as sent by Scrapy's middlewares, and body."""
+    lines = header_lines(request.headers)
+    if not any(name.lower() == "host" for name, _ in lines):
+        lines.insert(0, ("Host", urlsplit(request.url).netloc))
+    http_headers = StatusAndHeaders(
+        f"{request.method} {request_target(request.url)} {protocol}",
+        lines,
+        is_http_request=True,
+    )
+    return writer.create_warc_record(
+        request.url,
+        "request",
+        payload=BytesIO(request.body),
+        length=len(request.body),
+        http_headers=http_headers,
+    )
+
+
+def _warc_headers(response: Response, extra: dict[str, str] | None) -> dict[str, str]:
+    headers = dict(extra or {})
+    if response.ip_address is not None:
+        headers["WARC-IP-Address"] = str(response.ip_address)
+    return headers
+
+
+def warcinfo_fields(software: str, settings: dict[str, Any]) -> dict[str, str]:
+    """The ``warcinfo`` body: who wrote the file, where, and the crawl settings that matter.
+
+    ``settings`` must already be free of secrets; the caller chooses what to pass.
+    """
+    fields = {
+        "software": software,
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "hostname": socket.gethostname(),
+    }
+    for name, value in settings.items():
+        fields[name] = str(value)
+    return fields

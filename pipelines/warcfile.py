@@ -1,0 +1,229 @@
+"""Rolling WARC files: ``.open`` while written, rotated at a size limit, repaired after a crash.
+
+A file is written as ``{prefix}-{timestamp}-{serial:05d}-{crawlhost}.warc.gz.open`` (the WARC 1.1 annex C naming
+pattern) through one long-lived warcio ``WARCWriter``, one gzip member per record. Every record is flushed to the
+OS as soon as it is written, so a killed process loses at most the record being written. ``repair_open_file``
+truncates such a file to its last whole record and gives it its final name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.warcwriter import WARCWriter
+
+from pipelines.warc import build_request_record, build_response_record
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where a record lives: enough to fetch it with one ranged read."""
+
+    filename: str
+    record_id: str
+    offset: int
+    length: int
+    payload_digest: str | None
+    date: str  # WARC-Date of the record: when the response was received
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``warc`` pointer of a clean-text record."""
+        return {
+            "filename": self.filename,
+            "record_id": self.record_id,
+            "offset": self.offset,
+            "length": self.length,
+            "payload_digest": self.payload_digest,
+        }
+
+
+class _RecordEnds:
+    """File wrapper that notes the file position each time warcio finishes a record.
+
+    warcio flushes its output once at the end of every record (and of every gzip member), so the positions seen
+    at ``flush`` are the record boundaries; flushing the real file there also bounds what a crash can lose.
+    """
+
+    def __init__(self, fh: BinaryIO):
+        self.fh = fh
+        self.ends: list[int] = []
+
+    def write(self, data: bytes) -> int:
+        return self.fh.write(data)
+
+    def flush(self) -> None:
+        self.fh.flush()
+        self.ends.append(self.fh.tell())
+
+
+def crawl_host() -> str:
+    """The crawling machine's host name, safe for a file name."""
+    return re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "localhost"
+
+
+def warc_name(prefix: str, serial: int, when: datetime | None = None, gzip: bool = True) -> str:
+    """``{prefix}-{YYYYMMDDhhmmssfff}-{serial:05d}-{host}.warc.gz``."""
+    when = when or datetime.now(timezone.utc)
+    stamp = when.strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}"
+    suffix = ".warc.gz" if gzip else ".warc"
+    return f"{prefix}-{stamp}-{serial:05d}-{crawl_host()}{suffix}"
+
+
+class WarcFile:
+    """One WARC file being written: ``<name>.open`` until ``close()`` renames it."""
+
+    def __init__(self, final_path: Path, warcinfo: dict[str, str], gzip: bool = True):
+        self.final_path = final_path
+        self.open_path = final_path.with_name(final_path.name + OPEN_SUFFIX)
+        self._fh = open(self.open_path, "xb")  # noqa: SIM115 - lives as long as this object
+        self._ends = _RecordEnds(self._fh)
+        self.writer = WARCWriter(self._ends, gzip=gzip, warc_version="1.1")
+        self.records = 0
+        self.writer.write_record(self.writer.create_warcinfo_record(final_path.name, warcinfo))
+        self.records += 1
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._fh.tell()
+
+    def write_pair(self, request: Request, response: Response) -> RecordLocation:
+        """Append a response record and its request record; return the response record's location."""
+        offset = self._fh.tell()
+        first_end = len(self._ends.ends)
+        resp = build_response_record(self.writer, response)
+        req = build_request_record(self.writer, request, response.protocol or "HTTP/1.1")
+        # warcio writes the response first, then the request, and links them with WARC-Concurrent-To
+        self.writer.write_request_response_pair(req, resp)
+        self.records += 2
+        response_end = self._ends.ends[first_end]
+        return RecordLocation(
+            filename=self.final_path.name,
+            record_id=resp.rec_headers.get_header("WARC-Record-ID"),
+            offset=offset,
+            length=response_end - offset,
+            payload_digest=resp.rec_headers.get_header("WARC-Payload-Digest"),
+            date=resp.rec_headers.get_header("WARC-Date"),
+        )
+
+    def close(self) -> Path:
+        """Flush to disk, give the file its final name, and return that path."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self.open_path, self.final_path)
+        return self.final_path
+
+
+class WarcRoller:
+    """The WARC files of one crawl of one site: naming, serial numbers and rotation at ``max_size``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        warcinfo: dict[str, str],
+        max_size: int,
+        gzip: bool = True,
+    ):
+        self.directory = directory
+        self.prefix = prefix
+        self.warcinfo = warcinfo
+        self.max_size = max_size
+        self.gzip = gzip
+        self.serial = 0
+        self.current: WarcFile | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def write_pair(self, request: Request, response: Response) -> RecordLocation:
+        """Write a pair to the current file, opening a new one when there is none."""
+        if self.current is None:
+            name = warc_name(self.prefix, self.serial, gzip=self.gzip)
+            self.serial += 1
+            self.current = WarcFile(self.directory / name, self.warcinfo, gzip=self.gzip)
+        return self.current.write_pair(request, response)
+
+    def rotate_if_full(self) -> Path | None:
+        """Close the current file if it reached ``max_size``; return the closed file's path."""
+        if self.current is not None and self.current.size >= self.max_size:
+            return self.close()
+        return None
+
+    def close(self) -> Path | None:
+        """Close the current file, if any, and return its final path."""
+        if self.current is None:
+            return None
+        path = self.current.close()
+        self.current = None
+        return path
+
+
+def complete_prefix(path: Path) -> tuple[int, int]:
+    """Length in bytes of the whole records at the start of a WARC file, and their number.
+
+    A record counts only if its block is as long as its ``Content-Length`` says and (for gzip) its member ends.
+    """
+    good_end, records = 0, 0
+    with open(path, "rb") as fh:
+        iterator = ArchiveIterator(fh, no_record_parse=True, check_digests=False)
+        try:
+            for record in iterator:
+                declared = int(record.rec_headers.get_header("Content-Length") or -1)
+                if _drain(record.raw_stream) != declared:
+                    break
+                iterator.read_to_end(record)
+                offset, length = iterator.member_info
+                good_end, records = offset + length, records + 1
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            logger.debug("%s: records end at byte %d (%s)", path, good_end, exc)
+    return good_end, records
+
+
+def _drain(stream: Any) -> int:
+    total = 0
+    while chunk := stream.read(1 << 16):
+        total += len(chunk)
+    return total
+
+
+def repair_open_file(path: Path) -> Path | None:
+    """Finish a ``.open`` WARC left by a killed process.
+
+    Truncates the file to its last whole record and renames it to its final name. A file with no record beyond
+    its ``warcinfo`` holds nothing worth keeping and is removed.
+
+    Returns:
+        The repaired file's path, or None when the file was removed.
+    """
+    size = path.stat().st_size
+    good_end, records = complete_prefix(path)
+    if records <= 1:
+        logger.warning("Removed %s: no complete record after warcinfo (%d bytes)", path, size)
+        path.unlink()
+        return None
+    if good_end < size:
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+            os.fsync(fh.fileno())
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    os.replace(path, final)
+    logger.warning(
+        "Repaired %s: kept %d whole records, dropped %d trailing bytes", final.name, records, size - good_end
+    )
+    return final
