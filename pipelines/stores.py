@@ -42,8 +42,8 @@ def file_sha256(path: Path) -> str:
 
 def safe_key(key: str) -> str:
     """Return ``key`` if it is a clean relative key; raise ValueError otherwise."""
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
+    parts = key.split("/")
+    if any(p in ("", ".", "..") for p in parts) or "\\" in key:
         raise ValueError(f"Unsafe store key {key!r}")
     return key
 
@@ -110,7 +110,7 @@ class FileStore:
             return fh.read() if length is None else fh.read(length)
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        base = self.root / prefix if prefix else self.root
+        base = self._path(prefix.rstrip("/")) if prefix else self.root
         if not base.exists():
             return []
         return sorted(
@@ -178,7 +178,9 @@ class S3Store:
         return self.client.get_object(**kwargs)["Body"].read()
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
+        if prefix:
+            safe_key(prefix.rstrip("/"))
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
         strip = len(f"{self.prefix}/") if self.prefix else 0
         keys: list[str] = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):

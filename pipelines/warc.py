@@ -11,7 +11,8 @@ What a WARC record holds here, and what Scrapy cannot give us:
   that the payload no longer has (replay tools handle that case).
 * Request records hold the headers Scrapy's middlewares set. ``Host`` and ``Connection`` are added by the HTTP
   handler below Scrapy; ``Host`` is reconstructed from the URL so the request block is a complete HTTP request.
-* Header bytes are decoded as Latin-1 (lossless); warcio %-encodes non-ASCII header values when writing.
+* Header bytes are decoded as Latin-1 and written back as Latin-1, so non-ASCII header bytes reach the WARC as
+  they came (warcio's default would %-encode them).
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
     from scrapy.http import Headers, Request, Response
 
 WARC_VERSION = "WARC/1.1"
+
+
+class RawHeaders(StatusAndHeaders):
+    """HTTP headers written back byte for byte: Latin-1 in, Latin-1 out."""
+
+    def to_ascii_bytes(self, filter_func: Any = None) -> bytes:
+        return self.to_str(filter_func).encode("latin-1") + b"\r\n"
 
 
 def header_lines(headers: Headers) -> list[tuple[str, str]]:
@@ -65,7 +73,7 @@ def build_response_record(
     writer: WARCWriter, response: Response, extra_headers: dict[str, str] | None = None
 ) -> ArcWarcRecord:
     """A ``response`` record whose payload is ``response.body`` exactly as downloaded."""
-    http_headers = StatusAndHeaders(
+    http_headers = RawHeaders(
         status_line(response.status),
         header_lines(response.headers),
         protocol=response.protocol or "HTTP/1.1",
@@ -86,7 +94,7 @@ def build_request_record(writer: WARCWriter, request: Request, protocol: str) ->
     lines = header_lines(request.headers)
     if not any(name.lower() == "host" for name, _ in lines):
         lines.insert(0, ("Host", urlsplit(request.url).netloc))
-    http_headers = StatusAndHeaders(
+    http_headers = RawHeaders(
         f"{request.method} {request_target(request.url)} {protocol}",
         lines,
         is_http_request=True,

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import socket
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -177,10 +178,13 @@ class WarcRoller:
 def complete_prefix(path: Path) -> tuple[int, int]:
     """Length in bytes of the whole records at the start of a WARC file, and their number.
 
-    A record counts only if its block is as long as its ``Content-Length`` says and (for gzip) its member ends.
+    A record counts only if its block is as long as its ``Content-Length`` says and, in a gzip file, its gzip
+    member is whole, trailer included (the deflate data can be complete while the trailer is cut off).
     """
     good_end, records = 0, 0
     with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+        fh.seek(0)
         iterator = ArchiveIterator(fh, no_record_parse=True, check_digests=False)
         try:
             for record in iterator:
@@ -189,10 +193,26 @@ def complete_prefix(path: Path) -> tuple[int, int]:
                     break
                 iterator.read_to_end(record)
                 offset, length = iterator.member_info
+                if gzipped and not _whole_gzip_member(path, offset, length):
+                    break
                 good_end, records = offset + length, records + 1
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
             logger.debug("%s: records end at byte %d (%s)", path, good_end, exc)
     return good_end, records
+
+
+def _whole_gzip_member(path: Path, offset: int, length: int) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        while data and not inflater.eof:
+            inflater.decompress(data, 1 << 20)
+            data = inflater.unconsumed_tail
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 def _drain(stream: Any) -> int:

@@ -1,0 +1,57 @@
+"""Session fixtures: real servers on 127.0.0.1 (fixture blogs over HTTP, moto's S3 server)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.blogserver import BlogServer
+
+FIXTURE_BLOGS = Path(__file__).parent / "fixtures" / "blogs"
+
+
+@pytest.fixture(scope="session")
+def blog_servers():
+    """Every fixture blog served by its own server process on 127.0.0.1 (port 0): {name: server}."""
+    servers = {}
+    try:
+        for root in sorted(p for p in FIXTURE_BLOGS.iterdir() if p.is_dir()):
+            servers[root.name] = BlogServer(root).__enter__()
+        yield servers
+    finally:
+        for server in servers.values():
+            server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3 server on 127.0.0.1, reached only through the endpoint URL, as production does."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    """boto3's own environment pointing at the test server, with dummy credentials."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return s3_server
+
+
+@pytest.fixture
+def bucket(s3_env):
+    """A fresh bucket per test."""
+    import boto3
+
+    name = f"blogarc-test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name

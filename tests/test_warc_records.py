@@ -1,0 +1,173 @@
+"""WARC records from Scrapy requests/responses: fidelity, linkage, pointers, rotation and crash repair."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+
+import pytest
+from scrapy.http import Headers, HtmlResponse, Request, Response
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.warc import build_request_record, build_response_record, status_line
+from warcio.warcwriter import WARCWriter
+
+from pipelines.warcfile import OPEN_SUFFIX, WarcFile, WarcRoller, complete_prefix, repair_open_file, warc_name
+from tests.util import warcio_check
+
+GZIP_BODY = gzip.compress(b"<html><body><p>compressed page</p></body></html>")
+
+
+def exchange(url: str = "http://blog.test/a?b=1", body: bytes = GZIP_BODY, status: int = 200):
+    request = Request(url, headers={"User-Agent": "blogarc-test", "Accept-Encoding": "gzip"})
+    headers = Headers()
+    headers.appendlist("Content-Type", "text/html; charset=UTF-8")
+    headers.appendlist("Content-Encoding", "gzip")
+    headers.appendlist("Set-Cookie", "a=1; Path=/")
+    headers.appendlist("Set-Cookie", "b=2; Path=/")
+    headers.appendlist("X-Latin", "caf\xe9".encode("latin-1"))
+    response = Response(url, status=status, headers=headers, body=body, request=request, protocol="HTTP/1.0")
+    return request, response
+
+
+def read_records(path):
+    with open(path, "rb") as fh:
+        return [
+            (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read() if r.http_headers else r.raw_stream.read())
+            for r in ArchiveIterator(fh)
+        ]
+
+
+class FixedWriter(WARCWriter):
+    """Deterministic ids and dates, for byte-exact comparisons (as warcio's own tests do)."""
+
+    def _make_warc_id(self, id_=None):
+        return "<urn:uuid:00000000-0000-4000-8000-000000000000>"
+
+    def curr_warc_date(self):
+        return "2026-01-02T03:04:05Z"
+
+
+def test_response_block_is_the_http_message_as_received():
+    request, response = exchange()
+    out = io.BytesIO()
+    writer = FixedWriter(out, gzip=False, warc_version="1.1")
+    writer.write_record(build_response_record(writer, response))
+    data = out.getvalue()
+    head, block = data.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"WARC/1.1\r\nWARC-Type: response\r\n")
+    assert b"WARC-Payload-Digest: sha1:" in head and b"WARC-Block-Digest: sha1:" in head
+    expected_http = (
+        b"HTTP/1.0 200 OK\r\n"
+        b"Content-Type: text/html; charset=UTF-8\r\n"
+        b"Content-Encoding: gzip\r\n"
+        b"Set-Cookie: a=1; Path=/\r\n"
+        b"Set-Cookie: b=2; Path=/\r\n"
+        b"X-Latin: caf\xe9\r\n"
+        b"\r\n"
+    )
+    assert block == expected_http + GZIP_BODY + b"\r\n\r\n"
+
+
+def test_request_record_has_request_line_and_host():
+    request, response = exchange()
+    out = io.BytesIO()
+    writer = FixedWriter(out, gzip=False, warc_version="1.1")
+    writer.write_record(build_request_record(writer, request, "HTTP/1.1"))
+    block = out.getvalue().split(b"\r\n\r\n", 1)[1]
+    assert block.startswith(b"GET /a?b=1 HTTP/1.1\r\nHost: blog.test\r\n")
+    assert b"User-Agent: blogarc-test\r\n" in block
+
+
+@pytest.mark.parametrize(("status", "line"), [(200, "200 OK"), (301, "301 Moved Permanently"), (404, "404 Not Found"), (599, "599 Unknown")])
+def test_status_line(status, line):
+    assert status_line(status) == line
+
+
+def test_pair_is_linked_and_pointer_resolves(tmp_path):
+    request, response = exchange()
+    warc = WarcFile(tmp_path / "x.warc.gz", {"software": "test"})
+    location = warc.write_pair(request, response)
+    warc.write_pair(*exchange("http://blog.test/other"))
+    path = warc.close()
+    records = read_records(path)
+    assert [r[0] for r in records] == ["warcinfo", "response", "request", "response", "request"]
+    resp_headers, req_headers = records[1][1], records[2][1]
+    assert req_headers.get_header("WARC-Concurrent-To") == resp_headers.get_header("WARC-Record-ID")
+    # the pointer is one ranged read away from the response record
+    with open(path, "rb") as fh:
+        fh.seek(location.offset)
+        member = fh.read(location.length)
+    record = next(iter(ArchiveIterator(io.BytesIO(member))))
+    assert record.rec_headers.get_header("WARC-Record-ID") == location.record_id
+    assert record.rec_headers.get_header("WARC-Payload-Digest") == location.payload_digest
+    assert record.raw_stream.read() == GZIP_BODY  # still gzip: raw capture
+    assert [v for k, v in record.http_headers.headers if k == "Set-Cookie"] == ["a=1; Path=/", "b=2; Path=/"]
+    check = warcio_check(path)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_html_response_without_protocol_defaults_to_http11(tmp_path):
+    request = Request("http://blog.test/")
+    response = HtmlResponse("http://blog.test/", body=b"<p>x</p>", request=request)
+    warc = WarcFile(tmp_path / "y.warc.gz", {})
+    warc.write_pair(request, response)
+    records = read_records(warc.close())
+    assert records[1][2].protocol == "HTTP/1.1"
+
+
+def test_rotation_names_and_sizes(tmp_path):
+    roller = WarcRoller(tmp_path, "blogarc", {"software": "test"}, max_size=2000)
+    closed = []
+    for i in range(12):
+        roller.write_pair(*exchange(f"http://blog.test/p{i}"))
+        if (path := roller.rotate_if_full()) is not None:
+            closed.append(path)
+    if (last := roller.close()) is not None:
+        closed.append(last)
+    assert len(closed) >= 3
+    pattern = re.compile(r"^blogarc-\d{17}-(\d{5})-[A-Za-z0-9.-]+\.warc\.gz$")
+    serials = [int(pattern.match(p.name).group(1)) for p in closed]
+    assert serials == list(range(len(closed)))
+    assert not list(tmp_path.glob("*" + OPEN_SUFFIX))
+    total = sum(sum(1 for r in read_records(p) if r[0] == "response") for p in closed)
+    assert total == 12
+    for path in closed:
+        assert read_records(path)[0][0] == "warcinfo"
+
+
+def test_warc_name_pattern():
+    assert re.fullmatch(r"pre-\d{17}-00042-[A-Za-z0-9.-]+\.warc\.gz", warc_name("pre", 42))
+
+
+def test_repair_keeps_every_whole_record_at_any_cut(tmp_path):
+    warc = WarcFile(tmp_path / "full.warc.gz", {"software": "test"})
+    for i in range(3):
+        warc.write_pair(*exchange(f"http://blog.test/p{i}"))
+    data = warc.close().read_bytes()
+    with open(tmp_path / "full.warc.gz", "rb") as fh:
+        it = ArchiveIterator(fh)
+        ends = []
+        for record in it:
+            it.read_to_end(record)
+            ends.append(it.member_info[0] + it.member_info[1])
+    start = ends[2]  # cut anywhere after the first pair's response: warcinfo + 1 record survive at least
+    for cut in range(start, len(data) + 1, 7):
+        broken = tmp_path / "cut.warc.gz.open"
+        broken.write_bytes(data[:cut])
+        repaired = repair_open_file(broken)
+        whole = [e for e in ends if e <= cut]
+        assert repaired is not None and repaired.name == "cut.warc.gz"
+        assert repaired.stat().st_size == whole[-1]
+        assert complete_prefix(repaired) == (whole[-1], len(whole))
+        repaired.unlink()
+
+
+def test_repair_removes_a_file_with_only_warcinfo(tmp_path):
+    warc = WarcFile(tmp_path / "empty.warc.gz", {"software": "test"})
+    data = warc.close().read_bytes()
+    broken = tmp_path / "e.warc.gz.open"
+    broken.write_bytes(data + b"\x1f\x8b\x08")  # a record that had barely started
+    assert repair_open_file(broken) is None
+    assert not broken.exists()

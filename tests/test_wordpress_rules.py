@@ -1,0 +1,94 @@
+"""WordPress rules as data: refusals, canonical URLs, page kinds, site keys and run ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.wordpress import canonical_url, page_kind, refusal, same_site_hosts
+from pipelines.layout import check_run_id, new_run_id, site_key
+
+BASE = "https://blog.example.org"
+
+
+@pytest.mark.parametrize(
+    ("path", "rule"),
+    [
+        ("/wp-admin/post.php", "admin"),
+        ("/wp-login.php?redirect_to=x", "admin"),
+        ("/xmlrpc.php", "admin"),
+        ("/2024/03/a-post/?replytocom=12#respond", "reply"),
+        ("/2024/03/a-post/?share=twitter&nb=1", "share"),
+        ("/?s=travel", "search"),
+        ("/2024/03/a-post/embed/", "embed"),
+        ("/2024/03/a-post/feed/", "sub-feed"),
+        ("/comments/feed/", "sub-feed"),
+        ("/category/travel/feed/", "sub-feed"),
+        ("/wp-json/wp/v2/posts", "jetpack"),
+        ("/2024/03/a-post/amp/", "amp"),
+        ("/2024/03/a-post/", None),
+        ("/feed/", None),
+        ("/page/2/", None),
+        ("/category/travel/", None),
+        ("/?p=123", None),
+    ],
+)
+def test_refusal(path, rule):
+    assert refusal(BASE + path) == rule
+
+
+def test_canonical_url_drops_tracking_and_fragment_and_sorts_query():
+    assert canonical_url("HTTPS://Blog.Example.org/a/?utm_source=x&b=2&a=1&fbclid=z#comments") == (
+        "https://blog.example.org/a/?a=1&b=2"
+    )
+    assert canonical_url("https://blog.example.org") == "https://blog.example.org/"
+
+
+def test_same_site_hosts():
+    assert same_site_hosts("https://www.blog.example.org/x") == {"blog.example.org", "www.blog.example.org"}
+
+
+@pytest.mark.parametrize(
+    ("classes", "og_type", "kind"),
+    [
+        ("single single-post postid-12 single-format-standard", None, "post"),
+        ("page-template-default page page-id-2", None, "page"),
+        ("home page-template-default page page-id-2", None, "page"),
+        ("home blog", None, "archive"),
+        ("archive paged category category-travel paged-2", None, "archive"),
+        ("blog paged paged-2", None, "archive"),
+        ("attachment single single-attachment", None, "attachment"),
+        ("error404", None, "other"),
+        ("", "article", "post"),
+        ("", "website", "other"),
+    ],
+)
+def test_page_kind(classes, og_type, kind):
+    assert page_kind(classes.split(), og_type) == kind
+
+
+def test_page_kind_json_ld_blog_posting():
+    assert page_kind([], None, blog_posting=True) == "post"
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://Blog.Example.org/x", "blog.example.org"),
+        ("http://127.0.0.1:8080/", "127.0.0.1_8080"),
+        ("https://user:secret@blog.example.org/", "blog.example.org"),
+        ("blog.example.org", "blog.example.org"),
+    ],
+)
+def test_site_key(url, key):
+    assert site_key(url) == key
+
+
+def test_run_ids_sort_by_time_and_are_safe():
+    from datetime import datetime, timezone
+
+    early = new_run_id(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    late = new_run_id(datetime(2026, 1, 2, tzinfo=timezone.utc))
+    assert early < late
+    assert check_run_id(early) == early
+    with pytest.raises(ValueError):
+        check_run_id("../../etc")
