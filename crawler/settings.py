@@ -56,6 +56,8 @@ WARC_GZIP = True
 # --- Clean text ------------------------------------------------------------------------------------------------
 EXTRACT_ENABLED = True
 TRAFILATURA_FAVOR_PRECISION = False
+# Worker processes for extraction (-1 = one per core; 0 = in the crawling process, reusing Scrapy's parsed tree).
+EXTRACT_WORKERS = -1
 # Records per text batch file (text/{site}/{run_id}/part-NNNNN.jsonl.gz).
 TEXT_BATCH_ITEMS = 1000
 FEED_EXPORT_ENCODING = "utf-8"

@@ -11,6 +11,7 @@ its CPU.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from scrapy.http import TextResponse, XmlResponse
 from crawler.items import TextRecord
 from crawler.wordpress import TEXT_KINDS, canonical_url, page_kind, refusal, same_site_hosts
 from pipelines.extraction import extract_post
+from pipelines.extraction_pool import ExtractionPool, default_workers
 from pipelines.layout import check_run_id, new_run_id, site_key
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class BlogSpider(Spider):
         self.seen: set[str] = set()
         self.extract = True
         self.favor_precision = False
+        self.pool: ExtractionPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlogSpider:
@@ -66,6 +69,9 @@ class BlogSpider(Spider):
         spider.run_id = spider.run_id or check_run_id(settings.get("ARCHIVE_RUN_ID") or new_run_id())
         spider.extract = settings.getbool("EXTRACT_ENABLED")
         spider.favor_precision = settings.getbool("TRAFILATURA_FAVOR_PRECISION")
+        workers = settings.getint("EXTRACT_WORKERS", -1)
+        workers = default_workers() if workers < 0 else workers
+        spider.pool = ExtractionPool(workers) if spider.extract and workers > 0 else None
         if spider.extract and not settings.getdict("FEEDS"):
             # Settings are not frozen until extensions are built, which happens after the spider exists.
             settings.set("FEEDS", {TEXT_FEED: text_feed_options(settings)}, priority="spider")
@@ -75,7 +81,7 @@ class BlogSpider(Spider):
         self.seen.add(self.start_url)
         yield Request(self.start_url, callback=self.parse)
 
-    def parse(self, response: Response) -> Iterator[Request | TextRecord]:
+    async def parse(self, response: Response) -> AsyncIterator[Request | TextRecord]:
         """Follow the links of any page; yield a text record when the page is a post or a page."""
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
@@ -86,13 +92,15 @@ class BlogSpider(Spider):
             return
         if isinstance(response, XmlResponse) or _is_feed(response):
             stats.inc_value("pages/feed")
-            yield from self.follow(response, response.xpath(_FEED_LINKS).getall(), source="feed")
+            for request in self.follow(response, response.xpath(_FEED_LINKS).getall(), source="feed"):
+                yield request
             return
-        yield from self.follow(response, response.xpath(_LINKS).getall(), source="links")
+        for request in self.follow(response, response.xpath(_LINKS).getall(), source="links"):
+            yield request
         kind = classify(response)
         stats.inc_value(f"pages/{kind}")
         if kind in TEXT_KINDS and self.extract:
-            record = self.text_record(response, kind)
+            record = await self.text_record(response, kind)
             if record is not None:
                 yield record
 
@@ -118,14 +126,18 @@ class BlogSpider(Spider):
             stats.inc_value(f"links/discovered/{source}")
             yield Request(url, callback=self.parse)
 
-    def text_record(self, response: TextResponse, kind: str) -> TextRecord | None:
-        """Extract the clean text of a post or page; count pages with none."""
+    async def text_record(self, response: TextResponse, kind: str) -> TextRecord | None:
+        """Extract the clean text of a post or page (in a worker process when there is a pool)."""
         stats = self.crawler.stats
         try:
-            extracted = extract_post(response.selector.root, response.url, self.favor_precision)
-        except (ValueError, TypeError, RecursionError) as exc:  # lxml/trafilatura on pathological markup
+            if self.pool is None:  # in-process: reuse Scrapy's parsed tree
+                extracted = extract_post(response.selector.root, response.url, self.favor_precision)
+            else:
+                future = self.pool.submit(response.body, response.encoding, response.url, self.favor_precision)
+                extracted = await asyncio.wrap_future(future)
+        except Exception as exc:  # noqa: BLE001 - hostile markup must cost one page, never the crawl
             stats.inc_value("extract/failed")
-            logger.warning("Extraction failed on %s: %s", response.url, exc)
+            logger.warning("Extraction failed on %s: %r", response.url, exc)
             return None
         if extracted is None:
             stats.inc_value("extract/empty")
@@ -135,6 +147,11 @@ class BlogSpider(Spider):
         return TextRecord.from_page(
             extracted, response, site=self.site, kind=kind, run_id=self.run_id, canonical=canonical_url(response.url)
         )
+
+
+    def closed(self, reason: str) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def text_feed_options(settings: Any) -> dict[str, Any]:
