@@ -8,6 +8,7 @@ crawler per blog, all in one process and one run id, with the settings of ``craw
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +20,13 @@ from crawler.progress import human_bytes
 from crawler.spiders.blog import BlogSpider
 from pipelines import __version__
 from pipelines.layout import check_run_id, manifest_key, new_run_id, site_key
+from pipelines.stores import store_from_settings
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+
+SECRET_SETTINGS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,9 +81,14 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
             settings.set(name, value, priority="cmdline")
     for pair in args.set:
         name, sep, value = pair.partition("=")
+        name = name.strip()
         if not sep or not name:
             raise SystemExit(f"blogarc: -s expects NAME=VALUE, got {pair!r}")
-        settings.set(name.strip(), value, priority="cmdline")
+        if name in SECRET_SETTINGS:
+            # Scrapy logs every overridden setting at start; credentials go to boto3's environment instead.
+            os.environ[name] = value
+            continue
+        settings.set(name, value, priority="cmdline")
     run_id = args.run_id or settings.get("ARCHIVE_RUN_ID") or new_run_id()
     settings.set("ARCHIVE_RUN_ID", check_run_id(run_id), priority="cmdline")
     return settings
@@ -95,6 +105,10 @@ def crawl(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise SystemExit(f"blogarc crawl: {exc}") from None
     settings = crawl_settings(args)
+    try:
+        store_from_settings(settings)
+    except ValueError as exc:
+        raise SystemExit(f"blogarc crawl: {exc}") from None
     process = CrawlerProcess(settings)
     crawlers = []
     for url in urls:

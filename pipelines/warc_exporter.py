@@ -73,10 +73,8 @@ class WarcExporter:
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC_ENABLED is off")
-        try:
-            store = store_from_settings(settings)
-        except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
+        # A bad store URI raises ValueError here on purpose: NotConfigured would silently crawl without archiving.
+        store = store_from_settings(settings)
         exporter = cls(
             crawler,
             store,
