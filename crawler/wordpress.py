@@ -25,8 +25,9 @@ DENY_RULES: dict[str, re.Pattern[str]] = {
     "calendar": re.compile(r"[?&](?:ical|outlook-ical|tribe-bar-date)="),
 }
 
-# Query parameters that only track the visitor; dropped before de-duplication.
-TRACKING_PARAMS = re.compile(r"^(?:utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid|_ga)$")
+# Query parameters that only track the visitor (Jetpack related posts add relatedposts_*); dropped before
+# de-duplication.
+TRACKING_PARAMS = re.compile(r"^(?:utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid|_ga|relatedposts_[a-z_]+)$")
 
 # Body classes that WordPress themes emit, in the order they decide a page's kind.
 BODY_CLASS_KINDS: tuple[tuple[str, str], ...] = (

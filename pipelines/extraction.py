@@ -1,15 +1,17 @@
 """Clean text, metadata and comments of one blog post or page (trafilatura + WordPress knowledge).
 
 Input is a parsed lxml tree (Scrapy's ``response.selector.root``: no second parse) or HTML text, plus the page URL.
-WordPress and Jetpack boilerplate (comment forms, share and like blocks, related posts, post navigation, author
-boxes, widgets, footers) is pruned from trafilatura's own copy of the tree through ``prune_xpath``; reader
-comments are read from WordPress comment markup as structured data and never enter ``text``.
+The page's own metadata (JSON-LD, ``article:*`` meta, bylines) and its reader comments (WordPress comment markup,
+as structured data) are read first; then WordPress and Jetpack boilerplate (comment forms, share and like blocks,
+related posts, post navigation, author boxes, widgets, footers) is pruned and trafilatura extracts the main text,
+filling the metadata the page did not declare. Comments never enter ``text``.
 
 No Scrapy imports here: the same code re-extracts text from WARC files without a crawl.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -21,7 +23,10 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 from trafilatura import bare_extraction
+from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.settings import Extractor
+
+from pipelines.metadata import declared_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +52,6 @@ _COMMENT_PARTS = {
     "time": [CSSSelector(c) for c in (".comment-metadata time", ".wp-block-comment-date time", "time")],
     "content": [CSSSelector(c) for c in (".comment-content", ".wp-block-comment-content")],
 }
-_META_MODIFIED = etree.XPath(
-    '//meta[@property="article:modified_time" or @property="og:updated_time" or @itemprop="dateModified"]'
-    "/@content"
-)
 _HTML_LANG = etree.XPath("/html/@lang")
 _COMMENT_ID = re.compile(r"(?:comment|li-comment|div-comment)-(\d+)$")
 
@@ -90,9 +91,9 @@ def extractor_options(favor_precision: bool = False) -> Extractor:
 
 
 @lru_cache(maxsize=1)
-def prune_xpaths() -> list[str]:
-    """The boilerplate selectors as XPath expressions for trafilatura's ``prune_xpath``."""
-    return [CSSSelector(css).path for css in BOILERPLATE_SELECTORS]
+def boilerplate_xpaths() -> list[etree.XPath]:
+    """The boilerplate selectors, compiled once."""
+    return [etree.XPath(CSSSelector(css).path) for css in BOILERPLATE_SELECTORS]
 
 
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
@@ -118,27 +119,33 @@ def extract_post(
     Returns:
         An ``Extracted``, or None when the page has no main text.
     """
-    tree = page if isinstance(page, etree._Element) else parse_html(page)
+    # Pruning changes the tree: work on a copy of a caller's tree, on our own parse otherwise.
+    tree = copy.deepcopy(page) if isinstance(page, etree._Element) else parse_html(page)
     if tree is None:
         return None
-    options = extractor_options(favor_precision)
-    document = bare_extraction(tree, url=url, options=options, prune_xpath=prune_xpaths())
-    text = paragraphs(document.text or "", document.title) if document is not None else ""
+    declared = declared_metadata(tree)
+    comments = extract_comments(tree)
+    prune_unwanted_nodes(tree, boilerplate_xpaths())
+    document = bare_extraction(tree, url=url, options=extractor_options(favor_precision))
+    if document is None:
+        return None
+    title = declared.title or document.title
+    text = paragraphs(document.text or "", title)
     if not text:
         return None
     return Extracted(
         text=text,
-        title=document.title,
-        author=document.author,
-        published=document.date,
-        modified=_first(_META_MODIFIED(tree)),
-        categories=_split_terms(document.categories),
-        tags=_split_terms(document.tags),
+        title=title,
+        author=declared.author or document.author,
+        published=declared.published or document.date,
+        modified=declared.modified,
+        categories=declared.categories or _split_terms(document.categories),
+        tags=declared.tags or _split_terms(document.tags),
         language=_language(tree, document.language),
-        description=document.description,
+        description=declared.description or document.description,
         image=document.image,
         canonical_url=document.url,
-        comments=extract_comments(tree),
+        comments=comments,
     )
 
 

@@ -30,22 +30,23 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Settings a reader of the manifest needs to interpret the run. Never add credentials here.
-MANIFEST_SETTINGS = (
-    "USER_AGENT",
-    "ROBOTSTXT_OBEY",
-    "AUTOTHROTTLE_ENABLED",
-    "DOWNLOAD_DELAY",
-    "CONCURRENT_REQUESTS_PER_DOMAIN",
-    "DEPTH_LIMIT",
-    "CLOSESPIDER_PAGECOUNT",
-    "CLOSESPIDER_TIMEOUT",
-    "WARC_MAX_SIZE",
-    "WARC_GZIP",
-    "EXTRACT_ENABLED",
-    "TRAFILATURA_FAVOR_PRECISION",
-    "TEXT_BATCH_ITEMS",
-)
+# Settings a reader of the manifest needs to interpret the run, with the typed getter that reads each (values
+# given with -s arrive as strings). Never add credentials here.
+MANIFEST_SETTINGS = {
+    "USER_AGENT": "get",
+    "ROBOTSTXT_OBEY": "getbool",
+    "AUTOTHROTTLE_ENABLED": "getbool",
+    "DOWNLOAD_DELAY": "getfloat",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "getint",
+    "DEPTH_LIMIT": "getint",
+    "CLOSESPIDER_PAGECOUNT": "getint",
+    "CLOSESPIDER_TIMEOUT": "getfloat",
+    "WARC_MAX_SIZE": "getint",
+    "WARC_GZIP": "getbool",
+    "EXTRACT_ENABLED": "getbool",
+    "TRAFILATURA_FAVOR_PRECISION": "getbool",
+    "TEXT_BATCH_ITEMS": "getint",
+}
 
 # Stats copied into ``counts``: (manifest name, stats key).
 COUNTS = (
@@ -122,7 +123,7 @@ class RunManifest:
             "finished_at": _iso(stats.get("finish_time")) or datetime.now(timezone.utc).isoformat(),
             "software": {"name": "blogarc", "version": __version__, "hostname": socket.gethostname()},
             "store": self.store.uri,
-            "settings": {name: settings.get(name) for name in MANIFEST_SETTINGS},
+            "settings": {name: getattr(settings, getter)(name) for name, getter in MANIFEST_SETTINGS.items()},
             "counts": self.counts(stats),
             "files": [
                 {"key": obj.key, "kind": kind, "size": obj.size, "sha256": obj.sha256}

@@ -1,0 +1,142 @@
+"""Metadata a page declares about itself: JSON-LD, Open Graph / ``article:*`` meta, WordPress markup.
+
+These are what WordPress and its SEO plugins emit for exactly this purpose, so they are read before any guess
+(trafilatura's heuristics fill only what is left). Read-only on the tree; call before boilerplate is pruned,
+since bylines and term lists live in the entry meta and footer blocks that pruning removes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+ARTICLE_TYPES = ("BlogPosting", "Article", "NewsArticle", "TechArticle", "Report", "SocialMediaPosting")
+PAGE_TYPES = ("WebPage", "AboutPage", "ContactPage", "ProfilePage", "ItemPage")
+
+# Link lists that belong to other posts (widgets, related posts, query loops), never to this page's terms.
+_FOREIGN = (
+    "ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget ')"
+    " or contains(@class, 'widget-area') or @id='secondary' or contains(@class, 'jp-relatedposts')"
+    " or contains(@class, 'wp-block-query') or contains(@class, 'wp-block-post-template')]"
+)
+_XPATH = {
+    "json_ld": etree.XPath("//script[@type='application/ld+json']/text()"),
+    "published": etree.XPath(
+        "//meta[@property='article:published_time']/@content"
+        " | //time[contains(@class, 'entry-date') and contains(@class, 'published')]/@datetime"
+        f" | //div[contains(@class, 'wp-block-post-date')][not({_FOREIGN})]//time/@datetime"
+    ),
+    "modified": etree.XPath(
+        "//meta[@property='article:modified_time' or @property='og:updated_time']/@content"
+        " | //time[contains(@class, 'updated')]/@datetime"
+    ),
+    "author": etree.XPath(
+        "//meta[@name='author']/@content"
+        f" | //*[contains(@class, 'byline')][not({_FOREIGN})]//*[contains(@class, 'fn')]//text()"
+        f" | //*[contains(@class, 'wp-block-post-author-name')][not({_FOREIGN})]//text()"
+    ),
+    "categories": etree.XPath(
+        f"//a[contains(concat(' ', @rel, ' '), ' category ')][not({_FOREIGN})]"
+        f" | //*[contains(@class, 'taxonomy-category')][not({_FOREIGN})]//a"
+        " | //meta[@property='article:section']/@content"
+    ),
+    "tags": etree.XPath(
+        f"//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])][not({_FOREIGN})]"
+        " | //meta[@property='article:tag']/@content"
+    ),
+}
+
+
+@dataclass
+class Declared:
+    """What the page says about itself; None or empty where it says nothing."""
+
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    description: str | None = None
+
+
+def declared_metadata(tree: etree._Element) -> Declared:
+    """Read a page's own metadata: JSON-LD first, then meta tags and WordPress markup."""
+    entity, graph = main_entity(tree)
+    return Declared(
+        title=_str(entity.get("headline")) if entity else None,
+        author=_author_name(entity, graph) or _first_text(_XPATH["author"](tree)),
+        published=_str(entity.get("datePublished")) or _first_text(_XPATH["published"](tree)),
+        modified=_str(entity.get("dateModified")) or _first_text(_XPATH["modified"](tree)),
+        categories=_terms(_XPATH["categories"](tree)),
+        tags=_terms(_XPATH["tags"](tree)),
+        description=_str(entity.get("description")),
+    )
+
+
+def main_entity(tree: etree._Element) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The JSON-LD node describing this page (an article type before a web page type), and all nodes by @id."""
+    nodes: list[dict[str, Any]] = []
+    for script in _XPATH["json_ld"](tree):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        nodes.extend(_flatten(data))
+    graph = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    for wanted in (ARTICLE_TYPES, PAGE_TYPES):
+        for node in nodes:
+            if _has_type(node, wanted):
+                return node, graph
+    return {}, graph
+
+
+def _flatten(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [node for item in data for node in _flatten(item)]
+    if isinstance(data, dict):
+        return _flatten(data["@graph"]) if "@graph" in data else [data]
+    return []
+
+
+def _has_type(node: dict[str, Any], wanted: tuple[str, ...]) -> bool:
+    types = node.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return any(t in wanted for t in types)
+
+
+def _author_name(entity: dict[str, Any], graph: dict[str, dict[str, Any]]) -> str | None:
+    author = entity.get("author") if entity else None
+    if isinstance(author, list):
+        author = author[0] if author else None
+    if isinstance(author, dict):
+        author = graph.get(author.get("@id", ""), author)
+        return _str(author.get("name"))
+    return _str(author)
+
+
+def _str(value: Any) -> str | None:
+    """A non-empty string with its whitespace collapsed, or None."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
+
+
+def _first_text(values: list[Any]) -> str | None:
+    for value in values:
+        text = _str(str(value))
+        if text:
+            return text
+    return None
+
+
+def _terms(found: list[Any]) -> list[str]:
+    terms: list[str] = []
+    for item in found:
+        text = _str(item.text_content() if isinstance(item, etree._Element) else str(item))
+        if text and text not in terms:
+            terms.append(text)
+    return terms

@@ -1,0 +1,137 @@
+"""The commands as users type them, run as subprocesses against the fixture blogs; crash recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.warcfile import complete_prefix
+from tests.util import warcio_check
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
+
+
+def blogarc_command() -> list[str]:
+    """The installed console script, as the README has users call it."""
+    script = shutil.which("blogarc")
+    assert script, "the blogarc console script is not installed (pip install -e .)"
+    return [script]
+
+
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    """The user's environment with a private cache folder (the default spool lives there)."""
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+def site_of(url: str) -> str:
+    return url.split("://", 1)[1].replace(":", "_")
+
+
+def test_readme_crawl_command_into_default_store(blog_servers, tmp_path):
+    url = blog_servers["wpcom"].url
+    result = subprocess.run(
+        [*blogarc_command(), "crawl", url], cwd=tmp_path, env=isolated_env(tmp_path),
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    archive = tmp_path / "archive"
+    site = site_of(url)
+    assert list((archive / "warc" / site).glob("*.warc.gz"))
+    assert list((archive / "warc" / site).glob("*.cdxj"))
+    assert list((archive / "text" / site).glob("*/part-00001.jsonl.gz"))
+    (manifest,) = (archive / "runs" / site).glob("*.json")
+    assert json.loads(manifest.read_text())["status"] == "finished"
+    assert f"{site}: ok (finished)" in result.stdout
+    assert "Finished (finished)" in result.stderr  # the end-of-crawl summary
+
+
+def test_scrapy_crawl_runs_the_same_job(blog_servers, tmp_path):
+    url = blog_servers["wpcom"].url
+    store = tmp_path / "store"
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "blog", "-a", f"url={url}",
+         "-s", f"ARCHIVE_STORE={store}", "-s", f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool'}", *FAST],
+        cwd=ROOT, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = site_of(url)
+    assert list((store / "warc" / site).glob("*.warc.gz"))
+    assert list((store / "text" / site).glob("*/part-*.jsonl.gz"))
+    assert list((store / "runs" / site).glob("*.json"))
+
+
+def test_bad_arguments_get_a_clear_error(tmp_path):
+    result = subprocess.run(
+        [*blogarc_command(), "crawl", "--store", "ftp://x/y", "http://127.0.0.1:9/"],
+        cwd=tmp_path, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Unsupported store scheme 'ftp'" in result.stderr + result.stdout
+    result = subprocess.run(
+        [*blogarc_command(), "crawl", "http://127.0.0.1:9/", "-s", "NOEQUALS"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and "NAME=VALUE" in result.stderr
+
+
+def wait_for_open_warc(spool: Path, min_records: int, timeout: float = 60) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in spool.rglob("*.warc.gz.open"):
+            if complete_prefix(path)[1] >= min_records:
+                return path
+        time.sleep(0.05)
+    raise AssertionError(f"no .open WARC with {min_records} records appeared in {spool}")
+
+
+def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_path):
+    url = blog_servers["classic"].url
+    store, spool = tmp_path / "store", tmp_path / "spool"
+    slow = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    args = ["crawl", url, "--store", str(store), "--spool", str(spool)]
+    process = subprocess.Popen(
+        [*blogarc_command(), *args, *slow], cwd=tmp_path, env=isolated_env(tmp_path),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        open_warc = wait_for_open_warc(spool, min_records=7)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert open_warc.exists()
+    whole_bytes, whole_records = complete_prefix(open_warc)
+    assert whole_records >= 7
+
+    result = subprocess.run(
+        [*blogarc_command(), *args, *FAST], cwd=tmp_path, env=isolated_env(tmp_path),
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Repaired" in result.stderr
+    assert not list(spool.rglob("*.open"))
+    shipped = store / "warc" / site_of(url) / open_warc.name.removesuffix(".open")
+    assert shipped.exists(), sorted(p.name for p in shipped.parent.iterdir())
+    assert shipped.stat().st_size == whole_bytes
+    assert warcio_check(shipped).returncode == 0
+    with open(shipped, "rb") as fh:
+        assert sum(1 for _ in ArchiveIterator(fh)) == whole_records
+    assert shipped.with_name(shipped.name.removesuffix(".warc.gz") + ".cdxj").exists()
+    (manifest,) = (store / "runs" / site_of(url)).glob("*.json")
+    manifest = json.loads(manifest.read_text())
+    assert manifest["counts"]["warc_files_repaired"] == 1
+    assert any(f["key"].endswith(shipped.name) for f in manifest["files"])
+
+
+@pytest.mark.parametrize("flag", ["--help"])
+def test_help(flag, tmp_path):
+    result = subprocess.run([*blogarc_command(), "crawl", flag], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--store" in result.stdout

@@ -1,0 +1,277 @@
+"""End to end: `blogarc crawl` on the fixture blogs, then everything a user would check in the store."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.stores import file_sha256
+from tests.util import read_jsonl_gz, warcio_check
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "pipelines" / "schema" / "text-record.schema.json").read_text())
+FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
+
+
+@dataclass
+class Blog:
+    """One crawled fixture blog: its server, ground truth, and what landed in the store."""
+
+    name: str
+    url: str
+    site: str
+    expected: dict
+    store: Path
+
+    def records(self) -> list[dict]:
+        return read_jsonl_gz(sorted((self.store / "text" / self.site).glob("*/part-*.jsonl.gz")))
+
+    def by_path(self) -> dict[str, dict]:
+        return {r["url"][len(self.url) :]: r for r in self.records()}
+
+    def warcs(self) -> list[Path]:
+        return sorted((self.store / "warc" / self.site).glob("*.warc.gz"))
+
+    def manifest(self) -> dict:
+        (path,) = (self.store / "runs" / self.site).glob("*.json")
+        return json.loads(path.read_text())
+
+    def responses(self) -> dict[str, list]:
+        """WARC response records by target path: [(status, headers, raw payload)]."""
+        found: dict[str, list] = {}
+        for warc in self.warcs():
+            with open(warc, "rb") as fh:
+                for record in ArchiveIterator(fh):
+                    if record.rec_type == "response":
+                        path = record.rec_headers.get_header("WARC-Target-URI")[len(self.url) :]
+                        found.setdefault(path, []).append(
+                            (int(record.http_headers.get_statuscode()), record.http_headers, record.raw_stream.read())
+                        )
+        return found
+
+
+def run_blogarc(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.fixture(scope="session")
+def crawl_run(blog_servers, tmp_path_factory):
+    """One `blogarc crawl` of every fixture blog into a fresh local store."""
+    work = tmp_path_factory.mktemp("crawl")
+    urls = [server.url + "/" for server in blog_servers.values()]
+    result = run_blogarc("crawl", *urls, "--store", str(work / "store"), "--spool", str(work / "spool"), *FAST, cwd=work)
+    return result, work
+
+
+@pytest.fixture(scope="session")
+def blogs(crawl_run, blog_servers) -> dict[str, Blog]:
+    result, work = crawl_run
+    assert result.returncode == 0, result.stderr[-5000:]
+    crawled = {}
+    for name, server in blog_servers.items():
+        site = re.sub(r"[^a-z0-9._-]+", "_", server.url.split("://", 1)[1])
+        expected = json.loads((FIXTURES / name / "expected.json").read_text())
+        crawled[name] = Blog(name, server.url, site, expected, work / "store")
+    return crawled
+
+
+@pytest.fixture(params=sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").exists()))
+def blog(request, blogs) -> Blog:
+    return blogs[request.param]
+
+
+def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(max(len(words) - n + 1, 1))}
+
+
+def f1(expected: str, got: str) -> float:
+    want, have = shingles(expected), shingles(got)
+    overlap = len(want & have)
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / len(have), overlap / len(want)
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_summary_and_exit_status(crawl_run, blogs):
+    result, _ = crawl_run
+    for blog in blogs.values():
+        assert re.search(rf"^{re.escape(blog.site)}: ok \(finished\)", result.stdout, re.M), result.stdout
+
+
+def test_every_post_and_page_has_a_record_with_its_metadata(blog):
+    records = blog.by_path()
+    for item in blog.expected["items"]:
+        record = records.get(item["path"])
+        assert record is not None, f"{blog.name}: no text record for {item['path']}; got {sorted(records)}"
+        assert record["kind"] == item["kind"]
+        assert record["title"] == item["title"]
+        assert record["author"] == item["author"], item["path"]
+        assert (record["published"] or "").startswith(item["published"]), item["path"]
+        assert f1(item["text"], record["text"]) >= 0.9, (item["path"], record["text"][:500])
+
+
+def test_archive_pages_yield_no_record(blog):
+    records = blog.by_path()
+    assert not [path for path in blog.expected.get("not_items", []) if path in records]
+    assert set(records) == {item["path"] for item in blog.expected["items"]}
+
+
+def test_no_boilerplate_in_any_text(blog):
+    for record in blog.records():
+        for phrase in blog.expected.get("boilerplate", []):
+            assert phrase not in record["text"], f"{record['url']}: {phrase!r} in text"
+
+
+def test_records_match_the_json_schema(blog):
+    for record in blog.records():
+        jsonschema.validate(record, SCHEMA)
+        assert record["site"] == blog.site
+
+
+def test_comment_threads(blog):
+    records = blog.by_path()
+    for item in blog.expected["items"]:
+        if "comments" not in item:
+            continue
+        got = sorted((c["id"], c["parent"], c["author"]) for c in records[item["path"]]["comments"])
+        assert got == sorted((c["id"], c["parent"], c["author"]) for c in item["comments"]), item["path"]
+        texts = {c["id"]: c["text"] for c in records[item["path"]]["comments"]}
+        for comment in item["comments"]:
+            if "text" in comment:
+                assert f1(comment["text"], texts[comment["id"]]) >= 0.9, (item["path"], comment["id"])
+
+
+def test_warcs_pass_warcio_check_and_pair_every_exchange(blog):
+    warcs = blog.warcs()
+    assert warcs
+    responses, requests = {}, {}
+    for warc in warcs:
+        check = warcio_check(warc)
+        assert check.returncode == 0, check.stdout[-2000:]
+        assert "digest pass" in check.stdout
+        with open(warc, "rb") as fh:
+            records = list((r.rec_type, dict(r.rec_headers.headers)) for r in ArchiveIterator(fh))
+        assert records[0][0] == "warcinfo"
+        assert records[0][1]["WARC-Filename"] == warc.name
+        for kind, headers in records[1:]:
+            target = responses if kind == "response" else requests
+            target[headers["WARC-Record-ID"]] = headers
+    concurrent = {h["WARC-Concurrent-To"]: h for h in requests.values()}
+    assert set(concurrent) == set(responses)
+    for record_id, response in responses.items():
+        assert concurrent[record_id]["WARC-Target-URI"] == response["WARC-Target-URI"]
+    assert len(responses) == blog.manifest()["counts"]["responses"]
+
+
+def test_warc_holds_robots_redirects_errors_and_feeds(blog):
+    responses = blog.responses()
+    assert responses["/robots.txt"][0][0] == 200
+    for source, target in blog.expected.get("redirects", {}).items():
+        status, headers, _ = responses[source][0]
+        assert status in (301, 302) and headers.get_header("Location").endswith(target)
+        assert target in responses
+    for missing in blog.expected.get("missing", []):
+        assert responses[missing][0][0] == 404
+    for path in blog.expected.get("disallowed", []):
+        assert path not in responses
+    for url in blog.expected.get("offsite", []):
+        assert not any(url in p for p in responses)
+    if blog.expected.get("disallowed"):
+        assert blog.manifest()["counts"]["robots_forbidden"] >= len(blog.expected["disallowed"])
+
+
+def test_gzip_page_is_archived_raw_and_extracted_right(blog):
+    paths = blog.expected.get("gzip", [])
+    if not paths:
+        pytest.skip("no gzip page in this blog")
+    responses, records = blog.responses(), blog.by_path()
+    for path in paths:
+        _, headers, payload = responses[path][0]
+        assert headers.get_header("Content-Encoding") == "gzip"
+        assert payload[:2] == b"\x1f\x8b"  # the bytes on the wire, not the decoded page
+        item = next(i for i in blog.expected["items"] if i["path"] == path)
+        assert f1(item["text"], records[path]["text"]) >= 0.9
+
+
+def test_latin1_page_text_is_decoded(blog):
+    paths = blog.expected.get("latin1", [])
+    if not paths:
+        pytest.skip("no Latin-1 page in this blog")
+    records = blog.by_path()
+    for path in paths:
+        item = next(i for i in blog.expected["items"] if i["path"] == path)
+        assert f1(item["text"], records[path]["text"]) >= 0.9
+        assert "\ufffd" not in records[path]["text"]
+
+
+def test_warc_pointer_resolves_to_the_response_record(blog):
+    for record in blog.records():
+        pointer = record["warc"]
+        with open(blog.store / "warc" / blog.site / pointer["filename"], "rb") as fh:
+            fh.seek(pointer["offset"])
+            member = fh.read(pointer["length"])
+        warc_record = next(iter(ArchiveIterator(io.BytesIO(member))))
+        assert warc_record.rec_type == "response"
+        assert warc_record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
+        assert warc_record.rec_headers.get_header("WARC-Target-URI") == record["url"]
+        assert warc_record.rec_headers.get_header("WARC-Payload-Digest") == pointer["payload_digest"]
+        assert warc_record.rec_headers.get_header("WARC-Date") == record["fetched_at"]
+
+
+def test_cdxj_index_beside_each_warc(blog):
+    for warc in blog.warcs():
+        index = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
+        lines = index.read_text().splitlines()
+        with open(warc, "rb") as fh:
+            count = sum(1 for r in ArchiveIterator(fh) if r.rec_type == "response")
+        assert len(lines) == count
+        entry = json.loads(lines[0].split(" ", 2)[2])
+        assert entry["filename"] == warc.name
+        with open(warc, "rb") as fh:
+            fh.seek(int(entry["offset"]))
+            record = next(iter(ArchiveIterator(io.BytesIO(fh.read(int(entry["length"]))))))
+        assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
+
+
+def test_manifest_lists_every_file_with_its_checksum(blog):
+    manifest = blog.manifest()
+    assert manifest["status"] == "finished"
+    assert manifest["site"] == blog.site
+    listed = {f["key"]: f for f in manifest["files"]}
+    on_disk = {
+        p.relative_to(blog.store).as_posix()
+        for prefix in ("warc", "text")
+        for p in (blog.store / prefix / blog.site).rglob("*")
+        if p.is_file()
+    }
+    assert set(listed) == on_disk
+    for key, entry in listed.items():
+        assert entry["sha256"] == file_sha256(blog.store / key)
+        assert entry["size"] == (blog.store / key).stat().st_size
+    counts = manifest["counts"]
+    assert counts["records_written"] == len(blog.records())
+    assert counts["pages"].get("post", 0) >= sum(1 for i in blog.expected["items"] if i["kind"] == "post")
+    text = json.dumps(manifest)
+    assert "SECRET" not in text.upper().replace("AWS_SECRET_ACCESS_KEY", "")
+
+
+def test_user_agent_names_blogarc_with_contact(blog):
+    with open(blog.warcs()[0], "rb") as fh:
+        request = next(r for r in ArchiveIterator(fh) if r.rec_type == "request")
+    agent = request.http_headers.get_header("User-Agent")
+    assert re.fullmatch(r"blogarc/\d+\.\d+\.\d+ \(\+https?://\S+\)", agent)
