@@ -73,6 +73,7 @@ class BlogHandler(BaseHTTPRequestHandler):
 
     def answer(self, head: bool) -> None:
         """Resolve the request target to a status, headers and body, and send them."""
+        self.server.note_request(self.command, self.path)
         base = self.server.base_url
         route = self.server.routes.get(self.path, {})
         time.sleep(route.get("delay", 0))
@@ -138,15 +139,21 @@ class BlogHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, root: Path, verbose: bool = False) -> None:
+    def __init__(self, root: Path, verbose: bool = False, access_log: Path | None = None) -> None:
         super().__init__(("127.0.0.1", 0), BlogHandler)
         self.root = root.resolve()
         self.verbose = verbose
+        self.access_log = open(access_log, "a", buffering=1) if access_log else None  # noqa: SIM115
         routes_file = self.root / "_routes.json"
         self.routes = {}
         if routes_file.exists():
             self.routes = json.loads(routes_file.read_text("utf-8"))
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+
+    def note_request(self, method: str, target: str) -> None:
+        """Append ``METHOD TARGET`` to the access log, if any (tests check what a crawler asked for)."""
+        if self.access_log is not None:
+            self.access_log.write(f"{method} {target}\n")
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Keep dropped connections quiet unless verbose."""
@@ -157,11 +164,14 @@ class BlogHTTPServer(ThreadingHTTPServer):
 class BlogServer:
     """Run the blog server in a subprocess; ``with BlogServer(root) as server: ...``."""
 
-    def __init__(self, root: str | Path, verbose: bool = False) -> None:
+    def __init__(self, root: str | Path, verbose: bool = False, access_log: Path | None = None) -> None:
         self.root = Path(root)
         self.args = [sys.executable, str(Path(__file__).resolve()), str(self.root)]
+        self.access_log = access_log
         if verbose:
             self.args.append("--verbose")
+        if access_log is not None:
+            self.args += ["--access-log", str(access_log)]
         self.url = ""
         self.proc: subprocess.Popen[str] | None = None
 
@@ -180,6 +190,12 @@ class BlogServer:
             self.proc.stdout.close()
             self.proc = None
 
+    def requests_seen(self) -> list[str]:
+        """Every ``METHOD TARGET`` line the server logged so far (needs ``access_log``)."""
+        if self.access_log is None or not self.access_log.exists():
+            return []
+        return self.access_log.read_text().splitlines()
+
     def url_for(self, path: str) -> str:
         """Return the absolute URL of a path on this server (``"/about/"`` → ``{url}/about/``)."""
         return self.url + "/" + path.lstrip("/")
@@ -190,8 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("root", type=Path, help="a blog folder, e.g. tests/fixtures/blogs/classic")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--access-log", type=Path, help="append 'METHOD TARGET' for every request to this file")
     args = parser.parse_args(argv)
-    server = BlogHTTPServer(args.root, verbose=args.verbose)
+    server = BlogHTTPServer(args.root, verbose=args.verbose, access_log=args.access_log)
     print(server.base_url, flush=True)
     try:
         server.serve_forever()

@@ -13,12 +13,16 @@ FIXTURE_BLOGS = Path(__file__).parent / "fixtures" / "blogs"
 
 
 @pytest.fixture(scope="session")
-def blog_servers():
-    """Every fixture blog served by its own server process on 127.0.0.1 (port 0): {name: server}."""
+def blog_servers(tmp_path_factory):
+    """Every fixture blog served by its own server process on 127.0.0.1 (port 0): {name: server}.
+
+    Each server logs the requests it receives, so tests can check what a crawl asked for.
+    """
+    logs = tmp_path_factory.mktemp("access-logs")
     servers = {}
     try:
         for root in sorted(p for p in FIXTURE_BLOGS.iterdir() if p.is_dir()):
-            servers[root.name] = BlogServer(root).__enter__()
+            servers[root.name] = BlogServer(root, access_log=logs / f"{root.name}.log").__enter__()
         yield servers
     finally:
         for server in servers.values():

@@ -32,6 +32,7 @@ class Blog:
     site: str
     expected: dict
     store: Path
+    requested: list[str]  # "METHOD TARGET" lines the blog's server logged during the crawl
 
     def records(self) -> list[dict]:
         return read_jsonl_gz(sorted((self.store / "text" / self.site).glob("*/part-*.jsonl.gz")))
@@ -72,19 +73,21 @@ def crawl_run(blog_servers, tmp_path_factory):
     """One `blogarc crawl` of every fixture blog into a fresh local store."""
     work = tmp_path_factory.mktemp("crawl")
     urls = [server.url + "/" for server in blog_servers.values()]
+    before = {name: len(server.requests_seen()) for name, server in blog_servers.items()}
     result = run_blogarc("crawl", *urls, "--store", str(work / "store"), "--spool", str(work / "spool"), *FAST, cwd=work)
-    return result, work
+    requested = {name: server.requests_seen()[before[name] :] for name, server in blog_servers.items()}
+    return result, work, requested
 
 
 @pytest.fixture(scope="session")
 def blogs(crawl_run, blog_servers) -> dict[str, Blog]:
-    result, work = crawl_run
+    result, work, requested = crawl_run
     assert result.returncode == 0, result.stderr[-5000:]
     crawled = {}
     for name, server in blog_servers.items():
         site = re.sub(r"[^a-z0-9._-]+", "_", server.url.split("://", 1)[1])
         expected = json.loads((FIXTURES / name / "expected.json").read_text())
-        crawled[name] = Blog(name, server.url, site, expected, work / "store")
+        crawled[name] = Blog(name, server.url, site, expected, work / "store", requested[name])
     return crawled
 
 
@@ -108,7 +111,7 @@ def f1(expected: str, got: str) -> float:
 
 
 def test_summary_and_exit_status(crawl_run, blogs):
-    result, _ = crawl_run
+    result = crawl_run[0]
     for blog in blogs.values():
         assert re.search(rf"^{re.escape(blog.site)}: ok \(finished\)", result.stdout, re.M), result.stdout
 
@@ -176,6 +179,9 @@ def test_warcs_pass_warcio_check_and_pair_every_exchange(blog):
     for record_id, response in responses.items():
         assert concurrent[record_id]["WARC-Target-URI"] == response["WARC-Target-URI"]
     assert len(responses) == blog.manifest()["counts"]["responses"]
+    # every request the server answered is in the archive, and nothing else
+    archived = sorted("GET " + h["WARC-Target-URI"][len(blog.url) :] for h in responses.values())
+    assert archived == sorted(blog.requested)
 
 
 def test_warc_holds_robots_redirects_errors_and_feeds(blog):
@@ -189,6 +195,7 @@ def test_warc_holds_robots_redirects_errors_and_feeds(blog):
         assert responses[missing][0][0] == 404
     for path in blog.expected.get("disallowed", []):
         assert path not in responses
+        assert not [line for line in blog.requested if path in line], "robots.txt disallows it"
     for url in blog.expected.get("offsite", []):
         assert not any(url in p for p in responses)
     if blog.expected.get("disallowed"):
