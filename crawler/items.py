@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,14 +36,15 @@ class TextRecord:
     fetched_at: str
     http_status: int
     run_id: str
-    warc: dict[str, Any] = field(default_factory=dict)
+    warc: dict[str, Any] | None = field(default=None)
 
     @classmethod
     def from_page(
         cls, extracted: Extracted, response: Response, *, site: str, kind: str, run_id: str, canonical: str
     ) -> TextRecord:
         """Combine what extraction found with what the crawl knows about the response."""
-        location: RecordLocation = response.meta["warc"]
+        # None only when WARC capture is switched off (WARC_ENABLED = False)
+        location: RecordLocation | None = response.meta.get("warc")
         return cls(
             url=response.url,
             canonical_url=extracted.canonical_url or canonical,
@@ -60,8 +62,8 @@ class TextRecord:
             comments=extracted.comments,
             word_count=extracted.word_count,
             text_sha256=extracted.text_sha256,
-            fetched_at=location.date,
+            fetched_at=location.date if location else datetime.now(timezone.utc).isoformat(),
             http_status=response.status,
             run_id=run_id,
-            warc=location.as_dict(),
+            warc=location.as_dict() if location else None,
         )

@@ -118,7 +118,13 @@ class WarcExporter:
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         assert self.roller is not None, "spider_opened runs first"
         size_before = self.roller.current.size if self.roller.current else 0
-        location = self.roller.write_pair(request, response)
+        try:
+            location = self.roller.write_pair(request, response)
+        except OSError as exc:  # disk full, spool gone: an archive crawl cannot go on without its archive
+            self.crawler.stats.inc_value("warc/write_errors")
+            logger.error("Cannot write WARC records for %s (%s); stopping the crawl", response.url, exc)
+            self._shipping.append(deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_error")))
+            return
         request.meta["warc"] = location
         stats = self.crawler.stats
         stats.inc_value("warc/records", 2)
