@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class TextRecord:
             comments=extracted.comments,
             word_count=extracted.word_count,
             text_sha256=extracted.text_sha256,
-            fetched_at=location.date if location else datetime.now(timezone.utc).isoformat(),
+            fetched_at=location.date if location else datetime.now(UTC).isoformat(),
             http_status=response.status,
             run_id=run_id,
             warc=location.as_dict() if location else None,

@@ -60,9 +60,7 @@ def canonical_url(url: str) -> str:
     """Scheme and host lower-cased, fragment and tracking parameters dropped, query sorted."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(sorted(query)), "")
-    )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(sorted(query)), ""))
 
 
 def same_site_hosts(url: str) -> frozenset[str]:

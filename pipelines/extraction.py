@@ -32,17 +32,54 @@ logger = logging.getLogger(__name__)
 
 # Blocks that are never main text on WordPress (core themes, block themes, Jetpack, WordPress.com).
 BOILERPLATE_SELECTORS = (
-    "#comments", ".comments-area", ".comment-list", "#respond", ".comment-respond", "#commentform",
-    ".wp-block-comments", ".wp-block-comment-template", ".wp-block-post-comments-form",
-    ".sharedaddy", ".sd-sharing", ".sd-like", ".wpl-likebox", ".jetpack-likes-widget-wrapper",
-    "#jp-relatedposts", ".jp-relatedposts", ".wp-block-jetpack-related-posts",
-    ".post-navigation", ".posts-navigation", ".navigation", ".nav-links", ".wp-block-post-navigation-link",
-    ".author-info", ".author-bio", ".entry-author", ".entry-footer", ".entry-meta",
-    ".wp-block-post-date", ".wp-block-post-author", ".wp-block-post-author-name", ".wp-block-post-terms",
-    "#secondary", ".widget-area", ".widget", "#colophon", ".site-footer", ".site-info",
-    "header.wp-block-template-part", "footer.wp-block-template-part",
-    ".screen-reader-text", ".skip-link", "#wpadminbar", "#actionbar", ".wpcnt", "#marketingbar",
-    "figcaption", ".wp-caption-text", ".wp-element-caption",
+    "#comments",
+    ".comments-area",
+    ".comment-list",
+    "#respond",
+    ".comment-respond",
+    "#commentform",
+    ".wp-block-comments",
+    ".wp-block-comment-template",
+    ".wp-block-post-comments-form",
+    ".sharedaddy",
+    ".sd-sharing",
+    ".sd-like",
+    ".wpl-likebox",
+    ".jetpack-likes-widget-wrapper",
+    "#jp-relatedposts",
+    ".jp-relatedposts",
+    ".wp-block-jetpack-related-posts",
+    ".post-navigation",
+    ".posts-navigation",
+    ".navigation",
+    ".nav-links",
+    ".wp-block-post-navigation-link",
+    ".author-info",
+    ".author-bio",
+    ".entry-author",
+    ".entry-footer",
+    ".entry-meta",
+    ".wp-block-post-date",
+    ".wp-block-post-author",
+    ".wp-block-post-author-name",
+    ".wp-block-post-terms",
+    "#secondary",
+    ".widget-area",
+    ".widget",
+    "#colophon",
+    ".site-footer",
+    ".site-info",
+    "header.wp-block-template-part",
+    "footer.wp-block-template-part",
+    ".screen-reader-text",
+    ".skip-link",
+    "#wpadminbar",
+    "#actionbar",
+    ".wpcnt",
+    "#marketingbar",
+    "figcaption",
+    ".wp-caption-text",
+    ".wp-element-caption",
 )
 
 # Comment parts, each a list of selectors tried in order (most specific first).
@@ -86,7 +123,7 @@ class Extracted:
 
 @lru_cache(maxsize=8)
 def extractor_options(favor_precision: bool = False) -> Extractor:
-    """trafilatura options, built once per configuration (comments always off: they are read separately)."""
+    """Trafilatura options, built once per configuration (comments always off: they are read separately)."""
     return Extractor(output_format="python", precision=favor_precision, comments=False, with_metadata=True)
 
 
@@ -156,7 +193,7 @@ def clean_text(html: str) -> str:
 
 
 def paragraphs(text: str, title: str | None = None) -> str:
-    """trafilatura's one-block-per-line text, blocks separated by blank lines, without a leading title line."""
+    """Trafilatura's one-block-per-line text, blocks separated by blank lines, without a leading title line."""
     blocks = [line.strip() for line in text.splitlines() if line.strip()]
     if title and blocks and blocks[0] == title.strip():
         blocks = blocks[1:]

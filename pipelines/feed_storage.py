@@ -20,10 +20,9 @@ from pipelines.signals import announce_stored
 from pipelines.stores import StoredObject, safe_key, store_from_settings
 
 if TYPE_CHECKING:
-    from twisted.internet.defer import Deferred
-
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
 
     from pipelines.stores import Store
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
@@ -33,7 +33,7 @@ def site_key(url_or_host: str) -> str:
 
 def new_run_id(now: datetime | None = None) -> str:
     """A run id that sorts by start time: ``20261127T065814Z-3fa9``."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
@@ -45,12 +45,15 @@ def check_run_id(run_id: str) -> str:
 
 
 def warc_key(site: str, filename: str) -> str:
+    """Key of a WARC file or its index."""
     return f"warc/{site}/{filename}"
 
 
 def text_prefix(site: str, run_id: str) -> str:
+    """Prefix of a run's clean-text batches."""
     return f"text/{site}/{run_id}/"
 
 
 def manifest_key(site: str, run_id: str) -> str:
+    """Key of a run's manifest."""
     return f"runs/{site}/{run_id}.json"

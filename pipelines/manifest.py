@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -67,7 +67,13 @@ COUNTS = (
 )
 # Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
 FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")
-ERROR_PREFIXES = ("feedexport/failed_count/", "downloader/exception_type_count/", "spider_exceptions/", "pages/http_", "extract/failed")
+ERROR_PREFIXES = (
+    "feedexport/failed_count/",
+    "downloader/exception_type_count/",
+    "spider_exceptions/",
+    "pages/http_",
+    "extract/failed",
+)
 
 
 class RunManifest:
@@ -120,7 +126,7 @@ class RunManifest:
             "status": "finished" if finished else "interrupted",
             "finish_reason": stats.get("finish_reason"),
             "started_at": _iso(stats.get("start_time")),
-            "finished_at": _iso(stats.get("finish_time")) or datetime.now(timezone.utc).isoformat(),
+            "finished_at": _iso(stats.get("finish_time")) or datetime.now(UTC).isoformat(),
             "software": {"name": "blogarc", "version": __version__, "hostname": socket.gethostname()},
             "store": self.store.uri,
             "settings": {name: getattr(settings, getter)(name) for name, getter in MANIFEST_SETTINGS.items()},

@@ -156,18 +156,14 @@ class S3Store:
     def persist(self, local_path: Path, key: str) -> StoredObject:
         sha256 = file_sha256(local_path)
         size = local_path.stat().st_size
-        self.client.upload_file(
-            str(local_path), self.bucket, self._key(key), ExtraArgs={"ChecksumAlgorithm": "SHA256"}
-        )
+        self.client.upload_file(str(local_path), self.bucket, self._key(key), ExtraArgs={"ChecksumAlgorithm": "SHA256"})
         head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         if head["ContentLength"] != size:
             raise OSError(f"Size mismatch after upload to {self.uri_for(key)}")
         return StoredObject(key, size, sha256)
 
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
-        self.client.put_object(
-            Bucket=self.bucket, Key=self._key(key), Body=data, ChecksumAlgorithm="SHA256"
-        )
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ChecksumAlgorithm="SHA256")
         return StoredObject(key, len(data), hashlib.sha256(data).hexdigest())
 
     def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:

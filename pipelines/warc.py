@@ -27,9 +27,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 if TYPE_CHECKING:
-    from warcio.recordloader import ArcWarcRecord
-
     from scrapy.http import Headers, Request, Response
+    from warcio.recordloader import ArcWarcRecord
 
 WARC_VERSION = "WARC/1.1"
 
@@ -46,11 +45,7 @@ def header_lines(headers: Headers) -> list[tuple[str, str]]:
 
     ``Headers.to_tuple_list()`` would decode as UTF-8 and fail on Latin-1 bytes, which real servers send.
     """
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in headers.items()
-        for value in values
-    ]
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
 
 
 def status_line(status: int) -> str:

@@ -32,11 +32,10 @@ from pipelines.warc import warcinfo_fields
 from pipelines.warcfile import OPEN_SUFFIX, WarcRoller, repair_open_file
 
 if TYPE_CHECKING:
-    from twisted.internet.defer import Deferred
-
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
+    from twisted.internet.defer import Deferred
 
     from pipelines.stores import Store
 

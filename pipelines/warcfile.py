@@ -14,7 +14,7 @@ import re
 import socket
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -80,7 +80,7 @@ def crawl_host() -> str:
 
 def warc_name(prefix: str, serial: int, when: datetime | None = None, gzip: bool = True) -> str:
     """``{prefix}-{YYYYMMDDhhmmssfff}-{serial:05d}-{host}.warc.gz``."""
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     stamp = when.strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}"
     suffix = ".warc.gz" if gzip else ".warc"
     return f"{prefix}-{stamp}-{serial:05d}-{crawl_host()}{suffix}"

@@ -1,5 +1,4 @@
-"""
-A small HTTP server for the saved fixture blogs under ``tests/fixtures/blogs/``.
+"""A small HTTP server for the saved fixture blogs under ``tests/fixtures/blogs/``.
 
 Run ``python -m tests.blogserver <blog_root>`` (or ``python tests/blogserver.py <blog_root>``).
 It binds 127.0.0.1 on a free port, prints one line ``http://127.0.0.1:PORT`` once it listens,

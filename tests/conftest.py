@@ -31,7 +31,7 @@ def blog_servers(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def s3_server():
-    """moto's standalone S3 server on 127.0.0.1, reached only through the endpoint URL, as production does."""
+    """Moto's standalone S3 server on 127.0.0.1, reached only through the endpoint URL, as production does."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

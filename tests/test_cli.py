@@ -40,8 +40,12 @@ def site_of(url: str) -> str:
 def test_readme_crawl_command_into_default_store(blog_servers, tmp_path):
     url = blog_servers["wpcom"].url
     result = subprocess.run(
-        [*blogarc_command(), "crawl", url], cwd=tmp_path, env=isolated_env(tmp_path),
-        capture_output=True, text=True, timeout=300,
+        [*blogarc_command(), "crawl", url],
+        cwd=tmp_path,
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     archive = tmp_path / "archive"
@@ -59,9 +63,25 @@ def test_scrapy_crawl_runs_the_same_job(blog_servers, tmp_path):
     url = blog_servers["wpcom"].url
     store = tmp_path / "store"
     result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "blog", "-a", f"url={url}",
-         "-s", f"ARCHIVE_STORE={store}", "-s", f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool'}", *FAST],
-        cwd=ROOT, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "blog",
+            "-a",
+            f"url={url}",
+            "-s",
+            f"ARCHIVE_STORE={store}",
+            "-s",
+            f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool'}",
+            *FAST,
+        ],
+        cwd=ROOT,
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     site = site_of(url)
@@ -73,12 +93,20 @@ def test_scrapy_crawl_runs_the_same_job(blog_servers, tmp_path):
 def test_bad_arguments_get_a_clear_error(tmp_path):
     result = subprocess.run(
         [*blogarc_command(), "crawl", "--store", "ftp://x/y", "http://127.0.0.1:9/"],
-        cwd=tmp_path, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "Unsupported store scheme 'ftp'" in result.stderr + result.stdout
     result = subprocess.run(
-        [*blogarc_command(), "crawl", "http://127.0.0.1:9/", "-s", "NOEQUALS"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [*blogarc_command(), "crawl", "http://127.0.0.1:9/", "-s", "NOEQUALS"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0 and "NAME=VALUE" in result.stderr
 
@@ -99,8 +127,11 @@ def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_pat
     slow = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     args = ["crawl", url, "--store", str(store), "--spool", str(spool)]
     process = subprocess.Popen(
-        [*blogarc_command(), *args, *slow], cwd=tmp_path, env=isolated_env(tmp_path),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [*blogarc_command(), *args, *slow],
+        cwd=tmp_path,
+        env=isolated_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         open_warc = wait_for_open_warc(spool, min_records=7)
@@ -112,8 +143,12 @@ def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_pat
     assert whole_records >= 7
 
     result = subprocess.run(
-        [*blogarc_command(), *args, *FAST], cwd=tmp_path, env=isolated_env(tmp_path),
-        capture_output=True, text=True, timeout=300,
+        [*blogarc_command(), *args, *FAST],
+        cwd=tmp_path,
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Repaired" in result.stderr

@@ -63,7 +63,11 @@ class Blog:
 
 def run_blogarc(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
     )
 
@@ -74,7 +78,9 @@ def crawl_run(blog_servers, tmp_path_factory):
     work = tmp_path_factory.mktemp("crawl")
     urls = [server.url + "/" for server in blog_servers.values()]
     before = {name: len(server.requests_seen()) for name, server in blog_servers.items()}
-    result = run_blogarc("crawl", *urls, "--store", str(work / "store"), "--spool", str(work / "spool"), *FAST, cwd=work)
+    result = run_blogarc(
+        "crawl", *urls, "--store", str(work / "store"), "--spool", str(work / "spool"), *FAST, cwd=work
+    )
     requested = {name: server.requests_seen()[before[name] :] for name, server in blog_servers.items()}
     return result, work, requested
 

@@ -9,10 +9,9 @@ import re
 import pytest
 from scrapy.http import Headers, HtmlResponse, Request, Response
 from warcio.archiveiterator import ArchiveIterator
-
-from pipelines.warc import build_request_record, build_response_record, status_line
 from warcio.warcwriter import WARCWriter
 
+from pipelines.warc import build_request_record, build_response_record, status_line
 from pipelines.warcfile import OPEN_SUFFIX, WarcFile, WarcRoller, complete_prefix, repair_open_file, warc_name
 from tests.util import warcio_check
 
@@ -34,7 +33,12 @@ def exchange(url: str = "http://blog.test/a?b=1", body: bytes = GZIP_BODY, statu
 def read_records(path):
     with open(path, "rb") as fh:
         return [
-            (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read() if r.http_headers else r.raw_stream.read())
+            (
+                r.rec_type,
+                r.rec_headers,
+                r.http_headers,
+                r.content_stream().read() if r.http_headers else r.raw_stream.read(),
+            )
             for r in ArchiveIterator(fh)
         ]
 
@@ -80,7 +84,9 @@ def test_request_record_has_request_line_and_host():
     assert b"User-Agent: blogarc-test\r\n" in block
 
 
-@pytest.mark.parametrize(("status", "line"), [(200, "200 OK"), (301, "301 Moved Permanently"), (404, "404 Not Found"), (599, "599 Unknown")])
+@pytest.mark.parametrize(
+    ("status", "line"), [(200, "200 OK"), (301, "301 Moved Permanently"), (404, "404 Not Found"), (599, "599 Unknown")]
+)
 def test_status_line(status, line):
     assert status_line(status) == line
 

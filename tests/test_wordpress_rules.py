@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from crawler.wordpress import canonical_url, page_kind, refusal, same_site_hosts
@@ -84,10 +86,10 @@ def test_site_key(url, key):
 
 
 def test_run_ids_sort_by_time_and_are_safe():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    early = new_run_id(datetime(2026, 1, 1, tzinfo=timezone.utc))
-    late = new_run_id(datetime(2026, 1, 2, tzinfo=timezone.utc))
+    early = new_run_id(datetime(2026, 1, 1, tzinfo=UTC))
+    late = new_run_id(datetime(2026, 1, 2, tzinfo=UTC))
     assert early < late
     assert check_run_id(early) == early
     with pytest.raises(ValueError):

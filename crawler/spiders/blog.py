@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 TEXT_FEED = "store:text/%(site)s/%(run_id)s/part-%(batch_id)05d.jsonl.gz"
 _LINKS = "//a/@href | //link[@rel='alternate'][contains(@type, 'xml')]/@href | //link[@rel='canonical']/@href"
-_FEED_LINKS = "//*[local-name()='item']/*[local-name()='link']/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
+_FEED_LINKS = (
+    "//*[local-name()='item']/*[local-name()='link']/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
+)
 
 
 class BlogSpider(Spider):
@@ -148,7 +150,6 @@ class BlogSpider(Spider):
             extracted, response, site=self.site, kind=kind, run_id=self.run_id, canonical=canonical_url(response.url)
         )
 
-
     def closed(self, reason: str) -> None:
         if self.pool is not None:
             self.pool.shutdown()
@@ -172,7 +173,8 @@ def classify(response: TextResponse) -> str:
     og_type = response.xpath("//meta[@property='og:type']/@content").get()
     blog_posting = False
     if not body_classes:
-        blog_posting = any(_is_blog_posting(s) for s in response.xpath("//script[@type='application/ld+json']/text()").getall())
+        scripts = response.xpath("//script[@type='application/ld+json']/text()").getall()
+        blog_posting = any(_is_blog_posting(s) for s in scripts)
     return page_kind(body_classes, og_type, blog_posting)
 
 
