@@ -47,6 +47,17 @@ ARCHIVE_SPOOL_DIR = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 
+# --- Discovery and scope (crawler/wordpress.py holds the rules) --------------------------------------------------
+ARCHIVE_MAX_PAGES = 0  # stop admitting pages after this many (0 = no limit); requisites do not count
+ARCHIVE_SINCE = ""  # ISO date: only posts published or modified since (sitemap lastmod, REST modified_after)
+ARCHIVE_REQUISITES = True  # fetch stylesheets, scripts, images and fonts pages load, for replay
+WORDPRESS_SITEMAPS = True  # robots.txt Sitemap: lines, /wp-sitemap.xml, /sitemap.xml
+WORDPRESS_REST = True  # the REST API a page announces (/wp-json/ or ?rest_route=)
+WORDPRESS_REST_PER_PAGE = 100
+WORDPRESS_DENY_RULES: dict[str, str] = {}  # name -> regex, merged over crawler.wordpress.DENY_RULES ("" = off)
+WORDPRESS_TRACKING_PARAMS = ""  # regex of query parameters to drop ("" = crawler.wordpress.TRACKING_PARAMS)
+WORDPRESS_ASSET_HOSTS: list[str] = []  # regexes of requisite hosts ([] = crawler.wordpress.ASSET_HOSTS)
+
 # --- WARC capture ----------------------------------------------------------------------------------------------
 WARC_ENABLED = True
 WARC_PREFIX = "blogarc"

@@ -1,33 +1,47 @@
 """WordPress knowledge as data: what a URL is, what a page is, and what the crawl must never fetch.
 
-Pure functions and tables, no Scrapy: unit-tested in ``tests/test_wordpress_rules.py``.
+Pure functions and tables, no Scrapy: unit-tested in ``tests/test_wordpress_rules.py``. ``ScopeRules`` gathers the
+rules one crawl applies, with the user's overrides (``WORDPRESS_DENY_RULES``, ``WORDPRESS_TRACKING_PARAMS``,
+``WORDPRESS_ASSET_HOSTS``) merged over the defaults below.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # URLs never fetched, with the reason reported in stats (``links/refused/<reason>``). Matched against the path and
 # query of the URL. Each is an action, a duplicate or an endless space, never content a reader sees once.
-DENY_RULES: dict[str, re.Pattern[str]] = {
-    "admin": re.compile(r"/wp-admin(?:/|$)|/wp-login\.php|/xmlrpc\.php|/wp-cron\.php"),
-    "reply": re.compile(r"[?&](?:replytocom|unapproved|moderation-hash)="),
-    "share": re.compile(r"[?&](?:share|nb|like_comment|_wpnonce)="),
-    "jetpack": re.compile(r"jetpack-comment|/wp-json/|[?&]rest_route="),
-    "search": re.compile(r"[?&]s=|/search/"),
-    "embed": re.compile(r"/embed/?$|[?&]embed="),
+DENY_RULES: dict[str, str] = {
+    "admin": r"/wp-admin(?:/|$)|/wp-login\.php|/xmlrpc\.php|/wp-cron\.php|/wp-comments-post\.php",
+    "reply": r"[?&](?:replytocom|unapproved|moderation-hash)=",
+    "share": r"[?&](?:share|nb|like_comment|_wpnonce|like_actor)=",
+    "jetpack": r"jetpack-comment|/wp-json/|[?&]rest_route=",
+    "search": r"[?&]s=|/search/",
+    "embed": r"/embed/?$|[?&]embed=",
     # per-post comment feeds and per-category/tag feeds repeat what the main /feed/ and the pages hold
-    "sub-feed": re.compile(r"^/.+/feed(?:/(?:rss2?|atom|rdf))?/?$"),
-    "trackback": re.compile(r"/trackback/?$"),
-    "amp": re.compile(r"[?&]amp(?:=|&|$)|/amp/?$"),
-    "calendar": re.compile(r"[?&](?:ical|outlook-ical|tribe-bar-date)="),
+    "sub-feed": r"^/.+/feed(?:/(?:rss2?|atom|rdf))?/?$|[?&]feed=comments",
+    "trackback": r"/trackback/?$",
+    "amp": r"[?&]amp(?:=|&|$)|/amp/?$",
+    "calendar": r"[?&](?:ical|outlook-ical|tribe-bar-date|eventDisplay)=",
+    "preview": r"[?&](?:preview|preview_id|preview_nonce)=",
+    "print": r"[?&]print=|/print/?$",
 }
 
 # Query parameters that only track the visitor (Jetpack related posts add relatedposts_*); dropped before
-# de-duplication.
-TRACKING_PARAMS = re.compile(r"^(?:utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid|_ga|relatedposts_[a-z_]+)$")
+# de-duplication, so a tracking variant of a URL is the URL itself.
+TRACKING_PARAMS = r"^(?:utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid|_ga|relatedposts_[a-z_]+|ref_src)$"
+
+# Hosts whose files may be fetched as page requisites even though they are not the blog: WordPress.com's CDNs
+# (i0.wp.com photon, s0.wp.com static, stats), its uploads host, and any host serving WordPress's own folders.
+ASSET_HOSTS = (r"(?:^|\.)wp\.com$", r"(?:^|\.)files\.wordpress\.com$")
+ASSET_PATHS = re.compile(r"/wp-(?:content|includes)/")
+
+# A path segment seen this often, or a pair of segments repeated back to back, marks a relative-link loop
+# (``/2024/03/2024/03/2024/03/``), a classic crawler trap.
+MAX_SEGMENT_REPEATS = 2
 
 # Body classes that WordPress themes emit, in the order they decide a page's kind.
 BODY_CLASS_KINDS: tuple[tuple[str, str], ...] = (
@@ -43,24 +57,87 @@ BODY_CLASS_KINDS: tuple[tuple[str, str], ...] = (
     ("paged", "archive"),
 )
 TEXT_KINDS = frozenset({"post", "page"})
-FEED_TYPES = re.compile(r"application/(?:rss|atom)\+xml|application/xml|text/xml")
+# URLs that show part of a post whose record comes from its main URL (comment pages).
+PART_OF_POST = re.compile(r"/comment-page-\d+/?$")
+PART_OF_POST_QUERY = re.compile(r"(?:^|&)cpage=\d+")
+
+
+@dataclass(frozen=True)
+class ScopeRules:
+    """The rules of one crawl: refusals, tracking parameters and asset hosts, defaults merged with overrides."""
+
+    deny: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    tracking: re.Pattern[str] = re.compile(TRACKING_PARAMS)
+    asset_hosts: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        deny: Mapping[str, str | None] | None = None,
+        tracking: str | None = None,
+        asset_hosts: Iterable[str] | None = None,
+    ) -> ScopeRules:
+        """Defaults with overrides: a deny rule set to None or "" is switched off, a new name adds a rule."""
+        rules = {**DENY_RULES, **(deny or {})}
+        return cls(
+            deny={name: re.compile(pattern) for name, pattern in rules.items() if pattern},
+            tracking=re.compile(tracking or TRACKING_PARAMS),
+            asset_hosts=tuple(re.compile(p) for p in (ASSET_HOSTS if asset_hosts is None else asset_hosts)),
+        )
+
+    def refusal(self, url: str) -> str | None:
+        """The name of the rule that refuses ``url``, or None when it may be fetched."""
+        parts = urlsplit(url)
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        for name, pattern in self.deny.items():
+            if pattern.search(target):
+                return name
+        if has_path_loop(parts.path):
+            return "path-loop"
+        return None
+
+    def canonical(self, url: str) -> str:
+        """Scheme and host lower-cased, fragment and tracking parameters dropped, query sorted."""
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not self.tracking.match(k)]
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(sorted(query)), ""))
+
+    def is_asset_host(self, url: str) -> bool:
+        """Whether a page requisite at ``url`` may be fetched although it is not on the blog's host."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        return bool(ASSET_PATHS.search(parts.path)) or any(p.search(host) for p in self.asset_hosts)
+
+
+DEFAULT_RULES = ScopeRules.build()
 
 
 def refusal(url: str) -> str | None:
-    """The name of the rule that refuses ``url``, or None when it may be fetched."""
-    parts = urlsplit(url)
-    target = f"{parts.path}?{parts.query}" if parts.query else parts.path
-    for name, pattern in DENY_RULES.items():
-        if pattern.search(target):
-            return name
-    return None
+    """``DEFAULT_RULES.refusal``: the rule that refuses ``url`` by default, or None."""
+    return DEFAULT_RULES.refusal(url)
 
 
 def canonical_url(url: str) -> str:
-    """Scheme and host lower-cased, fragment and tracking parameters dropped, query sorted."""
+    """``DEFAULT_RULES.canonical``: the URL as de-duplication sees it."""
+    return DEFAULT_RULES.canonical(url)
+
+
+def has_path_loop(path: str) -> bool:
+    """Whether a path repeats itself: a segment more than twice, or a run of segments twice in a row."""
+    segments = [s for s in path.split("/") if s]
+    if any(segments.count(s) > MAX_SEGMENT_REPEATS for s in set(segments)):
+        return True
+    for size in range(2, len(segments) // 2 + 1):
+        for start in range(len(segments) - 2 * size + 1):
+            if segments[start : start + size] == segments[start + size : start + 2 * size]:
+                return True
+    return False
+
+
+def is_post_part(url: str) -> bool:
+    """Whether ``url`` shows part of a post recorded from its main URL (a comment page)."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(sorted(query)), ""))
+    return bool(PART_OF_POST.search(parts.path) or PART_OF_POST_QUERY.search(parts.query))
 
 
 def same_site_hosts(url: str) -> frozenset[str]:
@@ -83,3 +160,19 @@ def page_kind(body_classes: Iterable[str], og_type: str | None = None, blog_post
     if (og_type or "").lower() == "article" or blog_posting:
         return "post"
     return "other"
+
+
+def rest_listing_url(api_root: str, route: str, page: int, per_page: int, modified_after: str | None) -> str:
+    """A WordPress REST API listing URL, for pretty (``/wp-json/``) and plain (``?rest_route=/``) API roots.
+
+    Only the fields discovery needs are asked for (``_fields``), to keep the responses small.
+    """
+    params = {"page": str(page), "per_page": str(per_page), "_fields": "id,link,modified_gmt"}
+    if modified_after:
+        params["modified_after"] = modified_after
+    parts = urlsplit(api_root)
+    if "rest_route=" in parts.query:
+        query = urlencode({"rest_route": f"/wp/v2/{route}", **params})
+        return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+    base = api_root if api_root.endswith("/") else api_root + "/"
+    return f"{base}wp/v2/{route}?{urlencode(params)}"

@@ -11,14 +11,21 @@ import argparse
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+from urllib.request import Request as UrlRequest
+from urllib.request import urlopen
 
+from protego import Protego
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.progress import human_bytes
 from crawler.spiders.blog import BlogSpider
+from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, manifest_key, new_run_id, site_key
+from pipelines.manifest import FINISHED_REASONS
 from pipelines.stores import store_from_settings
 
 if TYPE_CHECKING:
@@ -33,13 +40,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     crawl = commands.add_parser("crawl", help="crawl blogs into the store", description=crawl_help())
     crawl.set_defaults(func=crawl_command)
     crawl.add_argument("urls", nargs="*", metavar="URL", help="blog home page (https:// assumed)")
-    crawl.add_argument("--sites", type=Path, help="file with one blog URL a line ('#' starts a comment)")
+    crawl.add_argument(
+        "--sites",
+        type=Path,
+        help="file with one blog URL a line, optionally followed by NAME=VALUE settings for "
+        "that blog ('#' starts a comment)",
+    )
     crawl.add_argument("--store", help="folder, file:// or s3:// URI (default: ./archive, setting ARCHIVE_STORE)")
     crawl.add_argument("--spool", help="local folder for WARCs before they reach the store (ARCHIVE_SPOOL_DIR)")
     crawl.add_argument("--run-id", help="id of this run (default: a new time-sortable id)")
     crawl.add_argument("--contact", help="contact URL put in the User-Agent")
-    crawl.add_argument("--max-pages", type=int, help="stop each blog after this many responses")
+    crawl.add_argument("--max-pages", type=int, help="fetch at most this many pages a blog (ARCHIVE_MAX_PAGES)")
+    crawl.add_argument("--max-depth", type=int, help="follow links at most this deep (DEPTH_LIMIT)")
+    crawl.add_argument("--since", help="only posts published or modified since this ISO date (ARCHIVE_SINCE)")
     crawl.add_argument("--no-extract", action="store_true", help="archive only, no clean text")
+    crawl.add_argument("--no-requisites", action="store_true", help="skip stylesheets, scripts, images, fonts")
+    crawl.add_argument("--explain", metavar="URL", help="print whether and why URL would be fetched, then exit")
     crawl.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
     )
@@ -54,10 +70,22 @@ def crawl_help() -> str:
     )
 
 
-def read_sites(path: Path) -> list[str]:
-    """Blog URLs from a sites file: one a line, blank lines and ``#`` comments ignored."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line for line in lines if line]
+def read_sites(path: Path) -> list[tuple[str, dict[str, str]]]:
+    """Blogs of a sites file: ``URL [NAME=VALUE ...]`` a line; blank lines and ``#`` comments ignored.
+
+    The settings after a URL apply to that blog only (politeness: ``DOWNLOAD_DELAY=2``,
+    ``CONCURRENT_REQUESTS_PER_DOMAIN=1``...).
+    """
+    sites = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        url, *pairs = line.split("#", 1)[0].split()
+        if not url:
+            continue
+        overrides = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+        if len(overrides) != len(pairs):
+            raise SystemExit(f"blogarc crawl: {path}:{number}: expected URL [NAME=VALUE ...], got {line!r}")
+        sites.append((url, overrides))
+    return sites
 
 
 def crawl_settings(args: argparse.Namespace) -> Settings:
@@ -67,8 +95,11 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
     chosen = {
         "ARCHIVE_STORE": args.store,
         "ARCHIVE_SPOOL_DIR": args.spool,
-        "CLOSESPIDER_PAGECOUNT": args.max_pages,
+        "ARCHIVE_MAX_PAGES": args.max_pages,
+        "DEPTH_LIMIT": args.max_depth,
+        "ARCHIVE_SINCE": args.since,
         "EXTRACT_ENABLED": False if args.no_extract else None,
+        "ARCHIVE_REQUISITES": False if args.no_requisites else None,
         "LOG_LEVEL": args.loglevel,
     }
     if args.contact:
@@ -93,24 +124,27 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
 
 def crawl_command(args: argparse.Namespace) -> int:
     """Run the crawl; the exit status is 0 only if every blog finished and everything reached the store."""
-    urls = list(args.urls) + (read_sites(args.sites) if args.sites else [])
-    if not urls:
+    sites = [(url, {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
+    settings = crawl_settings(args)
+    if args.explain:
+        print(explain(args.explain, sites[0][0] if sites else args.explain, settings))
+        return 0
+    if not sites:
         raise SystemExit("blogarc crawl: give at least one blog URL (or --sites FILE)")
-    for url in urls:
+    for url, _ in sites:
         try:
             site_key(url if "://" in url else f"https://{url}")
         except ValueError as exc:
             raise SystemExit(f"blogarc crawl: {exc}") from None
-    settings = crawl_settings(args)
     try:
         store_from_settings(settings)
     except ValueError as exc:
         raise SystemExit(f"blogarc crawl: {exc}") from None
     process = CrawlerProcess(settings)
     crawlers = []
-    for url in urls:
+    for url, overrides in sites:
         crawler = process.create_crawler(BlogSpider)
-        process.crawl(crawler, url=url)
+        process.crawl(crawler, url=url, overrides=overrides)
         crawlers.append(crawler)
     process.start()
     return print_summary(crawlers, settings)
@@ -124,7 +158,7 @@ def print_summary(crawlers: list[Crawler], settings: Settings) -> int:
         stats = crawler.stats.get_stats() if crawler.stats else {}
         site = getattr(crawler.spider, "site", None) or "?"
         pending = stats.get("warc/files_pending", 0)
-        ok = stats.get("finish_reason") in ("finished", "closespider_pagecount") and not pending
+        ok = stats.get("finish_reason") in FINISHED_REASONS and not pending
         status = status if ok else 1
         print(
             f"{site}: {'ok' if ok else 'INCOMPLETE'} ({stats.get('finish_reason', 'not started')}); "
@@ -133,3 +167,37 @@ def print_summary(crawlers: list[Crawler], settings: Settings) -> int:
             f"{pending} WARC files pending; manifest {manifest_key(site, run_id)}"
         )
     return status
+
+
+def explain(url: str, site_url: str, settings: Settings) -> str:
+    """Why ``url`` would or would not be fetched in a crawl of ``site_url``, as the spider decides it."""
+    spider = BlogSpider(url=site_url)
+    spider.configure(settings)
+    canonical = spider.rules.canonical(url)
+    lines = [f"URL:        {url}", f"canonical:  {canonical}", f"site:       {spider.site}"]
+    page_reason = spider.refusal(canonical)
+    requisite_reason = spider.refusal(canonical, requisite=True)
+    lines.append(f"as a page:  {'refused: ' + page_reason if page_reason else 'fetched (if linked or listed)'}")
+    lines.append(f"as a page requisite: {'refused: ' + requisite_reason if requisite_reason else 'fetched'}")
+    if is_post_part(canonical):
+        lines.append("kind:       part of a post (archived, no text record of its own)")
+    lines.append(f"robots.txt: {robots_decision(canonical, settings)}")
+    return "\n".join(lines)
+
+
+def robots_decision(url: str, settings: Settings) -> str:
+    """What the site's robots.txt says about ``url`` for our User-Agent (one request to the site)."""
+    if not settings.getbool("ROBOTSTXT_OBEY"):
+        return "not obeyed (ROBOTSTXT_OBEY is off)"
+    parts = urlsplit(url)
+    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+    agent = settings.get("USER_AGENT")
+    try:
+        with urlopen(UrlRequest(robots_url, headers={"User-Agent": agent}), timeout=10) as reply:  # noqa: S310
+            body = reply.read().decode("utf-8", errors="replace")
+    except HTTPError as exc:
+        return f"allowed ({robots_url} answered {exc.code})"
+    except OSError as exc:
+        return f"not checked ({robots_url} unreachable: {exc})"
+    allowed = Protego.parse(body).can_fetch(url, agent.split("/", 1)[0])
+    return "allowed" if allowed else f"disallowed by {robots_url}"

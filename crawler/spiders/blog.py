@@ -1,12 +1,16 @@
-"""BlogSpider: crawl one blog, archive every exchange, and yield a clean-text record per post and page.
+"""BlogSpider: crawl one blog completely and politely, archive every exchange, yield a record per post and page.
 
 ``scrapy crawl blog -a url=https://blog.example.org`` (or ``blogarc crawl URL``). One spider run covers one site
 (host), so stats, WARC files, text batches and the run manifest are per site; the CLI runs one crawler per blog.
 
-Discovery here is the reader's: every link on the blog's host reachable from the home page (and the RSS/Atom feeds
-the pages announce). Links are filtered in one cheap pass per page (known URLs and refused URLs are dropped before
-any Request is built), since building ~100 mostly duplicate Requests per page is where a naive crawler spends
-its CPU.
+Discovery merges every source a blog offers, each optional: sitemaps (``Sitemap:`` lines of robots.txt,
+``/wp-sitemap.xml``, ``/sitemap.xml`` and their children, through Scrapy's SitemapSpider), RSS/Atom feeds the pages
+announce, the WordPress REST API the pages announce (``/wp-json/`` or ``?rest_route=``), and the links a reader can
+follow. Every candidate URL goes through one cheap admission step (canonical form, already seen, scope, trap rules,
+limits) before a Request is built: building ~100 mostly duplicate Requests a page is where a naive crawler spends
+its CPU. Pages are classified from their own markup (``crawler.wordpress.page_kind``); only posts and pages become
+text records, a post split with ``<!--nextpage-->`` becomes one record. Page requisites (stylesheets, scripts,
+images, fonts) are archived for replay and never extracted.
 """
 
 from __future__ import annotations
@@ -14,16 +18,27 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
-from scrapy.http import TextResponse, XmlResponse
+from scrapy import Request, signals
+from scrapy.http import TextResponse
+from scrapy.spiders import SitemapSpider
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 
+from crawler import discovery
 from crawler.items import TextRecord
-from crawler.wordpress import TEXT_KINDS, canonical_url, page_kind, refusal, same_site_hosts
-from pipelines.extraction import extract_post
+from crawler.wordpress import (
+    TEXT_KINDS,
+    ScopeRules,
+    is_post_part,
+    page_kind,
+    rest_listing_url,
+    same_site_hosts,
+)
+from pipelines.extraction import Extracted, extract_post
 from pipelines.extraction_pool import ExtractionPool, default_workers
 from pipelines.layout import check_run_id, new_run_id, site_key
 
@@ -34,19 +49,31 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TEXT_FEED = "store:text/%(site)s/%(run_id)s/part-%(batch_id)05d.jsonl.gz"
-_LINKS = "//a/@href | //link[@rel='alternate'][contains(@type, 'xml')]/@href | //link[@rel='canonical']/@href"
-_FEED_LINKS = (
-    "//*[local-name()='item']/*[local-name()='link']/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
-)
+WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
+REST_ROUTES = ("posts", "pages")
 
 
-class BlogSpider(Spider):
-    """Crawl one blog by its links; see the module docstring."""
+class BlogSpider(SitemapSpider):
+    """Crawl one blog from all its discovery sources; see the module docstring."""
 
     name = "blog"
+    sitemap_rules = [("", "parse")]
+    # Options, read from settings in ``configure``; these defaults hold for a spider built without a crawler.
+    extract = True
+    favor_precision = False
+    max_pages = 0
+    since: datetime | None = None
+    requisites = True
+    use_sitemaps = True
+    use_rest = True
+    rest_per_page = 100
+    pool: ExtractionPool | None = None
 
-    def __init__(self, url: str | None = None, run_id: str | None = None, **kwargs: Any):
+    def __init__(
+        self, url: str | None = None, run_id: str | None = None, overrides: dict[str, str] | None = None, **kwargs: Any
+    ):
         super().__init__(**kwargs)
+        self.overrides = overrides or {}
         if not url:
             raise ValueError("BlogSpider needs the blog's URL: scrapy crawl blog -a url=https://blog.example.org")
         if "://" not in url:
@@ -54,37 +81,184 @@ class BlogSpider(Spider):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"Not a web URL: {url!r}")
-        self.start_url = canonical_url(url)
+        self.rules = ScopeRules.build()
+        self.start_url = self.rules.canonical(url)
         self.site = site_key(url)
         self.hosts = same_site_hosts(url)
         self.allowed_domains = sorted({h.split(":")[0] for h in self.hosts})
         self.run_id = check_run_id(run_id) if run_id else ""
         self.seen: set[str] = set()
-        self.extract = True
-        self.favor_precision = False
-        self.pool: ExtractionPool | None = None
+        self.recorded: set[str] = set()
+        self.known_dates: dict[str, datetime] = {}
+        self.rest_root: str | None = None
+        self.pages_admitted = 0
+
+    def configure(self, settings: Any) -> None:
+        """Read the crawl's options from Scrapy settings."""
+        self.extract = settings.getbool("EXTRACT_ENABLED")
+        self.favor_precision = settings.getbool("TRAFILATURA_FAVOR_PRECISION")
+        self.max_pages = settings.getint("ARCHIVE_MAX_PAGES")
+        self.since = discovery.parse_date(settings.get("ARCHIVE_SINCE") or None)
+        if settings.get("ARCHIVE_SINCE") and self.since is None:
+            raise ValueError(f"ARCHIVE_SINCE is not an ISO 8601 date: {settings.get('ARCHIVE_SINCE')!r}")
+        self.requisites = settings.getbool("ARCHIVE_REQUISITES")
+        self.use_sitemaps = settings.getbool("WORDPRESS_SITEMAPS")
+        self.use_rest = settings.getbool("WORDPRESS_REST")
+        self.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
+        self.rules = ScopeRules.build(
+            settings.getdict("WORDPRESS_DENY_RULES"),
+            settings.get("WORDPRESS_TRACKING_PARAMS") or None,
+            settings.getlist("WORDPRESS_ASSET_HOSTS") or None,
+        )
+        self.start_url = self.rules.canonical(self.start_url)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlogSpider:
         spider: BlogSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        for name, value in spider.overrides.items():  # per-site settings (sites file); not frozen yet
+            settings.set(name, value, priority="cmdline")
+        spider.configure(settings)
         spider.run_id = spider.run_id or check_run_id(settings.get("ARCHIVE_RUN_ID") or new_run_id())
-        spider.extract = settings.getbool("EXTRACT_ENABLED")
-        spider.favor_precision = settings.getbool("TRAFILATURA_FAVOR_PRECISION")
         workers = settings.getint("EXTRACT_WORKERS", -1)
         workers = default_workers() if workers < 0 else workers
         spider.pool = ExtractionPool(workers) if spider.extract and workers > 0 else None
         if spider.extract and not settings.getdict("FEEDS"):
             # Settings are not frozen until extensions are built, which happens after the spider exists.
             settings.set("FEEDS", {TEXT_FEED: text_feed_options(settings)}, priority="spider")
+        crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
         self.seen.add(self.start_url)
         yield Request(self.start_url, callback=self.parse)
+        if not self.use_sitemaps:
+            return
+        base = self.start_url.split("/", 3)[:3]
+        if not self.settings.getbool("ROBOTSTXT_OBEY"):  # otherwise the robots middleware fetches it for us
+            yield Request("/".join(base) + "/robots.txt", callback=self._parse_sitemap)
+        for path in WELL_KNOWN_SITEMAPS:
+            if request := self.admit("/".join(base) + path, "sitemap", callback=self._parse_sitemap):
+                yield request
+
+    # --- admission: the one place that decides whether a URL is fetched -------------------------------------
+
+    def admit(self, url: str, source: str, callback: Any = None, requisite: bool = False) -> Request | None:
+        """A Request for ``url`` if it is new, in scope, not a trap and within limits; None otherwise."""
+        stats = self.crawler.stats
+        if not url.startswith(("http://", "https://")):
+            return None
+        url = self.rules.canonical(url)
+        if url in self.seen:
+            return None
+        self.seen.add(url)
+        reason = self.refusal(url, requisite)
+        if reason is not None:
+            stats.inc_value(f"links/refused/{reason}")
+            return None
+        stats.inc_value(f"links/discovered/{source}")
+        if requisite:
+            return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
+        self.pages_admitted += 1
+        return Request(url, callback=callback or self.parse)
+
+    def refusal(self, url: str, requisite: bool = False) -> str | None:
+        """Why ``url`` is not fetched (a rule name, ``offsite``, ``max-pages``, ``since``), or None."""
+        on_site = urlsplit(url).netloc in self.hosts
+        if not on_site and not (requisite and self.rules.is_asset_host(url)):
+            return "offsite"
+        reason = self.rules.refusal(url)
+        if reason is not None:
+            return reason
+        if requisite:
+            return None
+        if self.max_pages and self.pages_admitted >= self.max_pages:
+            return "max-pages"
+        known = self.known_dates.get(url)
+        if self.since and known and known < self.since:
+            return "since"
+        return None
+
+    def follow(self, base: str, hrefs: Iterable[str], source: str, requisite: bool = False) -> Iterator[Request]:
+        """Requests for the admitted URLs among ``hrefs`` (relative to ``base``)."""
+        for href in hrefs:
+            request = self.admit(urljoin(base, href.strip()), source, requisite=requisite)
+            if request is not None:
+                yield request
+
+    # --- sources ------------------------------------------------------------------------------------------------
+
+    def robots_downloaded(self, response: Response, request: Request, spider: Any) -> None:
+        """Schedule the sitemaps robots.txt lists (the robots middleware fetched it; no second request)."""
+        if spider is not self or not self.use_sitemaps or urlsplit(request.url).path != "/robots.txt":
+            return
+        if urlsplit(request.url).netloc not in self.hosts or response.status != 200:
+            return
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+            if sitemap := self.admit(url, "sitemap", callback=self._parse_sitemap):
+                self.crawler.engine.crawl(sitemap)
+
+    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        """SitemapSpider's parsing, with every URL through admission (scope, traps, de-duplication)."""
+        if response.status >= 400:
+            self.crawler.stats.inc_value(f"pages/http_{response.status}")
+            return
+        self.crawler.stats.inc_value("pages/sitemap")
+        for request in super()._parse_sitemap(response):
+            callback = request.callback if request.callback == self._parse_sitemap else self.parse
+            admitted = self.admit(request.url, "sitemap", callback=callback)
+            if admitted is not None:
+                yield admitted
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """Remember each entry's ``lastmod``; with ``--since``, drop entries not modified since."""
+        for entry in entries:
+            lastmod = discovery.parse_date(entry.get("lastmod"))
+            if lastmod is not None:
+                self.known_dates[self.rules.canonical(entry["loc"])] = lastmod
+            if self.since and lastmod and lastmod < self.since:
+                self.crawler.stats.inc_value("links/refused/since")
+                continue
+            yield entry
+
+    def rest_requests(self, api_root: str) -> Iterator[Request]:
+        """First listing page of posts and pages from the REST API root a page announced."""
+        if not self.use_rest or self.rest_root is not None:
+            return
+        self.rest_root = api_root
+        since = self.since.strftime("%Y-%m-%dT%H:%M:%S") if self.since else None
+        for route in REST_ROUTES:
+            url = rest_listing_url(api_root, route, 1, self.rest_per_page, since)
+            meta = {"rest_route": route, "rest_page": 1}
+            yield Request(url, callback=self.parse_rest, meta=meta)
+
+    def parse_rest(self, response: Response) -> Iterator[Request]:
+        """Follow each entry's ``link``; request the next listing page while there is one."""
+        stats = self.crawler.stats
+        entries = discovery.rest_entries(response.text) if isinstance(response, TextResponse) else None
+        if response.status != 200 or entries is None:
+            stats.inc_value("rest/unavailable")
+            return
+        stats.inc_value("pages/rest")
+        for entry in entries:
+            modified = discovery.parse_date(entry.get("modified_gmt"))
+            link = entry.get("link")
+            if not isinstance(link, str):
+                continue
+            if modified is not None:
+                self.known_dates[self.rules.canonical(link)] = modified
+            yield from self.follow(response.url, [link], "rest")
+        page, route = response.meta["rest_page"], response.meta["rest_route"]
+        total = int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
+        if entries and page < total:
+            since = self.since.strftime("%Y-%m-%dT%H:%M:%S") if self.since else None
+            url = rest_listing_url(self.rest_root or "", route, page + 1, self.rest_per_page, since)
+            yield Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": page + 1})
+
+    # --- pages --------------------------------------------------------------------------------------------------
 
     async def parse(self, response: Response) -> AsyncIterator[Request | TextRecord]:
-        """Follow the links of any page; yield a text record when the page is a post or a page."""
+        """Follow what any page links to; yield a text record when the page is a post or a page."""
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
             stats.inc_value("pages/not_text")
@@ -92,44 +266,86 @@ class BlogSpider(Spider):
         if response.status >= 400:
             stats.inc_value(f"pages/http_{response.status}")
             return
-        if isinstance(response, XmlResponse) or _is_feed(response):
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if any(t in content_type for t in ("rss", "atom", "/xml")):
             stats.inc_value("pages/feed")
-            for request in self.follow(response, response.xpath(_FEED_LINKS).getall(), source="feed"):
+            for request in self.follow(response.url, discovery.feed_links(response.selector.root), "feed"):
                 yield request
             return
-        for request in self.follow(response, response.xpath(_LINKS).getall(), source="links"):
+        tree = response.selector.root
+        for request in self.page_requests(response, tree):
             yield request
-        kind = classify(response)
+        kind = "part" if is_post_part(response.url) else classify(response)
         stats.inc_value(f"pages/{kind}")
         if kind in TEXT_KINDS and self.extract:
             record = await self.text_record(response, kind)
             if record is not None:
                 yield record
 
-    def follow(self, response: Response, hrefs: list[str], source: str) -> Iterator[Request]:
-        """Requests for the new, allowed, on-site URLs among ``hrefs``."""
-        stats = self.crawler.stats
-        base = response.url
-        for href in hrefs:
-            url = urljoin(base, href.strip())
-            if not url.startswith(("http://", "https://")):
-                continue
-            url = canonical_url(url)
-            if url in self.seen:
-                continue
-            self.seen.add(url)
-            if urlsplit(url).netloc not in self.hosts:
-                stats.inc_value("links/offsite")
-                continue
-            rule = refusal(url)
-            if rule is not None:
-                stats.inc_value(f"links/refused/{rule}")
-                continue
-            stats.inc_value(f"links/discovered/{source}")
-            yield Request(url, callback=self.parse)
+    def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
+        """Links, requisites and the REST API of an HTML page, through admission."""
+        canonical = discovery.canonical_link(tree)
+        if canonical:
+            self.seen.add(self.rules.canonical(urljoin(response.url, canonical)))
+        yield from self.follow(response.url, discovery.page_links(tree), "links")
+        if self.requisites:
+            yield from self.follow(response.url, discovery.requisites(tree), "requisite", requisite=True)
+        if self.rest_root is None and self.use_rest:
+            link_header = response.headers.get(b"Link", b"").decode("latin-1")
+            root = discovery.rest_root(tree, link_header)
+            if root and urlsplit(urljoin(response.url, root)).netloc in self.hosts:
+                yield from self.rest_requests(urljoin(response.url, root))
+
+    def parse_requisite(self, response: Response) -> Iterator[Request]:
+        """Archive-only responses; a stylesheet's own requisites (fonts, images, imports) are followed."""
+        self.crawler.stats.inc_value("pages/requisite")
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if response.status < 400 and "css" in content_type and isinstance(response, TextResponse):
+            yield from self.follow(response.url, discovery.css_urls(response.text), "requisite", requisite=True)
 
     async def text_record(self, response: TextResponse, kind: str) -> TextRecord | None:
-        """Extract the clean text of a post or page (in a worker process when there is a pool)."""
+        """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer."""
+        stats = self.crawler.stats
+        canonical = self.rules.canonical(urljoin(response.url, discovery.canonical_link(response.selector.root) or ""))
+        if canonical in self.recorded:
+            stats.inc_value("pages/duplicate")
+            return None
+        part, others = discovery.post_parts(response.selector.root)
+        if part is not None and part != 1:
+            stats.inc_value("pages/post_part")  # recorded with part 1
+            return None
+        extracted = await self.extract_page(response)
+        if extracted is None:
+            return None
+        if others:
+            extracted = await self.join_parts(response, extracted, others)
+        if self.since and _older_than(extracted, self.since):
+            stats.inc_value("extract/older_than_since")
+            return None
+        self.recorded.add(canonical)
+        stats.inc_value("extract/ok")
+        stats.inc_value(f"extract/{kind}")
+        return TextRecord.from_page(
+            extracted, response, site=self.site, kind=kind, run_id=self.run_id, canonical=canonical
+        )
+
+    async def join_parts(self, first: TextResponse, extracted: Extracted, others: list[str]) -> Extracted:
+        """Fetch the other parts of a split post (archived like any exchange) and append their text."""
+        texts = [extracted.text]
+        for href in others:
+            url = self.rules.canonical(urljoin(first.url, href))
+            if url == self.rules.canonical(first.url) or urlsplit(url).netloc not in self.hosts:
+                continue
+            self.seen.add(url)
+            response = await self.crawler.engine.download_async(Request(url))
+            part = await self.extract_page(response) if isinstance(response, TextResponse) else None
+            if part is not None:
+                texts.append(part.text)
+        extracted.text = "\n\n".join(texts)
+        return extracted
+
+    async def extract_page(self, response: TextResponse) -> Extracted | None:
+        """Extract one page (in a worker process when there is a pool); count failures and empty pages."""
         stats = self.crawler.stats
         try:
             if self.pool is None:  # in-process: reuse Scrapy's parsed tree
@@ -143,12 +359,7 @@ class BlogSpider(Spider):
             return None
         if extracted is None:
             stats.inc_value("extract/empty")
-            return None
-        stats.inc_value("extract/ok")
-        stats.inc_value(f"extract/{kind}")
-        return TextRecord.from_page(
-            extracted, response, site=self.site, kind=kind, run_id=self.run_id, canonical=canonical_url(response.url)
-        )
+        return extracted
 
     def closed(self, reason: str) -> None:
         if self.pool is not None:
@@ -187,6 +398,6 @@ def _is_blog_posting(json_ld: str) -> bool:
     return any(isinstance(n, dict) and n.get("@type") in ("BlogPosting", "Article", "NewsArticle") for n in nodes)
 
 
-def _is_feed(response: TextResponse) -> bool:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-    return "rss" in content_type or "atom" in content_type
+def _older_than(extracted: Extracted, since: datetime) -> bool:
+    when = discovery.parse_date(extracted.modified) or discovery.parse_date(extracted.published)
+    return when is not None and when < since
