@@ -6,7 +6,16 @@ from datetime import UTC
 
 import pytest
 
-from crawler.wordpress import canonical_url, page_kind, refusal, same_site_hosts
+from crawler.wordpress import (
+    ScopeRules,
+    canonical_url,
+    has_path_loop,
+    is_post_part,
+    page_kind,
+    refusal,
+    rest_listing_url,
+    same_site_hosts,
+)
 from pipelines.layout import check_run_id, new_run_id, site_key
 
 BASE = "https://blog.example.org"
@@ -32,6 +41,12 @@ BASE = "https://blog.example.org"
         ("/page/2/", None),
         ("/category/travel/", None),
         ("/?p=123", None),
+        ("/?page_id=7", None),
+        ("/?p=99&preview=true", "preview"),
+        ("/2024/03/2024/03/2024/03/", "path-loop"),
+        ("/tag/a/tag/a/", "path-loop"),
+        ("/?like_comment=5&_wpnonce=abc", "share"),
+        ("/wp-comments-post.php", "admin"),
     ],
 )
 def test_refusal(path, rule):
@@ -94,3 +109,43 @@ def test_run_ids_sort_by_time_and_are_safe():
     assert check_run_id(early) == early
     with pytest.raises(ValueError):
         check_run_id("../../etc")
+
+
+@pytest.mark.parametrize(
+    ("path", "loop"),
+    [("/2024/03/post/", False), ("/a/b/a/b/", True), ("/x/x/x/", True), ("/2024/02/2024/", False), ("/", False)],
+)
+def test_path_loops(path, loop):
+    assert has_path_loop(path) is loop
+
+
+def test_rules_are_overridable():
+    rules = ScopeRules.build(deny={"search": None, "no-tags": r"^/tag/"}, tracking=r"^(?:ref)$")
+    assert rules.refusal(BASE + "/?s=x") is None
+    assert rules.refusal(BASE + "/tag/x/") == "no-tags"
+    assert rules.canonical(BASE + "/a/?ref=x&utm_source=y") == BASE + "/a/?utm_source=y"
+
+
+def test_asset_hosts():
+    rules = ScopeRules.build()
+    assert rules.is_asset_host("https://i0.wp.com/blog.example.org/wp-content/uploads/a.jpg")
+    assert rules.is_asset_host("https://s0.wp.com/_static/x.css")
+    assert rules.is_asset_host("https://media.example.net/wp-content/uploads/a.jpg")
+    assert not rules.is_asset_host("https://tracker.example.net/pixel.gif")
+    assert not ScopeRules.build(asset_hosts=[]).is_asset_host("https://s0.wp.com/_static/x.css")
+
+
+def test_post_parts_by_url():
+    assert is_post_part(BASE + "/2024/03/post/comment-page-2/")
+    assert is_post_part(BASE + "/?p=5&cpage=2")
+    assert not is_post_part(BASE + "/2024/03/post/")
+
+
+def test_rest_listing_urls():
+    assert rest_listing_url(BASE + "/wp-json/", "posts", 2, 50, None) == (
+        BASE + "/wp-json/wp/v2/posts?page=2&per_page=50&_fields=id%2Clink%2Cmodified_gmt"
+    )
+    assert rest_listing_url(BASE + "/?rest_route=/", "pages", 1, 100, "2024-01-01T00:00:00") == (
+        BASE + "/?rest_route=%2Fwp%2Fv2%2Fpages&page=1&per_page=100&_fields=id%2Clink%2Cmodified_gmt"
+        "&modified_after=2024-01-01T00%3A00%3A00"
+    )
