@@ -1,0 +1,127 @@
+"""Where a blog tells us about its URLs: links, page requisites, feeds, REST listings, stylesheets, post parts.
+
+Each function takes what one response holds (a parsed tree, CSS text, JSON) and returns URLs, unfiltered and
+unresolved to the crawl's scope: the spider decides what to fetch (``crawler.wordpress.ScopeRules``).
+No Scrapy here: unit-tested in ``tests/test_discovery.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree
+
+# Links a reader can follow. Post-part links (<!--nextpage-->'s "Pages: 1 2 3") are left out: a post's parts are
+# fetched together with the post, so that it becomes one record.
+PAGE_LINKS = etree.XPath(
+    "//a[not(ancestor::*[contains(@class, 'page-links')])]/@href"
+    " | //link[@rel='alternate'][contains(@type, 'xml')]/@href"
+    " | //link[@rel='canonical']/@href"
+)
+# What a browser loads to render the page (replay needs them in the archive).
+REQUISITE_URLS = etree.XPath(
+    "//link[contains(concat(' ', @rel, ' '), ' stylesheet ') or contains(@rel, 'icon')"
+    " or @rel='preload' or @rel='modulepreload']/@href"
+    " | //script/@src | //img/@src | //input[@type='image']/@src | //video/@poster | //audio/@src"
+    " | //source/@src | //track/@src | //embed/@src | //object/@data"
+)
+SRCSETS = etree.XPath("//img/@srcset | //source/@srcset")
+STYLE_ATTRS = etree.XPath("//@style | //style/text()")
+REST_ROOT = etree.XPath("//link[@rel='https://api.w.org/']/@href")
+CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
+POST_PARTS = etree.XPath("//*[contains(@class, 'page-links')]//a/@href")
+CURRENT_PART = etree.XPath(
+    "//*[contains(@class, 'page-links')]//*[contains(@class, 'current') or @aria-current='page']//text()"
+)
+FEED_LINKS = etree.XPath(
+    "//*[local-name()='item']/*[local-name()='link']/text()"
+    " | //*[local-name()='entry']/*[local-name()='link'][not(@rel) or @rel='alternate']/@href"
+)
+
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
+_LINK_HEADER_REST = re.compile(r'<([^>]+)>\s*;\s*rel="https://api\.w\.org/"')
+
+
+def page_links(tree: etree._Element) -> list[str]:
+    """Hrefs a reader can follow from an HTML page (plus its feeds and canonical URL)."""
+    return [str(v) for v in PAGE_LINKS(tree)]
+
+
+def requisites(tree: etree._Element) -> list[str]:
+    """Every stylesheet, script, image (``srcset`` candidates too), icon, font and media URL a page loads."""
+    urls = [str(v) for v in REQUISITE_URLS(tree)]
+    for srcset in SRCSETS(tree):
+        urls.extend(srcset_urls(str(srcset)))
+    for style in STYLE_ATTRS(tree):
+        urls.extend(css_urls(str(style)))
+    return urls
+
+
+def srcset_urls(srcset: str) -> list[str]:
+    """The candidate URLs of a ``srcset`` attribute (``a.jpg 300w, b.jpg 1024w`` -> ``[a.jpg, b.jpg]``)."""
+    return [part.split()[0] for part in srcset.split(",") if part.strip()]
+
+
+def css_urls(css: str) -> list[str]:
+    """URLs a stylesheet loads: ``url(...)`` (fonts, images) and ``@import``; ``data:`` URLs left out."""
+    found = [m.group(2) or m.group(4) for m in _CSS_URL.finditer(css)]
+    return [url.strip() for url in found if url and not url.strip().lower().startswith("data:")]
+
+
+def feed_links(tree: etree._Element) -> list[str]:
+    """Entry links of an RSS or Atom feed."""
+    return [str(v).strip() for v in FEED_LINKS(tree)]
+
+
+def rest_root(tree: etree._Element, link_header: str = "") -> str | None:
+    """The WordPress REST API root a page announces (``<link rel="https://api.w.org/">`` or a Link header)."""
+    found = REST_ROOT(tree)
+    if found:
+        return str(found[0])
+    match = _LINK_HEADER_REST.search(link_header)
+    return match.group(1) if match else None
+
+
+def canonical_link(tree: etree._Element) -> str | None:
+    """The page's ``rel=canonical`` URL, if it declares one."""
+    found = CANONICAL(tree)
+    return str(found[0]).strip() if found else None
+
+
+def post_parts(tree: etree._Element) -> tuple[int | None, list[str]]:
+    """For a post split with ``<!--nextpage-->``: which part this page is (1-based), and the other parts' URLs.
+
+    Returns ``(None, [])`` for a page that is not split.
+    """
+    current = "".join(CURRENT_PART(tree)).strip()
+    if not current.isdigit():
+        return None, []
+    others: list[str] = []
+    for href in POST_PARTS(tree):
+        if str(href) not in others:
+            others.append(str(href))
+    return int(current), others
+
+
+def rest_entries(body: str) -> list[dict[str, Any]] | None:
+    """The objects of a REST listing response; None when the body is not a JSON list (an error object)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A W3C / ISO 8601 date or date-time (sitemap ``lastmod``, REST ``modified_gmt``) as an aware datetime."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
