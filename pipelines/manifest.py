@@ -143,6 +143,9 @@ class RunManifest:
         counts: dict[str, Any] = {name: stats.get(key, 0) for name, key in COUNTS}
         counts["pages"] = {k.removeprefix("pages/"): v for k, v in stats.items() if k.startswith("pages/")}
         counts["errors"] = {k: v for k, v in stats.items() if k.startswith(ERROR_PREFIXES)}
+        counts["discovered"] = {
+            k.removeprefix("links/discovered/"): v for k, v in stats.items() if k.startswith("links/discovered/")
+        }
         counts["refused"] = {
             k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
         }

@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -292,3 +294,53 @@ def test_user_agent_names_blogarc_with_contact(blog):
         request = next(r for r in ArchiveIterator(fh) if r.rec_type == "request")
     agent = request.http_headers.get_header("User-Agent")
     assert re.fullmatch(r"blogarc/\d+\.\d+\.\d+ \(\+https?://\S+\)", agent)
+
+
+def expand(template: str, blog: Blog) -> str:
+    """A fixture URL template with the server's addresses filled in ({{ASSET_URL}} is the same server by name)."""
+    asset = blog.url.replace("127.0.0.1", "localhost")
+    return template.replace("{{BASE_URL}}", blog.url).replace("{{ASSET_URL}}", asset)
+
+
+def test_no_trap_is_ever_requested(blog):
+    requested = {line.split(" ", 1)[1] for line in blog.requested}
+    for trap in blog.expected.get("traps", []) + blog.expected.get("tracking_variants", []):
+        assert trap not in requested, f"{blog.name}: trap {trap} was requested"
+
+
+def test_no_url_is_fetched_twice(blog):
+    repeated = sorted({line for line in blog.requested if blog.requested.count(line) > 1})
+    # the same path on the blog host and on the asset host are two URLs; the log shows paths only
+    asset_paths = {urlsplit(expand(u, blog)).path for u in blog.expected.get("requisites", []) if "ASSET_URL" in u}
+    assert [line for line in repeated if line.split(" ", 1)[1] not in asset_paths] == []
+
+
+def test_page_requisites_are_archived(blog):
+    archived = set()
+    for warc in blog.warcs():
+        with open(warc, "rb") as fh:
+            archived |= {
+                r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh) if r.rec_type == "response"
+            }
+    for template in blog.expected.get("requisites", []):
+        assert expand(template, blog) in archived, f"{blog.name}: requisite {template} not archived"
+
+
+def test_discovery_sources_are_counted(blog):
+    refused = blog.manifest()["counts"]["refused"]
+    sources = blog.expected.get("sources", {})
+    discovered = blog.manifest()["counts"].get("discovered", {})
+    for source, present in sources.items():
+        if present:
+            assert discovered.get(source, 0) > 0, (blog.name, source, discovered)
+    if blog.expected.get("traps"):
+        assert refused, "trap links are counted by rule"
+
+
+def test_drafts_404_and_yield_no_record(blog):
+    records = blog.by_path()
+    responses = blog.responses()
+    for draft in blog.expected.get("drafts", []):
+        assert draft not in records
+        if draft in responses:
+            assert responses[draft][0][0] == 404
