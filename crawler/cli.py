@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.commands import crawl
+from crawler.commands import archive, crawl, replay
 from pipelines import __version__
 
-COMMAND_MODULES = [crawl]
+COMMAND_MODULES = [crawl, archive, replay]
 
 
 def build_parser() -> argparse.ArgumentParser:

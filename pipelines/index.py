@@ -1,10 +1,17 @@
-"""CDXJ indexes of WARC files, written with cdxj-indexer (the format pywb and ReplayWeb.page read)."""
+"""CDXJ indexes of WARC files, written with cdxj-indexer (the format pywb and ReplayWeb.page read), and read back.
+
+A CDXJ line is ``SURT-key 14-digit-timestamp {json}``; the JSON names the WARC file and the record's offset and
+length in it, so one ranged read fetches the record.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import surt
 from cdxj_indexer.main import write_cdx_index
 
 
@@ -29,3 +36,58 @@ def write_cdxj(warc_path: Path) -> Path:
     tmp.write_text(out.getvalue(), encoding="utf-8")
     tmp.replace(target)
     return target
+
+
+@dataclass(frozen=True)
+class CdxjEntry:
+    """One line of a CDXJ index: a capture and where its record lies."""
+
+    urlkey: str
+    timestamp: str  # 14 digits, UTC
+    url: str
+    mime: str
+    status: str
+    digest: str
+    offset: int
+    length: int
+    filename: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The entry as a JSON-ready dict."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def url_key(url: str) -> str:
+    """The SURT key cdxj-indexer files ``url`` under (scheme and ``www.`` dropped, query sorted)."""
+    return surt.surt(url)
+
+
+def parse_cdxj_line(line: str) -> CdxjEntry:
+    """One CDXJ line as an entry.
+
+    Raises:
+        ValueError: when the line is not ``key timestamp {json}`` with an offset, a length and a filename.
+    """
+    try:
+        urlkey, timestamp, blob = line.rstrip("\n").split(" ", 2)
+        fields = json.loads(blob)
+        return CdxjEntry(
+            urlkey=urlkey,
+            timestamp=timestamp,
+            url=fields.get("url", ""),
+            mime=fields.get("mime", ""),
+            status=str(fields.get("status", "")),
+            digest=fields.get("digest", ""),
+            offset=int(fields["offset"]),
+            length=int(fields["length"]),
+            filename=fields["filename"],
+        )
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"bad CDXJ line {line[:120]!r}: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"bad CDXJ line {line[:120]!r}: {exc}") from None
+
+
+def parse_cdxj(text: str) -> list[CdxjEntry]:
+    """Every entry of a CDXJ index (blank lines and ``!`` header lines skipped)."""
+    return [parse_cdxj_line(line) for line in text.splitlines() if line.strip() and not line.startswith("!")]
