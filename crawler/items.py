@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pipelines import records
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -13,30 +14,8 @@ if TYPE_CHECKING:
     from pipelines.warcfile import RecordLocation
 
 
-@dataclass
-class TextRecord:
-    """A post or page as analysts load it; ``warc`` points at the exact response record it came from."""
-
-    url: str
-    canonical_url: str
-    site: str
-    kind: str
-    title: str | None
-    author: str | None
-    published: str | None
-    modified: str | None
-    categories: list[str]
-    tags: list[str]
-    language: str | None
-    description: str | None
-    text: str
-    comments: list[dict[str, Any]]
-    word_count: int
-    text_sha256: str
-    fetched_at: str
-    http_status: int
-    run_id: str
-    warc: dict[str, Any] | None = field(default=None)
+class TextRecord(records.TextRecord):
+    """A post or page as analysts load it (fields and building: ``pipelines.records``, shared with re-extraction)."""
 
     @classmethod
     def from_page(
@@ -45,25 +24,14 @@ class TextRecord:
         """Combine what extraction found with what the crawl knows about the response."""
         # None only when WARC capture is switched off (WARC_ENABLED = False)
         location: RecordLocation | None = response.meta.get("warc")
-        return cls(
+        return cls.build(
+            extracted,
             url=response.url,
-            canonical_url=extracted.canonical_url or canonical,
+            canonical=canonical,
             site=site,
             kind=kind,
-            title=extracted.title,
-            author=extracted.author,
-            published=extracted.published,
-            modified=extracted.modified,
-            categories=extracted.categories,
-            tags=extracted.tags,
-            language=extracted.language,
-            description=extracted.description,
-            text=extracted.text,
-            comments=extracted.comments,
-            word_count=extracted.word_count,
-            text_sha256=extracted.text_sha256,
-            fetched_at=location.date if location else datetime.now(UTC).isoformat(),
-            http_status=response.status,
             run_id=run_id,
+            http_status=response.status,
+            fetched_at=location.date if location else datetime.now(UTC).isoformat(),
             warc=location.as_dict() if location else None,
         )

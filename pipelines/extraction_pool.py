@@ -12,12 +12,12 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from pipelines.extraction import Extracted, extract_post
+from pipelines.extraction import Extracted, decode_html, extract_post
 
 
 def extract_body(body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
     """Decode a response body and extract it (runs in a worker process)."""
-    html = body.decode(encoding, errors="replace")
+    html = decode_html(body, encoding=encoding)
     return extract_post(html, url, favor_precision)
 
 

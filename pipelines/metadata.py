@@ -24,6 +24,8 @@ _FOREIGN = (
 )
 _XPATH = {
     "json_ld": etree.XPath("//script[@type='application/ld+json']/text()"),
+    "meta": etree.XPath("//meta[@content][@property or @name]"),
+    "canonical": etree.XPath("//link[@rel='canonical']/@href"),
     "published": etree.XPath(
         "//meta[@property='article:published_time']/@content"
         " | //time[contains(@class, 'entry-date') and contains(@class, 'published')]/@datetime"
@@ -61,20 +63,34 @@ class Declared:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     description: str | None = None
+    image: str | None = None
+    canonical_url: str | None = None
 
 
 def declared_metadata(tree: etree._Element) -> Declared:
     """Read a page's own metadata: JSON-LD first, then meta tags and WordPress markup."""
     entity, graph = main_entity(tree)
+    meta = meta_tags(tree)
     return Declared(
-        title=_str(entity.get("headline")) if entity else None,
-        author=_author_name(entity, graph) or _first_text(_XPATH["author"](tree)),
+        title=_str(entity.get("headline")) or _str(meta.get("og:title")),
+        author=_author_name(entity, graph) or _first_text(_XPATH["author"](tree)) or _meta_author(meta),
         published=_str(entity.get("datePublished")) or _first_text(_XPATH["published"](tree)),
         modified=_str(entity.get("dateModified")) or _first_text(_XPATH["modified"](tree)),
         categories=_terms(_XPATH["categories"](tree)),
         tags=_terms(_XPATH["tags"](tree)),
-        description=_str(entity.get("description")),
+        description=_str(entity.get("description")) or _str(meta.get("description") or meta.get("og:description")),
+        image=_image(entity.get("image")) or _str(meta.get("og:image")),
+        canonical_url=_first_text(_XPATH["canonical"](tree)) or _str(meta.get("og:url")),
     )
+
+
+def meta_tags(tree: etree._Element) -> dict[str, str]:
+    """``<meta>`` contents by lower-cased ``property`` or ``name``; the first of repeated tags wins."""
+    found: dict[str, str] = {}
+    for node in _XPATH["meta"](tree):
+        key = (node.get("property") or node.get("name") or "").strip().lower()
+        found.setdefault(key, node.get("content"))
+    return found
 
 
 def main_entity(tree: etree._Element) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -116,6 +132,24 @@ def _author_name(entity: dict[str, Any], graph: dict[str, dict[str, Any]]) -> st
         author = graph.get(author.get("@id", ""), author)
         return _str(author.get("name"))
     return _str(author)
+
+
+def _meta_author(meta: dict[str, str]) -> str | None:
+    """An author name from the meta tags of analytics and library metadata (never a profile URL)."""
+    for key in ("parsely-author", "sailthru.author", "dc.creator", "article:author"):
+        name = _str(meta.get(key))
+        if name and "://" not in name:
+            return name
+    return None
+
+
+def _image(value: Any) -> str | None:
+    """The URL of a JSON-LD ``image``: a URL, an ImageObject, or a list of either."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return _str(value)
 
 
 def _str(value: Any) -> str | None:

@@ -1,0 +1,196 @@
+"""Extraction on saved pages, bad pages, and re-extraction with ``blogarc extract`` / ``blogarc extract-html``.
+
+Cases live in tests/fixtures/extraction/<case>/ (page.html, url.txt, expected.json; the web-poet layout).
+expected.json keys: ``none`` (no text at all), ``no_crash`` (anything but an exception), ``text.contains`` /
+``text.not_contains`` (substrings), ``min_f1.text`` (shingle F1 >= 0.97 against this text), ``metadata`` (field
+values; ``published_prefix``), ``comments`` (id, parent, author, in page order), ``decode`` (decode the bytes as
+the crawl does instead of as UTF-8), ``repeat_filler_to_bytes`` (grow the page's filler to this size).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipelines.extraction import clean_text, extract_post
+from pipelines.reextract import decode
+from tests.util import read_jsonl_gz
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).parent / "fixtures" / "extraction"
+SCHEMA = json.loads((ROOT / "pipelines" / "schema" / "text-record.schema.json").read_text())
+
+
+def load_case(name: str) -> tuple[bytes, str, dict]:
+    folder = CASES / name
+    expected = json.loads((folder / "expected.json").read_text())
+    body = (folder / "page.html").read_bytes()
+    if "repeat_filler_to_bytes" in expected:
+        head, filler, tail = re.match(rb"(.*?)(<div class=\"filler\">.*</div>\n)(</body></html>)$", body, re.S).groups()
+        body = head + filler * (expected["repeat_filler_to_bytes"] // len(filler) + 1) + tail
+    return body, (folder / "url.txt").read_text().strip(), expected
+
+
+def f1(expected: str, got: str) -> float:
+    def shingles(text: str) -> set[tuple[str, ...]]:
+        words = re.findall(r"\w+", text.lower())
+        return {tuple(words[i : i + 4]) for i in range(max(len(words) - 3, 1))}
+
+    want, have = shingles(expected), shingles(got)
+    overlap = len(want & have)
+    return 2 * overlap / (len(want) + len(have)) if overlap else 0.0
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_extraction_case(name):
+    body, url, expected = load_case(name)
+    html = decode(body)[0] if expected.get("decode") else body.decode("utf-8", errors="replace")
+    extracted = extract_post(html, url)
+    if expected.get("none"):
+        assert extracted is None
+        return
+    if expected.get("no_crash"):
+        assert extracted is None or isinstance(extracted.text, str)
+        return
+    assert extracted is not None
+    for phrase in expected["text"].get("contains", []):
+        assert phrase in extracted.text
+    for phrase in expected["text"].get("not_contains", []):
+        assert phrase not in extracted.text, phrase
+    if "min_f1" in expected:
+        assert f1(expected["min_f1"]["text"], extracted.text) >= 0.97
+    for field, value in expected.get("metadata", {}).items():
+        if field == "published_prefix":
+            assert (extracted.published or "").startswith(value)
+        else:
+            assert getattr(extracted, field) == value, field
+    got = sorted((c["id"], c["parent"], c["author"]) for c in extracted.comments)
+    assert got == sorted((c["id"], c["parent"], c["author"]) for c in expected.get("comments", []))
+
+
+def test_tree_input_is_left_unchanged_and_gives_the_same_record():
+    body, url, _ = load_case("classic-theme-post")
+    tree = decode(body)[1]
+    before = len(list(tree.iter()))
+    from_tree = extract_post(tree, url)
+    assert len(list(tree.iter())) == before  # pruning worked on a copy
+    assert from_tree == extract_post(body.decode(), url)
+
+
+def test_comment_threads_have_parents():
+    body, url, _ = load_case("classic-theme-post")
+    comments = {c["id"]: c for c in extract_post(body.decode(), url).comments}
+    assert comments["22"]["parent"] == "21" and comments["25"]["parent"] == "22"
+    assert comments["21"]["parent"] is None and comments["21"]["published"].startswith("2024-04-18")
+    assert "lentil soup" in comments["22"]["text"] and "lentil soup" not in comments["21"]["text"]
+
+
+def test_trafilatura_comments_are_the_fallback_without_wordpress_markup():
+    paragraphs = "".join(f"<p>Paragraph {i}: the tide came in over the causeway and we waited.</p>" for i in range(8))
+    html = (
+        "<html><body><article><h1>Tides</h1>" + paragraphs + "</article>"
+        "<div class='user-comments'><p>Lovely piece about the causeway, thank you for writing it.</p>"
+        "<p>We were stuck there last year for six hours waiting for the water.</p></div></body></html>"
+    )
+    extracted = extract_post(html)
+    assert "six hours" not in extracted.text
+    assert [c["text"] for c in extracted.comments][-1].startswith("We were stuck")
+    assert all(c["parent"] is None for c in extracted.comments)
+
+
+def test_captions_are_pruned_but_a_post_inside_a_caption_is_kept():
+    post = " ".join(["The river was high after a week of rain and the ferry did not run."] * 12)
+    html = (
+        "<html><body><article><figure class='wp-caption'><img src='a.jpg'><figcaption class='wp-caption-text'>"
+        "Image credit: Someone via Flickr</figcaption></figure><p class='wp-caption-text'>" + post + "</p>"
+        "</article></body></html>"
+    )
+    text = clean_text(html)
+    assert "via Flickr" not in text
+    assert "ferry did not run" in text
+
+
+def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
+    """A WARC with a request/response pair per page (url, body, content type), as the crawl writes them."""
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        for url, body, content_type in pages:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            response = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body), http_headers=headers
+            )
+            request = writer.create_warc_record(
+                url,
+                "request",
+                payload=io.BytesIO(b""),
+                length=0,
+                http_headers=StatusAndHeaders("GET / HTTP/1.1", [("Host", "blog.example.org")], is_http_request=True),
+            )
+            writer.write_request_response_pair(request, response)
+
+
+def blogarc(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args], input=stdin, capture_output=True, cwd=ROOT, timeout=120
+    )
+
+
+@pytest.fixture
+def archive_warc(tmp_path) -> Path:
+    pages = []
+    for name in ("classic-theme-post", "block-theme-post", "bad-binary-as-html", "bad-empty"):
+        body, url, _ = load_case(name)
+        pages.append((url.replace("/bad/", f"/{name}/"), body, "text/html; charset=UTF-8"))
+    pages.append(("https://blog.example.org/feed/", b"<rss></rss>", "application/rss+xml"))
+    path = tmp_path / "blogarc-20260101000000000-00000-host.warc.gz"
+    write_warc(path, pages)
+    return path
+
+
+def test_blogarc_extract_writes_records_with_warc_pointers(archive_warc, tmp_path):
+    result = blogarc("extract", str(archive_warc), "--out", str(tmp_path / "out"), "--run-id", "reex-1")
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    records = read_jsonl_gz(sorted((tmp_path / "out" / "text").rglob("part-*.jsonl.gz")))
+    assert sorted(r["title"] for r in records) == ["Ferry to the Outer Islands", "Keeping a Changelog People Actually Read"]
+    assert b"extract/ok 2" in result.stdout and b"extract/empty 1" in result.stdout  # the empty page
+    assert b"extract/skipped/other 1" in result.stdout  # binary: no post markers
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+        assert record["run_id"] == "reex-1" and record["site"] == "blog.example.org"
+        pointer = record["warc"]
+        assert pointer["filename"] == archive_warc.name
+        with open(archive_warc, "rb") as fh:
+            fh.seek(pointer["offset"])
+            warc_record = next(iter(ArchiveIterator(io.BytesIO(fh.read(pointer["length"])))))
+        assert warc_record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
+        assert warc_record.rec_headers.get_header("WARC-Target-URI") == record["url"]
+        assert warc_record.rec_headers.get_header("WARC-Payload-Digest") == pointer["payload_digest"]
+        assert warc_record.rec_headers.get_header("WARC-Date") == record["fetched_at"]
+
+
+def test_blogarc_extract_reads_a_store(archive_warc, tmp_path):
+    store = tmp_path / "store"
+    (store / "warc" / "blog.example.org").mkdir(parents=True)
+    archive_warc.rename(store / "warc" / "blog.example.org" / archive_warc.name)
+    result = blogarc("extract", store.as_uri(), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    assert len(read_jsonl_gz(sorted((tmp_path / "out").rglob("part-*.jsonl.gz")))) == 2
+
+
+def test_blogarc_extract_html_prints_the_text():
+    body, _, expected = load_case("wordpress-com-seed-post")
+    result = blogarc("extract-html", "-", stdin=body)
+    assert result.returncode == 0
+    assert f1(expected["min_f1"]["text"], result.stdout.decode()) >= 0.97
+    empty = blogarc("extract-html", str(CASES / "bad-binary-as-html" / "page.html"))
+    assert empty.returncode == 0 and empty.stdout == b""
