@@ -22,7 +22,10 @@ DENY_RULES: dict[str, str] = {
     "search": r"[?&]s=|/search/",
     "embed": r"/embed/?$|[?&]embed=",
     # per-post comment feeds and per-category/tag feeds repeat what the main /feed/ and the pages hold
-    "sub-feed": r"^/.+/feed(?:/(?:rss2?|atom|rdf))?/?$|[?&]feed=comments",
+    "sub-feed": (
+        r"^/.+/feed(?:/(?:rss2?|atom|rdf))?/?$|[?&]feed=comments"
+        r"|^/\?(?=(?:.*&)?feed=)(?=(?:.*&)?(?:p|page_id|cat|tag|author|m)=)"  # plain permalinks: /?feed=rss2&p=27
+    ),
     "trackback": r"/trackback/?$",
     "amp": r"[?&]amp(?:=|&|$)|/amp/?$",
     "calendar": r"[?&](?:ical|outlook-ical|tribe-bar-date|eventDisplay)=",

@@ -7,8 +7,10 @@ and serves until killed.
 Files are served like a WordPress site with pretty permalinks: ``/path/`` is ``path/index.html``
 (or ``path/index.xml``, e.g. ``/feed/``), an unknown path is the blog's ``404.html`` with status
 404, and a directory asked for without its trailing slash is redirected (301), as WordPress does.
-The literal ``{{BASE_URL}}`` in served ``.html``/``.xml``/``.txt`` bodies, in ``Location`` and in
-route headers becomes the server's URL, so links, canonical URLs, sitemaps and feeds point here.
+The literal ``{{BASE_URL}}`` in served ``.html``/``.xml``/``.txt``/``.json``/``.css``/``.php`` bodies, in
+``Location`` and in route headers becomes the server's URL, so links, canonical URLs, sitemaps and feeds point here.
+``{{ASSET_URL}}`` becomes the same server under another host name (``http://localhost:PORT``): pages use it for
+uploads served from an "asset host", which a crawler sees as a different host.
 
 A blog's ``_routes.json`` maps an exact request target (path plus query string, if any) to
 special behaviour::
@@ -20,7 +22,15 @@ special behaviour::
 Keys: ``status``, ``reason``, ``location``, ``headers`` (``[name, value]`` pairs; repeated names
 are sent as repeated lines), ``gzip`` (always compress, ``Content-Encoding: gzip``),
 ``content_type``, ``file`` (serve another file, relative to the root) and ``delay`` (seconds to
-wait before answering).
+wait before answering). A key starting with ``~`` is a regular expression that must match the
+whole request target; exact keys win, then patterns in file order::
+
+    {"~^/2024/03/(?:2024/03/)+$": {"file": "2024/03/index.html"}}
+
+Query strings are otherwise ignored for files, as a WordPress site ignores unknown query arguments.
+
+The access log (``--access-log``) gets one ``METHOD TARGET HOST`` line per request;
+``BlogServer.requests_seen()`` gives ``METHOD TARGET`` lines (``hosts=True`` keeps the host).
 
 ``BlogServer(root)`` runs the server in a subprocess for tests::
 
@@ -33,6 +43,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import subprocess
 import sys
 import time
@@ -41,17 +52,24 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 HIDDEN = {"_routes.json", "expected.json"}
-SUBSTITUTED = {".html", ".xml", ".txt"}
+SUBSTITUTED = {".html", ".xml", ".txt", ".json", ".css", ".php"}
 CONTENT_TYPES = {
     ".html": "text/html; charset=UTF-8",
+    ".php": "text/html; charset=UTF-8",
     ".xml": "application/xml; charset=UTF-8",
     ".txt": "text/plain; charset=UTF-8",
+    ".json": "application/json; charset=UTF-8",
     ".css": "text/css",
     ".js": "application/javascript",
     ".png": "image/png",
     ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
 }
 
 
@@ -72,9 +90,9 @@ class BlogHandler(BaseHTTPRequestHandler):
 
     def answer(self, head: bool) -> None:
         """Resolve the request target to a status, headers and body, and send them."""
-        self.server.note_request(self.command, self.path)
+        self.server.note_request(self.command, self.path, self.headers.get("Host", ""))
         base = self.server.base_url
-        route = self.server.routes.get(self.path, {})
+        route = self.server.route_for(self.path)
         time.sleep(route.get("delay", 0))
         status, path = 200, self.resolve(route.get("file", urlsplit(self.path).path))
         if isinstance(path, str):  # a directory asked for without its trailing slash
@@ -86,14 +104,14 @@ class BlogHandler(BaseHTTPRequestHandler):
         if path is not None:
             body = path.read_bytes()
             if path.suffix in SUBSTITUTED:
-                body = body.replace(b"{{BASE_URL}}", base.encode())
+                body = self.server.substitute(body)
             content_type = self.content_type(path)
         headers = [("Content-Type", route.get("content_type", content_type))]
         if "location" in route:
-            location = route["location"].replace("{{BASE_URL}}", base)
+            location = self.server.substitute(route["location"])
             headers.append(("Location", urljoin(base + "/", location)))
         for name, value in route.get("headers", []):
-            headers.append((name, value.replace("{{BASE_URL}}", base)))
+            headers.append((name, self.server.substitute(value)))
         if route.get("gzip"):
             body = gzip.compress(body, mtime=0)
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
@@ -144,15 +162,31 @@ class BlogHTTPServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.access_log = open(access_log, "a", buffering=1) if access_log else None  # noqa: SIM115
         routes_file = self.root / "_routes.json"
-        self.routes = {}
+        self.routes: dict[str, dict] = {}
         if routes_file.exists():
             self.routes = json.loads(routes_file.read_text("utf-8"))
+        self.patterns = [(re.compile(key[1:]), route) for key, route in self.routes.items() if key.startswith("~")]
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.asset_url = f"http://localhost:{self.server_address[1]}"
 
-    def note_request(self, method: str, target: str) -> None:
-        """Append ``METHOD TARGET`` to the access log, if any (tests check what a crawler asked for)."""
+    def route_for(self, target: str) -> dict:
+        """The route for a request target: an exact key, else the first matching ``~pattern``, else none."""
+        if target in self.routes:
+            return self.routes[target]
+        return next((route for pattern, route in self.patterns if pattern.fullmatch(target)), {})
+
+    def substitute(self, data: str | bytes) -> str | bytes:
+        """Replace ``{{BASE_URL}}`` and ``{{ASSET_URL}}`` in a body (bytes) or a header value (str)."""
+        if isinstance(data, bytes):
+            return data.replace(b"{{BASE_URL}}", self.base_url.encode()).replace(
+                b"{{ASSET_URL}}", self.asset_url.encode()
+            )
+        return data.replace("{{BASE_URL}}", self.base_url).replace("{{ASSET_URL}}", self.asset_url)
+
+    def note_request(self, method: str, target: str, host: str = "") -> None:
+        """Append ``METHOD TARGET HOST`` to the access log, if any (tests check what a crawler asked for)."""
         if self.access_log is not None:
-            self.access_log.write(f"{method} {target}\n")
+            self.access_log.write(f"{method} {target} {host or '-'}\n")
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Keep dropped connections quiet unless verbose."""
@@ -172,6 +206,7 @@ class BlogServer:
         if access_log is not None:
             self.args += ["--access-log", str(access_log)]
         self.url = ""
+        self.asset_url = ""
         self.proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> BlogServer:
@@ -180,6 +215,7 @@ class BlogServer:
         if not self.url.startswith("http://"):
             self.__exit__(None, None, None)
             raise RuntimeError(f"blog server for {self.root} did not start")
+        self.asset_url = self.url.replace("://127.0.0.1:", "://localhost:", 1)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -189,15 +225,28 @@ class BlogServer:
             self.proc.stdout.close()
             self.proc = None
 
-    def requests_seen(self) -> list[str]:
-        """Every ``METHOD TARGET`` line the server logged so far (needs ``access_log``)."""
+    def requests_seen(self, hosts: bool = False) -> list[str]:
+        """Every ``METHOD TARGET`` line the server logged so far (needs ``access_log``).
+
+        With ``hosts=True`` each line is ``METHOD TARGET HOST`` (the Host header, ``-`` if none), which tells
+        requests to the asset host (``localhost:PORT``) from requests to the blog (``127.0.0.1:PORT``).
+        """
         if self.access_log is None or not self.access_log.exists():
             return []
-        return self.access_log.read_text().splitlines()
+        lines = self.access_log.read_text().splitlines()
+        return lines if hosts else [line.rsplit(" ", 1)[0] for line in lines]
 
     def url_for(self, path: str) -> str:
         """Return the absolute URL of a path on this server (``"/about/"`` → ``{url}/about/``)."""
         return self.url + "/" + path.lstrip("/")
+
+    def asset_url_for(self, path: str) -> str:
+        """Return the absolute URL of a path on the asset host (``http://localhost:PORT/...``)."""
+        return self.asset_url + "/" + path.lstrip("/")
+
+    def expand(self, template: str) -> str:
+        """Expand a fixture URL template (``{{BASE_URL}}/x``, ``{{ASSET_URL}}/y``) for this server."""
+        return template.replace("{{BASE_URL}}", self.url).replace("{{ASSET_URL}}", self.asset_url)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -205,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("root", type=Path, help="a blog folder, e.g. tests/fixtures/blogs/classic")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    parser.add_argument("--access-log", type=Path, help="append 'METHOD TARGET' for every request to this file")
+    parser.add_argument("--access-log", type=Path, help="append 'METHOD TARGET HOST' for every request to this file")
     args = parser.parse_args(argv)
     server = BlogHTTPServer(args.root, verbose=args.verbose, access_log=args.access_log)
     print(server.base_url, flush=True)

@@ -144,7 +144,15 @@ def test_head_sends_headers_only_and_keeps_alive(classic: BlogServer) -> None:
         connection.close()
 
 
-@pytest.mark.parametrize("blog", ["classic", "block", "wpcom"])
+ALL_BLOGS = sorted(p.name for p in BLOGS.iterdir() if (p / "expected.json").exists())
+
+
+def test_all_five_fixture_blogs_exist() -> None:
+    """The generator made every blog the crawl tests expect."""
+    assert ALL_BLOGS == ["block", "classic", "notwp", "plain", "wpcom"]
+
+
+@pytest.mark.parametrize("blog", ALL_BLOGS)
 def test_every_expected_item_is_served(blog: str) -> None:
     """Every post, page, listing, feed and sitemap named in expected.json is served with 200."""
     expected = json.loads((BLOGS / blog / "expected.json").read_text("utf-8"))
@@ -152,5 +160,145 @@ def test_every_expected_item_is_served(blog: str) -> None:
         for item in expected["items"]:
             status, _, body = fetch(server.url_for(item["path"]))
             assert status == 200, item["path"]
-        for path in expected["not_items"] + expected["feeds"] + expected["sitemaps"]:
+        paths = expected["not_items"] + expected["feeds"] + expected["sitemaps"] + expected["optional_items"]
+        for path in paths:
             assert fetch(server.url_for(path))[0] == 200, path
+
+
+@pytest.mark.parametrize("blog", ALL_BLOGS)
+def test_traps_answer_so_a_wrong_crawler_would_fall_in(blog: str) -> None:
+    """Trap targets and tracking variants answer (200, or a share redirect); drafts are 404."""
+    expected = json.loads((BLOGS / blog / "expected.json").read_text("utf-8"))
+    with BlogServer(BLOGS / blog) as server:
+        for target in expected["traps"] + list(expected["tracking_variants"]):
+            status, headers, _ = fetch(server.url_for(target))
+            assert status == 200 or (status == 302 and "share=" in target), (target, status)
+        for target in expected["drafts"]:
+            assert fetch(server.url_for(target))[0] == 404, target
+
+
+@pytest.mark.parametrize("blog", ALL_BLOGS)
+def test_requisites_are_served_from_their_host(blog: str) -> None:
+    """Every page requisite (on the blog or the asset host) is a 200 with a non-HTML type and no placeholders."""
+    expected = json.loads((BLOGS / blog / "expected.json").read_text("utf-8"))
+    assert expected["requisites"]
+    with BlogServer(BLOGS / blog) as server:
+        for template in expected["requisites"]:
+            status, headers, body = fetch(server.expand(template))
+            assert status == 200, template
+            assert not headers["Content-Type"].startswith("text/html"), template
+            assert b"{{" not in body, template
+
+
+def test_asset_host_is_the_same_server_as_localhost(classic: BlogServer) -> None:
+    """{{ASSET_URL}} becomes http://localhost:PORT; that host serves the same files."""
+    assert classic.asset_url == classic.url.replace("127.0.0.1", "localhost")
+    _, _, body = fetch(classic.url_for("/"))
+    assert b"{{ASSET_URL}}" not in body
+    image = "/wp-content/uploads/2024/03/harbour-at-dusk-1024x683.jpg"
+    assert f'src="{classic.asset_url}{image}"'.encode() in body
+    status, headers, data = fetch(classic.asset_url_for(image))
+    assert (status, headers["Content-Type"], data[:2]) == (200, "image/jpeg", b"\xff\xd8")
+
+
+def test_css_json_fonts_and_webp(tmp_path: Path) -> None:
+    """.css and .json bodies get both placeholders; .json, .woff2 and .webp have their content types."""
+    (tmp_path / "404.html").write_text("<p>not found</p>")
+    (tmp_path / "site.css").write_text("body{background:url({{ASSET_URL}}/bg.webp)}")
+    (tmp_path / "data.json").write_text('{"home": "{{BASE_URL}}/"}')
+    (tmp_path / "font.woff2").write_bytes(b"wOF2{{BASE_URL}}")
+    (tmp_path / "bg.webp").write_bytes(b"RIFF....WEBP")
+    with BlogServer(tmp_path) as server:
+        status, headers, body = fetch(server.url_for("/site.css"))
+        assert (headers["Content-Type"], body) == (
+            "text/css",
+            f"body{{background:url({server.asset_url}/bg.webp)}}".encode(),
+        )
+        status, headers, body = fetch(server.url_for("/data.json"))
+        assert headers["Content-Type"] == "application/json; charset=UTF-8"
+        assert json.loads(body) == {"home": server.url + "/"}
+        status, headers, body = fetch(server.url_for("/font.woff2"))
+        assert (headers["Content-Type"], body) == ("font/woff2", b"wOF2{{BASE_URL}}")  # binary: never substituted
+        assert fetch(server.asset_url_for("/bg.webp"))[1]["Content-Type"] == "image/webp"
+
+
+def test_pattern_routes_and_asset_url_in_routes(tmp_path: Path) -> None:
+    """A ``~regex`` route matches whole targets after exact keys; {{ASSET_URL}} is substituted in Location."""
+    (tmp_path / "404.html").write_text("<p>not found</p>")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text("<a href='a/'>again</a>")
+    routes = {
+        "/a/a/": {"status": 410},
+        "~^/a/(?:a/)+$": {"file": "a/index.html"},
+        "/cdn": {"status": 302, "location": "{{ASSET_URL}}/a/"},
+    }
+    (tmp_path / "_routes.json").write_text(json.dumps(routes))
+    with BlogServer(tmp_path) as server:
+        assert fetch(server.url_for("/a/a/"))[0] == 410  # the exact key wins
+        status, _, body = fetch(server.url_for("/a/a/a/a/"))
+        assert (status, body) == (200, b"<a href='a/'>again</a>")
+        assert fetch(server.url_for("/a/a/a/a/?x=1"))[0] == 404  # a pattern matches the whole target
+        status, headers, _ = fetch(server.url_for("/cdn"))
+        assert (status, headers["Location"]) == (302, server.asset_url_for("/a/"))
+
+
+def test_path_loop_keeps_answering(classic: BlogServer) -> None:
+    """The classic blog's March archive links to 2024/03/ relatively, and every repetition answers 200."""
+    _, _, body = fetch(classic.url_for("/2024/03/"))
+    assert b'href="2024/03/"' in body
+    for depth in (2, 3, 6):
+        status, _, again = fetch(classic.url_for("/2024/03/" + "2024/03/" * (depth - 1)))
+        assert (status, again) == (200, body)
+
+
+def test_access_log_tells_the_hosts_apart(tmp_path: Path) -> None:
+    """requests_seen() gives 'METHOD TARGET' lines; hosts=True adds the Host header of each request."""
+    with BlogServer(BLOGS / "classic", access_log=tmp_path / "access.log") as server:
+        fetch(server.url_for("/about/?x=1"))
+        fetch(server.asset_url_for("/wp-content/uploads/2024/03/harbour-at-dusk-300x200.jpg"), method="HEAD")
+        port = server.url.rsplit(":", 1)[1]
+        assert server.requests_seen() == [
+            "GET /about/?x=1",
+            "HEAD /wp-content/uploads/2024/03/harbour-at-dusk-300x200.jpg",
+        ]
+        assert server.requests_seen(hosts=True) == [
+            f"GET /about/?x=1 127.0.0.1:{port}",
+            f"HEAD /wp-content/uploads/2024/03/harbour-at-dusk-300x200.jpg localhost:{port}",
+        ]
+
+
+def test_plain_permalinks_are_routes_to_files() -> None:
+    """The plain blog answers ?p=, ?page_id=, ?paged=, ?cat=, ?m= and its feeds; it has no core sitemap."""
+    with BlogServer(BLOGS / "plain") as server:
+        status, _, body = fetch(server.url_for("/?p=27"))
+        assert status == 200 and b"<title>Planting Garlic Late - Plot Seventeen</title>" in body
+        assert f'<link rel="canonical" href="{server.url}/?p=27" />'.encode() in body
+        assert f'<link rel="https://api.w.org/" href="{server.url}/?rest_route=/" />'.encode() in body
+        assert b"single-post" in fetch(server.url_for("/?p=27&replytocom=41"))[2]
+        assert b"page-id-2" in fetch(server.url_for("/?page_id=2"))[2]
+        for path in ("/?paged=2", "/?cat=3", "/?tag=seeds", "/?author=1", "/?m=202403", "/?m=20240305"):
+            status, _, body = fetch(server.url_for(path))
+            assert status == 200 and (b"archive" in body or b"paged-2" in body), path
+        status, headers, body = fetch(server.url_for("/?feed=rss2"))
+        assert (status, headers["Content-Type"]) == (200, "application/rss+xml; charset=UTF-8")
+        assert f"<link>{server.url}/?p=27</link>".encode() in body
+        assert fetch(server.url_for("/wp-sitemap.xml"))[0] == 404
+        assert b"Sitemap:" not in fetch(server.url_for("/robots.txt"))[2]
+
+
+def test_notwp_is_not_wordpress() -> None:
+    """The Hugo blog: no WordPress body classes; posts are articles with BlogPosting JSON-LD; robots names the sitemap."""
+    expected = json.loads((BLOGS / "notwp" / "expected.json").read_text("utf-8"))
+    with BlogServer(BLOGS / "notwp") as server:
+        for item in expected["items"]:
+            _, _, body = fetch(server.url_for(item["path"]))
+            assert b'<body class="single"' in body and b"single-post" not in body and b"wp-content" not in body
+            assert b'"@type": "BlogPosting"' in body and b'<meta property="og:type" content="article" />' in body
+        _, _, robots = fetch(server.url_for("/robots.txt"))
+        assert f"Sitemap: {server.url}/sitemap.xml".encode() in robots
+        _, _, sitemap = fetch(server.url_for("/sitemap.xml"))
+        hidden = expected["sitemap_only"][0]
+        assert f"<loc>{server.url}{hidden}</loc>".encode() in sitemap
+        _, _, home = fetch(server.url_for("/"))
+        assert b'type="application/rss+xml" href="' + server.url.encode() + b'/index.xml"' in home
+        assert hidden.encode() not in home

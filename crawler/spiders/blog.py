@@ -64,6 +64,7 @@ class BlogSpider(SitemapSpider):
     max_pages = 0
     since: datetime | None = None
     requisites = True
+    follow_links = True
     use_sitemaps = True
     use_rest = True
     rest_per_page = 100
@@ -102,6 +103,7 @@ class BlogSpider(SitemapSpider):
         if settings.get("ARCHIVE_SINCE") and self.since is None:
             raise ValueError(f"ARCHIVE_SINCE is not an ISO 8601 date: {settings.get('ARCHIVE_SINCE')!r}")
         self.requisites = settings.getbool("ARCHIVE_REQUISITES")
+        self.follow_links = settings.getbool("ARCHIVE_FOLLOW_LINKS")
         self.use_sitemaps = settings.getbool("WORDPRESS_SITEMAPS")
         self.use_rest = settings.getbool("WORDPRESS_REST")
         self.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
@@ -130,8 +132,8 @@ class BlogSpider(SitemapSpider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        self.seen.add(self.start_url)
-        yield Request(self.start_url, callback=self.parse)
+        if home := self.admit(self.start_url, "start"):
+            yield home
         if not self.use_sitemaps:
             return
         base = self.start_url.split("/", 3)[:3]
@@ -149,6 +151,7 @@ class BlogSpider(SitemapSpider):
         if not url.startswith(("http://", "https://")):
             return None
         url = self.rules.canonical(url)
+        stats.inc_value(f"links/listed/{source}")
         if url in self.seen:
             return None
         self.seen.add(url)
@@ -161,6 +164,14 @@ class BlogSpider(SitemapSpider):
             return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
         self.pages_admitted += 1
         return Request(url, callback=callback or self.parse)
+
+    def take_page(self) -> bool:
+        """Use one page of the ``--max-pages`` budget; False (and counted) when none is left."""
+        if self.max_pages and self.pages_admitted >= self.max_pages:
+            self.crawler.stats.inc_value("links/refused/max-pages")
+            return False
+        self.pages_admitted += 1
+        return True
 
     def refusal(self, url: str, requisite: bool = False) -> str | None:
         """Why ``url`` is not fetched (a rule name, ``offsite``, ``max-pages``, ``since``), or None."""
@@ -229,8 +240,8 @@ class BlogSpider(SitemapSpider):
         since = self.since.strftime("%Y-%m-%dT%H:%M:%S") if self.since else None
         for route in REST_ROUTES:
             url = rest_listing_url(api_root, route, 1, self.rest_per_page, since)
-            meta = {"rest_route": route, "rest_page": 1}
-            yield Request(url, callback=self.parse_rest, meta=meta)
+            if self.take_page():
+                yield Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": 1})
 
     def parse_rest(self, response: Response) -> Iterator[Request]:
         """Follow each entry's ``link``; request the next listing page while there is one."""
@@ -250,7 +261,7 @@ class BlogSpider(SitemapSpider):
             yield from self.follow(response.url, [link], "rest")
         page, route = response.meta["rest_page"], response.meta["rest_route"]
         total = int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
-        if entries and page < total:
+        if entries and page < total and self.take_page():
             since = self.since.strftime("%Y-%m-%dT%H:%M:%S") if self.since else None
             url = rest_listing_url(self.rest_root or "", route, page + 1, self.rest_per_page, since)
             yield Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": page + 1})
@@ -287,7 +298,8 @@ class BlogSpider(SitemapSpider):
         canonical = discovery.canonical_link(tree)
         if canonical:
             self.seen.add(self.rules.canonical(urljoin(response.url, canonical)))
-        yield from self.follow(response.url, discovery.page_links(tree), "links")
+        if self.follow_links:
+            yield from self.follow(response.url, discovery.page_links(tree), "links")
         if self.requisites:
             yield from self.follow(response.url, discovery.requisites(tree), "requisite", requisite=True)
         if self.rest_root is None and self.use_rest:

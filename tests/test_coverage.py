@@ -1,0 +1,81 @@
+"""Each discovery source alone, and the crawl limits: REST only, sitemaps only, --max-pages, --since, --explain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_crawl import ASSETS, FAST, REST, run_blogarc
+from tests.util import read_jsonl_gz
+
+FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
+LINKS_OFF = ["-s", "ARCHIVE_FOLLOW_LINKS=False"]
+
+
+def crawl(server, tmp_path: Path, *options: str) -> tuple[dict, dict[str, dict], list[str]]:
+    """Crawl one fixture blog into a fresh store: (manifest, records by path, requests the server saw)."""
+    before = len(server.requests_seen())
+    result = run_blogarc(
+        "crawl", server.url, "--store", str(tmp_path / "store"), "--spool", str(tmp_path / "spool"),
+        *FAST, *REST, *ASSETS, *options, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = server.url.split("://", 1)[1].replace(":", "_")
+    (manifest,) = (tmp_path / "store" / "runs" / site).glob("*.json")
+    records = read_jsonl_gz(sorted((tmp_path / "store" / "text" / site).glob("*/*.jsonl.gz")))
+    by_path = {r["url"][len(server.url) :]: r for r in records}
+    return json.loads(manifest.read_text()), by_path, server.requests_seen()[before:]
+
+
+def expected(name: str) -> dict:
+    return json.loads((FIXTURES / name / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("blog", ["block", "plain"])
+def test_rest_api_alone_finds_every_post_and_page(blog_servers, tmp_path, blog):
+    manifest, records, _ = crawl(blog_servers[blog], tmp_path, *LINKS_OFF, "-s", "WORDPRESS_SITEMAPS=False")
+    assert {i["path"] for i in expected(blog)["items"]} <= set(records)
+    assert manifest["counts"]["discovered"]["rest"] >= len(expected(blog)["items"])
+    assert manifest["counts"]["pages"]["rest"] >= 3  # paged listings were followed
+
+
+@pytest.mark.parametrize("blog", ["block", "notwp"])
+def test_sitemaps_alone_find_every_post_and_page(blog_servers, tmp_path, blog):
+    manifest, records, _ = crawl(blog_servers[blog], tmp_path, *LINKS_OFF, "-s", "WORDPRESS_REST=False")
+    assert {i["path"] for i in expected(blog)["items"]} <= set(records)
+    assert manifest["counts"]["discovered"]["sitemap"] >= len(expected(blog)["items"])
+
+
+def test_links_alone_cover_a_blog_without_sitemaps_or_rest(blog_servers, tmp_path):
+    _, records, _ = crawl(blog_servers["block"], tmp_path, "-s", "WORDPRESS_SITEMAPS=False", "-s", "WORDPRESS_REST=False")
+    assert {i["path"] for i in expected("block")["items"]} <= set(records)
+
+
+def test_max_pages_holds(blog_servers, tmp_path):
+    manifest, _, requested = crawl(blog_servers["classic"], tmp_path, "--max-pages", "5", "--no-requisites")
+    pages = [line for line in requested if not line.endswith("/robots.txt")]
+    redirects = sum(1 for line in pages if line.split(" ", 1)[1] in expected("classic")["redirects"])
+    assert len(pages) - redirects <= 5, pages
+    assert manifest["counts"]["refused"]["max-pages"] > 0
+
+
+def test_since_keeps_only_newer_posts(blog_servers, tmp_path):
+    items = expected("block")["items"]
+    dates = sorted({(i.get("modified") or i["published"])[:10] for i in items if i["kind"] == "post"})
+    since = dates[-2]  # the two newest modification dates
+    _, records, _ = crawl(blog_servers["block"], tmp_path, "--since", since)
+    newer = {i["path"] for i in items if (i.get("modified") or i["published"])[:10] >= since}
+    assert set(records) == newer
+
+
+def test_explain_names_the_rule(blog_servers, tmp_path):
+    url = blog_servers["classic"].url
+    result = run_blogarc("crawl", url, "--explain", url + "/2024/04/ferry-to-the-outer-islands/?replytocom=21", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "refused: reply" in result.stdout
+    result = run_blogarc("crawl", url, "--explain", url + "/private/secret-draft/", cwd=tmp_path)
+    assert "as a page:  fetched" in result.stdout and "disallowed by" in result.stdout
+    result = run_blogarc("crawl", url, "--explain", "https://offsite.invalid/x", cwd=tmp_path)
+    assert "refused: offsite" in result.stdout
