@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.commands import archive, crawl, extract, replay
+from crawler.commands import archive, crawl, extract, replay, upload
 from pipelines import __version__
 
-COMMAND_MODULES = [crawl, extract, archive, replay]
+COMMAND_MODULES = [crawl, extract, archive, replay, upload]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,10 +47,41 @@ ARCHIVE_SPOOL_DIR = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 
+# --- Uploads and the local spool (pipelines/warc_exporter.py, pipelines/spool.py) -------------------------------
+# Closed WARCs shipped to the store at once, while the crawl goes on.
+ARCHIVE_UPLOAD_CONCURRENCY = 2
+# First delay before a failed upload is tried again (doubles each time, up to 10 minutes).
+ARCHIVE_UPLOAD_RETRY_DELAY = 30.0
+# Bytes of WARC waiting for the store above which fetching pauses (store down or slow); 0 = no limit. Keep it
+# above WARC_MAX_SIZE: one file being written plus the ones waiting.
+ARCHIVE_SPOOL_MAX_SIZE = 4 * 1024**3
+# Seconds paused with a full spool before the crawl gives up (reason store_unavailable); 0 = wait forever.
+ARCHIVE_SPOOL_FULL_TIMEOUT = 3600.0
+
+# --- S3 stores (pipelines/s3store.py) ----------------------------------------------------------------------------
+# Endpoint, region and credentials: Scrapy's AWS_* settings (AWS_ENDPOINT_URL, AWS_REGION_NAME, AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_USE_SSL, AWS_VERIFY) or boto3's own environment and profiles.
+# AWS_VERIFY = False turns TLS verification off (only when asked); a path names a CA bundle.
+# "path" for MinIO, Ceph RGW and most S3-compatible servers; "virtual"; "" = boto3's choice.
+ARCHIVE_S3_ADDRESSING_STYLE = ""
+# "when_required" for servers that reject boto3's newer default checksums; "" = boto3's default.
+ARCHIVE_S3_REQUEST_CHECKSUM = ""
+# Checksum the server verifies on every part and keeps ("SHA256"); "" for servers without the checksum API.
+ARCHIVE_S3_CHECKSUM_ALGORITHM = "SHA256"
+# Multipart from this size on, in parts of this size (S3 needs at least 5 MiB), this many parts at once.
+ARCHIVE_S3_PART_SIZE = 64 * 1024**2
+ARCHIVE_S3_PART_CONCURRENCY = 4
+# botocore retries with backoff on throttling, 5xx and connection errors ("standard" or "adaptive").
+ARCHIVE_S3_RETRY_MODE = "standard"
+ARCHIVE_S3_MAX_ATTEMPTS = 5
+ARCHIVE_S3_CONNECT_TIMEOUT = 10.0
+ARCHIVE_S3_READ_TIMEOUT = 60.0
+
 # --- Discovery and scope (crawler/wordpress.py holds the rules) --------------------------------------------------
 ARCHIVE_MAX_PAGES = 0  # stop admitting pages after this many (0 = no limit); requisites do not count
 ARCHIVE_SINCE = ""  # ISO date: only posts published or modified since (sitemap lastmod, REST modified_after)
 ARCHIVE_REQUISITES = True  # fetch stylesheets, scripts, images and fonts pages load, for replay
+ARCHIVE_FOLLOW_LINKS = True  # follow links between pages (off: sitemaps and the REST API alone discover)
 WORDPRESS_SITEMAPS = True  # robots.txt Sitemap: lines, /wp-sitemap.xml, /sitemap.xml
 WORDPRESS_REST = True  # the REST API a page announces (/wp-json/ or ?rest_route=)
 WORDPRESS_REST_PER_PAGE = 100

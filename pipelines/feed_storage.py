@@ -5,10 +5,14 @@
 named by ``ARCHIVE_STORE`` (local folder or S3) under that key, so text and WARCs share one store, one layout and
 one set of credentials. Each batch is written to a local temporary file first and only then persisted (in a
 thread), so a reader never sees half a batch; every stored batch is announced for the run manifest.
+
+A batch the store does not take (store down, retries spent) is not lost: it is parked in the spool under its key
+(``pipelines/spool.py``) and shipped before the run manifest, by the next run, or by ``blogarc upload``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -17,7 +21,8 @@ from typing import IO, TYPE_CHECKING, Any
 from scrapy.extensions.feedexport import BlockingFeedStorage
 
 from pipelines.signals import announce_stored
-from pipelines.stores import StoredObject, safe_key, store_from_settings
+from pipelines.spool import Spool
+from pipelines.stores import StoredObject, safe_key, spool_dir, store_from_settings
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -26,18 +31,29 @@ if TYPE_CHECKING:
 
     from pipelines.stores import Store
 
+logger = logging.getLogger(__name__)
+
 SCHEME = "store:"
 
 
 class StoreFeedStorage(BlockingFeedStorage):
     """Persist feed files to the blogarc store under the key the ``store:`` URI names."""
 
-    def __init__(self, uri: str, store: Store, crawler: Crawler, *, feed_options: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        uri: str,
+        store: Store,
+        crawler: Crawler,
+        *,
+        feed_options: dict[str, Any] | None = None,
+        spool: Spool | None = None,
+    ):
         if not uri.startswith(SCHEME):
             raise ValueError(f"Incorrect URI scheme in {uri}, expected {SCHEME!r}")
         self.key = safe_key(uri[len(SCHEME) :])
         self.target = store
         self.crawler = crawler
+        self.spool = spool or Spool(spool_dir(crawler.settings, store))
 
     @classmethod
     def from_crawler(
@@ -54,13 +70,21 @@ class StoreFeedStorage(BlockingFeedStorage):
         stored.addCallback(self._announce)
         return stored
 
-    def _store_in_thread(self, file: IO[bytes]) -> StoredObject:  # type: ignore[override]
+    def _store_in_thread(self, file: IO[bytes]) -> StoredObject | None:  # type: ignore[override]
         file.close()
         path = Path(file.name)
-        stored = self.target.persist(path, self.key)  # on failure the batch stays in the temp file
+        try:
+            stored = self.target.persist(path, self.key)
+        except Exception as exc:  # any store error: the batch is parked, never dropped
+            parked = self.spool.park(path, self.key)
+            logger.warning("Could not store %s (%s); parked in %s", self.key, exc, parked)
+            return None
         os.unlink(path)
         return stored
 
-    def _announce(self, obj: StoredObject) -> None:
+    def _announce(self, obj: StoredObject | None) -> None:
+        if obj is None:
+            self.crawler.stats.inc_value("text/files_parked")
+            return
         self.crawler.stats.inc_value("text/files_stored")
         announce_stored(self.crawler, obj, "text")

@@ -9,6 +9,7 @@ runs/{site}/{run_id}.json    state/{site}/...
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from datetime import UTC, datetime
@@ -25,6 +26,10 @@ def site_key(url_or_host: str) -> str:
     """
     host = urlsplit(url_or_host).netloc if "://" in url_or_host else url_or_host
     host = host.rsplit("@", 1)[-1].lower()  # never keep credentials from a URL
+    # bücher.example -> xn--bcher-kva.example: international names stay distinct, in ASCII; a name the codec
+    # refuses (empty labels, "..") is left to the substitution below, which makes it safe anyway
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
     key = _UNSAFE.sub("_", host).strip("._")
     if not key:
         raise ValueError(f"No usable site name in {url_or_host!r}")

@@ -4,6 +4,11 @@ It says what the run fetched, wrote, skipped and failed, and lists every object 
 indexes, text batches) with size and SHA-256, so a reader can tell a finished run from an interrupted one (no
 manifest, or ``"status": "interrupted"``) and verify each object. It is written on ``engine_stopped``, which Scrapy
 sends after every ``spider_closed`` handler (WARC shipping, feed export) has finished.
+
+When files of the run could not reach the store (it was down), the manifest names them under ``pending`` and is
+itself parked in the local spool instead of the store, so it stays the last object of the run: the next run or
+``blogarc upload`` ships the pending files, then ``complete_parked_manifest`` moves them to ``files`` (as the
+store describes them), sets the status the crawl earned, and stores the manifest.
 """
 
 from __future__ import annotations
@@ -12,15 +17,17 @@ import json
 import logging
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.utils.asyncio import run_in_thread
 
 from pipelines import __version__
-from pipelines.layout import manifest_key
-from pipelines.signals import object_stored
-from pipelines.stores import store_from_settings
+from pipelines.layout import manifest_key, text_prefix
+from pipelines.signals import announce_stored, object_stored
+from pipelines.spool import Spool, ship_parked
+from pipelines.stores import spool_dir, store_from_settings
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -67,6 +74,8 @@ COUNTS = (
 )
 # Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
 FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")
+# Reasons a crawl never started: nothing to describe.
+NOT_STARTED_REASONS = ("store_config_error", "spool_busy")
 ERROR_PREFIXES = (
     "feedexport/failed_count/",
     "downloader/exception_type_count/",
@@ -79,9 +88,10 @@ ERROR_PREFIXES = (
 class RunManifest:
     """Collect what the run stored and write its manifest last."""
 
-    def __init__(self, crawler: Crawler, store: Store):
+    def __init__(self, crawler: Crawler, store: Store, spool: Spool | None = None):
         self.crawler = crawler
         self.store = store
+        self.spool = spool or Spool(spool_dir(crawler.settings, store))
         self.objects: list[tuple[StoredObject, str]] = []
         self.seeds: list[str] = []
         self.site = ""
@@ -104,21 +114,40 @@ class RunManifest:
         self.objects.append((obj, kind))
 
     async def engine_stopped(self) -> None:
-        if not self.run_id:
+        if not self.run_id or self.crawler.stats.get_value("finish_reason") in NOT_STARTED_REASONS:
             return
+        for obj in await run_in_thread(self._ship_parked_text):
+            self.crawler.stats.inc_value("text/files_stored")
+            announce_stored(self.crawler, obj, "text")
+        pending = await run_in_thread(self.spool.pending, self.site, self.run_id)
         key = manifest_key(self.site, self.run_id)
-        body = json.dumps(self.build(), indent=2, sort_keys=False).encode("utf-8")
-        await run_in_thread(self.store.put_bytes, key, body)
-        logger.info("Run manifest: %s", self.store.uri_for(key))
+        body = json.dumps(self.build(pending), indent=2, sort_keys=False).encode("utf-8")
+        if not pending:
+            try:
+                await run_in_thread(self.store.put_bytes, key, body)
+                logger.info("Run manifest: %s", self.store.uri_for(key))
+                return
+            except Exception as exc:  # the store went down at the very end: keep the manifest for later
+                logger.warning("Could not store the run manifest %s (%s)", key, exc)
+        parked = await run_in_thread(self.spool.park_bytes, key, body)
+        logger.warning("Run manifest parked in %s until the pending files reach the store", parked)
 
-    def build(self) -> dict[str, Any]:
-        """The manifest as a JSON-ready dict."""
+    def _ship_parked_text(self) -> list[StoredObject]:
+        """One more try for text batches the store refused during the crawl (they belong to this run)."""
+        stored = []
+        for path, key in self.spool.parked(text_prefix(self.site, self.run_id)):
+            try:
+                stored.append(ship_parked(self.store, path, key))
+            except Exception as exc:  # still down: the batch stays parked and is named as pending
+                logger.warning("Text batch %s still cannot reach the store (%s)", key, exc)
+                break
+        return stored
+
+    def build(self, pending: list[str] | None = None) -> dict[str, Any]:
+        """The manifest as a JSON-ready dict; ``pending`` are the keys of files still in the local spool."""
         stats = self.crawler.stats.get_stats()
         settings = self.crawler.settings
-        lost = stats.get("warc/files_pending", 0) + sum(
-            v for k, v in stats.items() if k.startswith("feedexport/failed_count/")
-        )
-        finished = stats.get("finish_reason") in FINISHED_REASONS and not lost
+        finished = stats.get("finish_reason") in FINISHED_REASONS and not pending
         return {
             "run_id": self.run_id,
             "site": self.site,
@@ -135,6 +164,7 @@ class RunManifest:
                 {"key": obj.key, "kind": kind, "size": obj.size, "sha256": obj.sha256}
                 for obj, kind in sorted(self.objects, key=lambda pair: pair[0].key)
             ],
+            "pending": [{"key": key, "kind": key_kind(key)} for key in pending or []],
         }
 
     @staticmethod
@@ -143,6 +173,9 @@ class RunManifest:
         counts: dict[str, Any] = {name: stats.get(key, 0) for name, key in COUNTS}
         counts["pages"] = {k.removeprefix("pages/"): v for k, v in stats.items() if k.startswith("pages/")}
         counts["errors"] = {k: v for k, v in stats.items() if k.startswith(ERROR_PREFIXES)}
+        counts["listed"] = {
+            k.removeprefix("links/listed/"): v for k, v in stats.items() if k.startswith("links/listed/")
+        }
         counts["discovered"] = {
             k.removeprefix("links/discovered/"): v for k, v in stats.items() if k.startswith("links/discovered/")
         }
@@ -150,6 +183,39 @@ class RunManifest:
             k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
         }
         return counts
+
+
+def key_kind(key: str) -> str:
+    """The kind of object a store key names: ``warc``, ``cdxj``, ``text`` or ``manifest``."""
+    if key.startswith("warc/"):
+        return "cdxj" if key.endswith(".cdxj") else "warc"
+    return "text" if key.startswith("text/") else "manifest"
+
+
+def complete_parked_manifest(store: Store, path: Path, key: str) -> bool:
+    """Store a parked manifest once every file it names as pending is in the store.
+
+    Pending entries the store now holds become ``files`` entries (size and SHA-256 as the store reports them), and
+    the status becomes what the crawl earned. Returns True when the manifest was stored (and its copy deleted).
+    """
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    still = []
+    for entry in manifest.get("pending", []):
+        stored = store.stat(entry["key"])
+        if stored is None:
+            still.append(entry)
+        else:
+            manifest["files"].append({**entry, "size": stored.size, "sha256": stored.sha256})
+    manifest["pending"] = still
+    manifest["files"].sort(key=lambda entry: entry["key"])
+    if still:
+        path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        return False
+    manifest["status"] = "finished" if manifest.get("finish_reason") in FINISHED_REASONS else "interrupted"
+    manifest["completed_at"] = datetime.now(UTC).isoformat()
+    store.put_bytes(key, json.dumps(manifest, indent=2).encode("utf-8"))
+    Path(path).unlink()
+    return True
 
 
 def _iso(value: Any) -> str | None:

@@ -1,11 +1,13 @@
 """Where archives land: one ``Store`` protocol, chosen by URI scheme (``STORE_SCHEMES``).
 
 * a plain path or ``file://`` URI: a local folder (the default, ``./archive``);
-* ``s3://bucket/prefix``: any S3-compatible server through boto3 (endpoint, credentials and region come from
-  boto3's own chain and environment, or from Scrapy's ``AWS_*`` settings passed in by the caller).
+* ``s3://bucket/prefix``: any S3-compatible server through boto3 (``pipelines/s3store.py``; endpoint, credentials
+  and region come from boto3's own chain and environment, or from Scrapy's ``AWS_*`` settings).
 
 Keys are relative, ``/``-separated paths under the store's root (``warc/{site}/...``). ``safe_key`` refuses keys
-that could escape the root, so nothing a crawled URL contributes can write elsewhere.
+that could escape the root, so nothing a crawled URL contributes can write elsewhere. Two error classes tell the
+caller what to do: ``StoreConfigError`` (fix the configuration: stop now) and ``StoreUnavailable`` (the store is
+down or unreachable: keep the files in the local spool and ship them later).
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+from scrapy.utils.misc import load_object
+
 CHUNK = 1 << 20
+
+
+class StoreConfigError(Exception):
+    """The store cannot work as configured (no such bucket, access denied, bad credentials): stop at start."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached now (connection refused, timeouts, 5xx after retries): try again later."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ def file_sha256(path: Path) -> str:
 def safe_key(key: str) -> str:
     """Return ``key`` if it is a clean relative key; raise ValueError otherwise."""
     parts = key.split("/")
-    if any(p in ("", ".", "..") for p in parts) or "\\" in key:
+    if any(p in ("", ".", "..") for p in parts) or "\\" in key or any(ord(c) < 32 or c == "\x7f" for c in key):
         raise ValueError(f"Unsafe store key {key!r}")
     return key
 
@@ -67,6 +79,15 @@ class Store(Protocol):
 
     def uri_for(self, key: str) -> str:
         """The URI of ``key`` (for FEEDS and messages)."""
+
+    def stat(self, key: str) -> StoredObject | None:
+        """Size and SHA-256 of ``key`` as stored, or None when there is no such object."""
+
+    def check(self) -> None:
+        """Make sure the store can be written; raise ``StoreConfigError`` or ``StoreUnavailable``."""
+
+    def abort_incomplete(self, prefix: str, before: float) -> int:
+        """Abort unfinished uploads under ``prefix`` started before ``before`` (epoch seconds); return how many."""
 
 
 class FileStore:
@@ -122,86 +143,59 @@ class FileStore:
     def uri_for(self, key: str) -> str:
         return self._path(key).as_uri()
 
+    def stat(self, key: str) -> StoredObject | None:
+        path = self._path(key)
+        return StoredObject(key, path.stat().st_size, file_sha256(path)) if path.is_file() else None
 
-class S3Store:
-    """An S3 bucket and prefix on any S3-compatible server.
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreConfigError(f"Cannot create the store folder {self.root}: {exc.strerror}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreConfigError(f"The store folder {self.root} is not writable")
 
-    ``client_options`` are passed to ``boto3.client("s3", ...)`` (``endpoint_url``, ``region_name``, keys); left
-    empty, boto3's own configuration chain applies (``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, instance roles...).
-    """
-
-    def __init__(self, uri: str, client_options: dict[str, Any] | None = None):
-        parsed = urlparse(uri)
-        if parsed.scheme != "s3" or not parsed.netloc:
-            raise ValueError(f"Incorrect URI {uri!r}, expected s3://bucket/prefix")
-        self.uri = uri
-        self.bucket = parsed.netloc
-        self.prefix = parsed.path.strip("/")
-        self.client_options = {k: v for k, v in (client_options or {}).items() if v}
-        self._client: Any = None
-
-    @property
-    def client(self) -> Any:
-        """The boto3 client, created on first use (boto3 is imported only when S3 is used)."""
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - optional at import time
-
-            self._client = boto3.client("s3", **self.client_options)
-        return self._client
-
-    def _key(self, key: str) -> str:
-        safe_key(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    def persist(self, local_path: Path, key: str) -> StoredObject:
-        sha256 = file_sha256(local_path)
-        size = local_path.stat().st_size
-        self.client.upload_file(str(local_path), self.bucket, self._key(key), ExtraArgs={"ChecksumAlgorithm": "SHA256"})
-        head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        if head["ContentLength"] != size:
-            raise OSError(f"Size mismatch after upload to {self.uri_for(key)}")
-        return StoredObject(key, size, sha256)
-
-    def put_bytes(self, key: str, data: bytes) -> StoredObject:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ChecksumAlgorithm="SHA256")
-        return StoredObject(key, len(data), hashlib.sha256(data).hexdigest())
-
-    def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
-        if offset or length is not None:
-            end = "" if length is None else str(offset + length - 1)
-            kwargs["Range"] = f"bytes={offset}-{end}"
-        return self.client.get_object(**kwargs)["Body"].read()
-
-    def list_keys(self, prefix: str = "") -> list[str]:
-        if prefix:
-            safe_key(prefix.rstrip("/"))
-        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
-        strip = len(f"{self.prefix}/") if self.prefix else 0
-        keys: list[str] = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
-            keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
-        return sorted(keys)
-
-    def uri_for(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self._key(key)}"
+    def abort_incomplete(self, prefix: str, before: float) -> int:
+        """Remove temporary files a killed copy left under ``prefix``."""
+        base = self._path(prefix.rstrip("/")) if prefix else self.root
+        stale = [p for p in base.rglob(".tmp-*") if p.stat().st_mtime < before] if base.exists() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
 
 
-STORE_SCHEMES: dict[str, type] = {"": FileStore, "file": FileStore, "s3": S3Store}
-
-
-def open_store(uri: str, client_options: dict[str, Any] | None = None) -> Store:
-    """The store for ``uri``; ``client_options`` go to the S3 client.
+def open_store(uri: str, client_options: dict[str, Any] | None = None, s3_options: Any = None) -> Store:
+    """The store for ``uri``; ``client_options`` go to the S3 client, ``s3_options`` (``S3Options``) tune it.
 
     Raises:
-        ValueError: for a scheme no store handles.
+        ValueError: for a scheme no store handles, or a malformed URI.
     """
     scheme = "file" if Path(uri).is_absolute() or "://" not in uri else urlparse(uri).scheme
     try:
-        cls = STORE_SCHEMES[scheme]
+        cls = load_object(STORE_SCHEMES[scheme])
     except KeyError:
         raise ValueError(f"Unsupported store scheme {scheme!r} in {uri!r}") from None
-    return S3Store(uri, client_options) if cls is S3Store else cls(uri)
+    return cls(uri) if cls is FileStore else cls(uri, client_options, s3_options)
+
+
+_CHECKED: dict[str, Exception | None] = {}
+
+
+def check_once(store: Store) -> None:
+    """``store.check()``, done once per process and store URI (the CLI, then each crawler, ask the same).
+
+    Raises:
+        StoreConfigError: the store cannot work as configured.
+        StoreUnavailable: the store could not be reached when it was checked.
+    """
+    if store.uri not in _CHECKED:
+        try:
+            store.check()
+            _CHECKED[store.uri] = None
+        except (StoreConfigError, StoreUnavailable) as exc:
+            _CHECKED[store.uri] = exc
+    if (error := _CHECKED[store.uri]) is not None:
+        raise error
 
 
 def store_from_settings(settings: Any) -> Store:
@@ -213,7 +207,9 @@ def store_from_settings(settings: Any) -> Store:
         "aws_secret_access_key": settings.get("AWS_SECRET_ACCESS_KEY"),
         "aws_session_token": settings.get("AWS_SESSION_TOKEN"),
     }
-    return open_store(settings.get("ARCHIVE_STORE") or "archive", client_options=options)
+    uri = settings.get("ARCHIVE_STORE") or "archive"
+    s3_options = load_object("pipelines.s3store.S3Options").from_settings(settings) if uri.startswith("s3:") else None
+    return open_store(uri, client_options=options, s3_options=s3_options)
 
 
 def spool_dir(settings: Any, store: Store) -> Path:
@@ -227,3 +223,18 @@ def spool_dir(settings: Any, store: Store) -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     store_id = hashlib.sha256(store.uri.encode()).hexdigest()[:16]
     return cache / "blogarc" / "spool" / store_id
+
+
+# Stores by URI scheme, as dotted paths (like Scrapy's FEED_STORAGES_BASE): the S3 store, and boto3, load on use.
+STORE_SCHEMES: dict[str, str] = {
+    "": "pipelines.stores.FileStore",
+    "file": "pipelines.stores.FileStore",
+    "s3": "pipelines.s3store.S3Store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``S3Store`` and ``S3Options`` are importable from here too, loaded on first use."""
+    if name in ("S3Store", "S3Options"):
+        return load_object(f"pipelines.s3store.{name}")
+    raise AttributeError(name)

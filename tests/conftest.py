@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,54 @@ def bucket(s3_env):
     name = f"blogarc-test-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=name)
     return name
+
+
+class RestartableS3:
+    """Moto's S3 server in this process on a fixed port that a test can stop and start again.
+
+    Moto keeps its buckets in this process, not in the server thread, so objects and unfinished multipart uploads
+    survive a restart, as they do on a real S3 server that goes down and comes back.
+    """
+
+    def __init__(self):
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.running = True
+
+    def stop(self) -> None:
+        """Stop and close the listening socket, so clients get 'connection refused'."""
+        if self.running:
+            self._server.stop()
+            self._server._server.server_close()
+            self.running = False
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        if not self.running:
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+            self.running = True
+
+
+@pytest.fixture
+def restartable_s3(monkeypatch):
+    """A ``RestartableS3`` with a fresh bucket, boto3's environment pointing at it; yields (server, bucket)."""
+    import boto3
+
+    server = RestartableS3()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    name = f"blogarc-test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    yield server, name
+    server.stop()
+    with warnings.catch_warnings():  # moto leaves the temporary files of aborted parts to the garbage collector
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

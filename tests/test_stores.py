@@ -53,3 +53,53 @@ def test_s3_store_round_trip(tmp_path, bucket):
     store.put_bytes("runs/site/r.json", b"{}")
     assert store.list_keys() == ["runs/site/r.json", "warc/site/a.warc.gz"]
     assert store.uri_for("runs/site/r.json") == f"s3://{bucket}/some/prefix/runs/site/r.json"
+
+
+@pytest.fixture(params=["file", "s3"])
+def any_store(request, tmp_path):
+    """The same tests against a local folder and an S3 bucket (moto's real server)."""
+    if request.param == "file":
+        return open_store(str(tmp_path / "archive"))
+    return open_store(f"s3://{request.getfixturevalue('bucket')}/pre")
+
+
+def test_reading_back_through_the_protocol(any_store, tmp_path):
+    data = bytes(range(256)) * 40
+    local = tmp_path / "local.bin"
+    local.write_bytes(data)
+    key = "warc/site/a.warc.gz"
+    obj = any_store.persist(local, key)
+    assert local.exists(), "persist copies; deleting the local file is the caller's decision"
+    assert any_store.get_bytes(key) == data
+    assert any_store.get_bytes(key, 100) == data[100:]
+    assert any_store.get_bytes(key, 100, 50) == data[100:150]
+    assert any_store.get_bytes(key, len(data) - 10, 50) == data[-10:]
+    assert any_store.get_bytes(key, len(data) + 5, 10) == b""
+    assert any_store.get_bytes(key, 0, 0) == b""
+    with pytest.raises(FileNotFoundError):
+        any_store.get_bytes("warc/site/missing.warc.gz")
+    with pytest.raises(ValueError):
+        any_store.get_bytes("../outside")
+    assert any_store.stat(key) == obj
+    assert any_store.stat("warc/site/missing.warc.gz") is None
+    assert any_store.list_keys("warc/site/") == [key] == any_store.list_keys()
+    assert any_store.persist(local, key) == obj, "sending the same file again is harmless"
+
+
+def test_s3_prefix_does_not_leak_into_siblings(bucket, tmp_path):
+    boto3.client("s3").put_object(Bucket=bucket, Key="pre2/warc/x.warc.gz", Body=b"not ours")
+    store = open_store(f"s3://{bucket}/pre")
+    local = tmp_path / "f"
+    local.write_bytes(b"ours")
+    store.persist(local, "warc/x.warc.gz")
+    assert store.list_keys() == ["warc/x.warc.gz"]
+
+
+def test_file_store_check_refuses_a_store_it_cannot_write(tmp_path):
+    from pipelines.stores import StoreConfigError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(StoreConfigError):
+        open_store(str(blocker / "archive")).check()
+    open_store(str(tmp_path / "fine")).check()

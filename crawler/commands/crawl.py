@@ -3,12 +3,19 @@
 ``blogarc crawl URL [URL ...] [--store DIR|s3://bucket/prefix] [-s NAME=VALUE ...]`` runs one Scrapy crawler per
 blog, all in one process and one run id, with the settings of ``crawler/settings.py`` (the same ones ``scrapy
 crawl blog`` uses). ``-s`` overrides any Scrapy or blogarc setting, as with ``scrapy crawl``.
+
+The store is checked first: a configuration error (no such bucket, access denied, bad credentials) stops here with
+one line and exit status 2; an unreachable store does not stop the crawl, which goes on into the local spool.
+Exit status: 0 when every blog finished and everything reached the store; 1 when a blog did not finish; 75
+(``EX_TEMPFAIL``) when the crawl finished but files wait in the spool (the summary names them; ``blogarc upload``
+or the next crawl ships them).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.error import HTTPError
@@ -26,13 +33,15 @@ from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, manifest_key, new_run_id, site_key
 from pipelines.manifest import FINISHED_REASONS
-from pipelines.stores import store_from_settings
+from pipelines.spool import Spool
+from pipelines.stores import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
 SECRET_SETTINGS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+EXIT_NOT_FINISHED, EXIT_CONFIG, EXIT_PENDING = 1, 2, 75
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -136,10 +145,7 @@ def crawl_command(args: argparse.Namespace) -> int:
             site_key(url if "://" in url else f"https://{url}")
         except ValueError as exc:
             raise SystemExit(f"blogarc crawl: {exc}") from None
-    try:
-        store_from_settings(settings)
-    except ValueError as exc:
-        raise SystemExit(f"blogarc crawl: {exc}") from None
+    check_store(settings, "blogarc crawl")
     process = CrawlerProcess(settings)
     crawlers = []
     for url, overrides in sites:
@@ -150,22 +156,44 @@ def crawl_command(args: argparse.Namespace) -> int:
     return print_summary(crawlers, settings)
 
 
+def check_store(settings: Settings, command: str) -> None:
+    """Exit with one clear line on a store configuration error; warn when the store is unreachable now."""
+    try:
+        check_once(store_from_settings(settings))
+    except (ValueError, StoreConfigError) as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    except StoreUnavailable as exc:
+        print(f"{command}: warning: the store is unreachable ({exc}); files wait in the local spool", file=sys.stderr)
+
+
 def print_summary(crawlers: list[Crawler], settings: Settings) -> int:
-    """One line per blog; returns the exit status."""
+    """One line per blog, and the files still waiting in the spool; returns the exit status."""
     status = 0
     run_id = settings.get("ARCHIVE_RUN_ID")
+    store = store_from_settings(settings)
+    spool = Spool(spool_dir(settings, store))
     for crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
         site = getattr(crawler.spider, "site", None) or "?"
-        pending = stats.get("warc/files_pending", 0)
-        ok = stats.get("finish_reason") in FINISHED_REASONS and not pending
-        status = status if ok else 1
+        reason = stats.get("finish_reason", "not started")
+        pending = spool.pending(site) if site != "?" else []
+        finished = reason in FINISHED_REASONS
+        if reason == "store_config_error":
+            status = EXIT_CONFIG
+        elif not finished:
+            status = status or EXIT_NOT_FINISHED
+        elif pending and not status:
+            status = EXIT_PENDING
         print(
-            f"{site}: {'ok' if ok else 'INCOMPLETE'} ({stats.get('finish_reason', 'not started')}); "
+            f"{site}: {'ok' if finished and not pending else 'INCOMPLETE'} ({reason}); "
             f"{stats.get('response_received_count', 0)} responses, {stats.get('extract/ok', 0)} text records, "
             f"{stats.get('warc/files_stored', 0)} WARC files ({human_bytes(stats.get('warc/bytes', 0))}), "
-            f"{pending} WARC files pending; manifest {manifest_key(site, run_id)}"
+            f"{len(pending)} files pending; manifest {manifest_key(site, run_id)}"
         )
+        if pending:
+            print(f"  pending in {spool.root}: {', '.join(pending)}")
+            print(f"  ship them with: blogarc upload --store {store.uri} --spool {spool.root}")
     return status
 
 

@@ -1,0 +1,366 @@
+"""S3-compatible stores: ``s3://bucket/prefix`` on AWS S3, MinIO, Ceph RGW, Cloudflare R2, Backblaze B2, Wasabi...
+
+Configuration is boto3's own (credential chain, ``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, region), plus Scrapy's
+``AWS_*`` settings, plus ``ARCHIVE_S3_*`` (``S3Options``) for what S3-compatible servers and unattended jobs need:
+path-style addressing, checksums only "when required", TLS verification off only when asked, part size, retries
+and timeouts.
+
+``persist`` uploads with ``upload_file`` and a ``TransferConfig`` (multipart from the part size on, parts in
+parallel), asks the server to verify a SHA-256 of every part (``ChecksumAlgorithm``), then compares
+``head_object`` with the local file (size, the full or composite SHA-256, and the SHA-256 kept in the object's
+metadata) before the caller may delete its copy. Keys are deterministic, so a file sent again after a crash
+lands on the same object: every record is stored once. Retries with backoff on throttling, 5xx and connection
+errors are botocore's (``retries``); connect and read timeouts make a dead endpoint fail instead of hang.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from pipelines.stores import CHUNK, StoreConfigError, StoredObject, StoreUnavailable, file_sha256, safe_key
+
+MiB = 1024**2
+# boto3 and urllib3 log request headers (the access key id is in Authorization) at DEBUG, and chatter at INFO
+# ("Found credentials in environment variables"): keep them to warnings.
+CHATTY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
+# Error codes that mean "fix the configuration", not "try later".
+CONFIG_ERROR_CODES = {
+    "NoSuchBucket": "does not exist",
+    "404": "does not exist",
+    "AccessDenied": "denied access (wrong credentials, or no permission)",
+    "403": "denied access (wrong credentials, or no permission)",
+    "InvalidAccessKeyId": "does not know the access key id (wrong credentials)",
+    "SignatureDoesNotMatch": "rejected the signature (wrong secret key)",
+    "InvalidBucketName": "says the bucket name is not valid",
+    "AllAccessDisabled": "has disabled all access to the bucket",
+}
+
+
+def _tls_verify(value: Any) -> bool | str | None:
+    """``AWS_VERIFY``: unset (verify), a boolean (also as text from ``-s``), or a CA bundle path."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None if value == "" else value
+    text = str(value).strip()
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    return text
+
+
+@dataclass(frozen=True)
+class S3Options:
+    """How the S3 client talks to the server; ``from_settings`` reads the ``ARCHIVE_S3_*`` and ``AWS_*`` settings."""
+
+    addressing_style: str = ""  # "path" for most S3-compatible servers; "" = boto3's choice
+    request_checksum: str = ""  # "when_required" for servers that reject boto3's default checksums
+    checksum_algorithm: str = "SHA256"  # "" = send none (servers without the checksum API)
+    part_size: int = 64 * MiB  # multipart from this size on, in parts of this size (S3's minimum is 5 MiB)
+    part_concurrency: int = 4  # parts of one file in flight at once
+    retry_mode: str = "standard"
+    max_attempts: int = 5
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    verify: bool | str | None = None  # False turns TLS verification off; a path names a CA bundle
+    use_ssl: bool | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> S3Options:
+        """Options from Scrapy settings (defaults where a setting is missing)."""
+
+        def number(name: str, default: float, kind: type = int) -> Any:
+            value = settings.get(name)
+            return default if value in (None, "") else kind(value)
+
+        use_ssl = settings.get("AWS_USE_SSL")
+        return cls(
+            addressing_style=settings.get("ARCHIVE_S3_ADDRESSING_STYLE") or "",
+            request_checksum=settings.get("ARCHIVE_S3_REQUEST_CHECKSUM") or "",
+            checksum_algorithm=(settings.get("ARCHIVE_S3_CHECKSUM_ALGORITHM", "SHA256") or "").upper(),
+            part_size=number("ARCHIVE_S3_PART_SIZE", cls.part_size),
+            part_concurrency=number("ARCHIVE_S3_PART_CONCURRENCY", cls.part_concurrency),
+            retry_mode=settings.get("ARCHIVE_S3_RETRY_MODE") or cls.retry_mode,
+            max_attempts=number("ARCHIVE_S3_MAX_ATTEMPTS", cls.max_attempts),
+            connect_timeout=number("ARCHIVE_S3_CONNECT_TIMEOUT", cls.connect_timeout, float),
+            read_timeout=number("ARCHIVE_S3_READ_TIMEOUT", cls.read_timeout, float),
+            verify=_tls_verify(settings.get("AWS_VERIFY")),
+            use_ssl=None if use_ssl in (None, "") else settings.getbool("AWS_USE_SSL"),
+        )
+
+    def transfer_config(self) -> Any:
+        """The boto3 ``TransferConfig`` for uploads (the benchmark gives bare boto3 the same one)."""
+        from boto3.s3.transfer import TransferConfig  # noqa: PLC0415 - boto3 only when S3 is used
+
+        return TransferConfig(
+            multipart_threshold=self.part_size,
+            multipart_chunksize=self.part_size,
+            max_concurrency=self.part_concurrency,
+        )
+
+    def client_config(self) -> Any:
+        """The botocore ``Config``: retries with backoff, timeouts, addressing and checksum modes."""
+        from botocore.config import Config  # noqa: PLC0415
+
+        return Config(
+            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            s3={"addressing_style": self.addressing_style} if self.addressing_style else None,
+            request_checksum_calculation=self.request_checksum or None,
+            response_checksum_validation=self.request_checksum or None,
+            # files upload in parallel and each in parallel parts: keep a connection for each
+            max_pool_connections=max(10, 4 * self.part_concurrency),
+        )
+
+
+def file_digests(path: Path, part_size: int | None = None) -> tuple[str, str | None]:
+    """Hex SHA-256 of a file and, with ``part_size``, the base64 composite SHA-256 S3 keeps for a multipart object.
+
+    The composite is the SHA-256 of the concatenated binary SHA-256 of each part.
+    """
+    return file_sha256(path), composite_sha256(path, part_size) if part_size else None
+
+
+def composite_sha256(path: Path, part_size: int) -> str:
+    """Base64 SHA-256 of the concatenated binary SHA-256 of each ``part_size`` part (S3's multipart checksum)."""
+    parts = []
+    with open(path, "rb") as fh:
+        while True:
+            part, left = hashlib.sha256(), part_size
+            while left and (chunk := fh.read(min(CHUNK, left))):
+                part.update(chunk)
+                left -= len(chunk)
+            if left == part_size and parts:
+                break
+            parts.append(part.digest())
+            if left:
+                break
+    return base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+
+
+class S3Store:
+    """An S3 bucket and prefix on any S3-compatible server.
+
+    ``client_options`` are passed to ``boto3`` (``endpoint_url``, ``region_name``, keys); left empty, boto3's own
+    configuration chain applies (``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, instance roles...). ``options`` tune the
+    client and transfers.
+    """
+
+    def __init__(self, uri: str, client_options: dict[str, Any] | None = None, options: S3Options | None = None):
+        parsed = urlparse(uri)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise ValueError(f"Incorrect URI {uri!r}, expected s3://bucket/prefix")
+        if "@" in parsed.netloc:
+            # never echo the URI: it holds a secret
+            raise ValueError("Credentials do not belong in the store URI; use AWS_* settings or boto3's environment")
+        self.bucket = parsed.netloc
+        self.prefix = parsed.path.strip("/")
+        if self.prefix:
+            safe_key(self.prefix)
+        self.uri = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+        self.client_options = {k: v for k, v in (client_options or {}).items() if v}
+        self.options = options or S3Options()
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client, created once on first use (boto3 is imported only when S3 is used)."""
+        with self._lock:  # sessions are not thread-safe; the client they make is
+            if self._client is None:
+                import boto3  # noqa: PLC0415
+
+                for name in CHATTY_LOGGERS:
+                    logger = logging.getLogger(name)
+                    logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+                extra: dict[str, Any] = {}
+                if self.options.verify is not None:
+                    extra["verify"] = self.options.verify
+                if self.options.use_ssl is not None:
+                    extra["use_ssl"] = self.options.use_ssl
+                session = boto3.session.Session()
+                config = self.options.client_config()
+                self._client = session.client("s3", config=config, **extra, **self.client_options)
+            return self._client
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint the client talks to (for messages)."""
+        return self.client.meta.endpoint_url
+
+    def _key(self, key: str) -> str:
+        safe_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _part_size(self, size: int) -> int | None:
+        """The part size s3transfer will use for a file of ``size`` bytes, or None for a single PUT."""
+        if size < self.options.part_size:
+            return None
+        from s3transfer.utils import ChunksizeAdjuster  # noqa: PLC0415 - the rule s3transfer applies
+
+        return ChunksizeAdjuster().adjust_chunksize(self.options.part_size, size)
+
+    def persist(self, local_path: Path, key: str) -> StoredObject:
+        size = local_path.stat().st_size
+        part_size = self._part_size(size)
+        sha256 = file_sha256(local_path)  # needed first: it goes in the object's metadata
+        with ThreadPoolExecutor(1) as pool:
+            # the multipart checksum is only needed to verify: compute it while the parts travel
+            composite = pool.submit(composite_sha256, local_path, part_size) if part_size else None
+            if self._holds(key, size, sha256, composite):
+                return StoredObject(key, size, sha256)  # sent by a run killed before it could delete its copy
+            extra: dict[str, Any] = {"Metadata": {"sha256": sha256}}
+            if self.options.checksum_algorithm:
+                extra["ChecksumAlgorithm"] = self.options.checksum_algorithm
+            try:
+                self.client.upload_file(
+                    str(local_path), self.bucket, self._key(key), ExtraArgs=extra, Config=self.options.transfer_config()
+                )
+            except Exception as exc:  # botocore/s3transfer errors become the two kinds callers act on
+                raise self.translate(exc, f"upload of {self.uri_for(key)}") from None
+            if not self._holds(key, size, sha256, composite):
+                raise OSError(f"{self.uri_for(key)} does not match the local file after upload (size or SHA-256)")
+        return StoredObject(key, size, sha256)
+
+    def _holds(self, key: str, size: int, sha256: str, composite: Future[str] | None) -> bool:
+        """Whether ``key`` exists with this size and content (server checksum and our metadata agree)."""
+        head = self._head(key)
+        if head is None or head["ContentLength"] != size:
+            return False
+        if head.get("Metadata", {}).get("sha256", sha256) != sha256:
+            return False
+        checksum = head.get("ChecksumSHA256")
+        if checksum:  # AWS writes a multipart (composite) checksum as "<base64>-<parts>"
+            want = composite.result() if composite else base64.b64encode(bytes.fromhex(sha256)).decode()
+            return checksum.split("-", 1)[0] == want
+        return "sha256" in head.get("Metadata", {})
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self.translate(exc, f"look-up of {self.uri_for(key)}") from None
+        except Exception as exc:
+            raise self.translate(exc, f"look-up of {self.uri_for(key)}") from None
+
+    def put_bytes(self, key: str, data: bytes) -> StoredObject:
+        sha256 = hashlib.sha256(data).hexdigest()
+        extra = {"ChecksumAlgorithm": self.options.checksum_algorithm} if self.options.checksum_algorithm else {}
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": sha256}, **extra
+            )
+        except Exception as exc:
+            raise self.translate(exc, f"write of {self.uri_for(key)}") from None
+        return StoredObject(key, len(data), sha256)
+
+    def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError(f"Bad range: offset {offset}, length {length}")
+        if length == 0:
+            return b""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
+        if offset or length is not None:
+            end = "" if length is None else str(offset + length - 1)
+            kwargs["Range"] = f"bytes={offset}-{end}"
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        try:
+            return self.client.get_object(**kwargs)["Body"].read()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
+                raise FileNotFoundError(self.uri_for(key)) from None
+            if code == "InvalidRange":  # reading past the end gives nothing, as a local file does
+                return b""
+            raise self.translate(exc, f"read of {self.uri_for(key)}") from None
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        if prefix:
+            safe_key(prefix.rstrip("/"))
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+        strip = len(f"{self.prefix}/") if self.prefix else 0
+        keys: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        except Exception as exc:
+            raise self.translate(exc, f"listing of {self.uri}") from None
+        return sorted(keys)
+
+    def uri_for(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def stat(self, key: str) -> StoredObject | None:
+        head = self._head(key)
+        if head is None:
+            return None
+        return StoredObject(key, head["ContentLength"], head.get("Metadata", {}).get("sha256", ""))
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            raise self.translate(exc, f"check of {self.uri}") from None
+
+    def abort_incomplete(self, prefix: str, before: float) -> int:
+        """Abort multipart uploads under ``prefix`` a killed run left behind (started before ``before``)."""
+        full = self._key(prefix.rstrip("/")) + "/" if prefix else (f"{self.prefix}/" if self.prefix else "")
+        aborted = 0
+        try:
+            for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=full):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"].timestamp() < before:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        aborted += 1
+        except Exception as exc:
+            raise self.translate(exc, f"clean-up of unfinished uploads under {self.uri_for(prefix or 'x')}") from None
+        return aborted
+
+    def translate(self, exc: BaseException, action: str) -> BaseException:
+        """``StoreConfigError``, ``StoreUnavailable`` or ``exc`` itself, with a message free of secrets."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError  # noqa: PLC0415
+
+        cause = exc
+        if not isinstance(exc, ClientError | BotoCoreError):  # s3transfer wraps the botocore error
+            inner = exc.__cause__ or exc.__context__
+            cause = inner if isinstance(inner, ClientError | BotoCoreError) else exc
+        endpoint = self.client_options.get("endpoint_url") or os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+        where = f"{self.uri} at {endpoint}"
+        if isinstance(cause, NoCredentialsError):
+            return StoreConfigError(f"No S3 credentials found for {where} (set AWS_ACCESS_KEY_ID/AWS_PROFILE)")
+        if isinstance(cause, ClientError):
+            error = cause.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in CONFIG_ERROR_CODES:
+                return StoreConfigError(f"The S3 server {CONFIG_ERROR_CODES[code]}: bucket {self.bucket!r} ({where})")
+            if status >= 500 or code in ("SlowDown", "Throttling", "RequestTimeout"):
+                return StoreUnavailable(self.redact(f"{action} failed after retries: {code} (HTTP {status})"))
+            return OSError(self.redact(f"{action} failed: {code} {error.get('Message', '')}".strip()))
+        if isinstance(cause, BotoCoreError | OSError):
+            return StoreUnavailable(self.redact(f"{action} failed after retries: {cause}"))
+        return exc
+
+    def redact(self, text: str) -> str:
+        """``text`` with every credential this store knows of replaced by ``***``."""
+        for name in ("aws_secret_access_key", "aws_session_token", "aws_access_key_id"):
+            for secret in (self.client_options.get(name), os.environ.get(name.upper())):
+                if secret and len(secret) >= 4:
+                    text = text.replace(secret, "***")
+        return text
