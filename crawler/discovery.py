@@ -14,12 +14,9 @@ from typing import Any
 
 from lxml import etree
 
-# Links a reader can follow. Post-part links (<!--nextpage-->'s "Pages: 1 2 3") are left out: a post's parts are
-# fetched together with the post, so that it becomes one record.
+# Links a reader can follow (post-part links are taken out in ``page_links``).
 PAGE_LINKS = etree.XPath(
-    "//a[not(ancestor::*[contains(@class, 'page-links')])]/@href"
-    " | //link[@rel='alternate'][contains(@type, 'xml')]/@href"
-    " | //link[@rel='canonical']/@href"
+    "//a/@href | //link[@rel='alternate'][contains(@type, 'xml')]/@href | //link[@rel='canonical']/@href"
 )
 # What a browser loads to render the page (replay needs them in the archive).
 REQUISITE_URLS = etree.XPath(
@@ -29,7 +26,7 @@ REQUISITE_URLS = etree.XPath(
     " | //source/@src | //track/@src | //embed/@src | //object/@data"
 )
 SRCSETS = etree.XPath("//img/@srcset | //source/@srcset")
-STYLE_ATTRS = etree.XPath("//@style | //style/text()")
+STYLE_ATTRS = etree.XPath("//@style[contains(., 'url(')] | //style/text()")
 REST_ROOT = etree.XPath("//link[@rel='https://api.w.org/']/@href")
 CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
 POST_PARTS = etree.XPath("//*[contains(@class, 'page-links')]//a/@href")
@@ -46,8 +43,13 @@ _LINK_HEADER_REST = re.compile(r'<([^>]+)>\s*;\s*rel="https://api\.w\.org/"')
 
 
 def page_links(tree: etree._Element) -> list[str]:
-    """Hrefs a reader can follow from an HTML page (plus its feeds and canonical URL)."""
-    return [str(v) for v in PAGE_LINKS(tree)]
+    """Hrefs a reader can follow from an HTML page (plus its feeds and canonical URL).
+
+    Post-part links (<!--nextpage-->'s "Pages: 1 2 3") are left out: a post's parts are fetched together with the
+    post, so that it becomes one record.
+    """
+    parts = {str(v) for v in POST_PARTS(tree)}
+    return [str(v) for v in PAGE_LINKS(tree) if not parts or str(v) not in parts]
 
 
 def requisites(tree: etree._Element) -> list[str]:

@@ -67,7 +67,9 @@ MAX_RETRY_DELAY = 600.0
 class WarcExporter:
     """Write every request/response pair to rolling WARC files and ship closed files to the store."""
 
-    def __init__(self, crawler: Crawler, store: Store, spool: Path, prefix: str, max_size: int, gzip: bool):
+    def __init__(
+        self, crawler: Crawler, store: Store, spool: Path, prefix: str, max_size: int, gzip: bool, gzip_level: int = 6
+    ):
         self.crawler = crawler
         self.store = store
         self.spool = Spool(spool)
@@ -75,6 +77,7 @@ class WarcExporter:
         self.prefix = prefix
         self.max_size = max_size
         self.gzip = gzip
+        self.gzip_level = gzip_level
         settings = crawler.settings
         self.spool_max = settings.getint("ARCHIVE_SPOOL_MAX_SIZE", 0)
         self.full_timeout = settings.getfloat("ARCHIVE_SPOOL_FULL_TIMEOUT", 3600)
@@ -105,6 +108,7 @@ class WarcExporter:
             prefix=settings.get("WARC_PREFIX"),
             max_size=settings.getint("WARC_MAX_SIZE"),
             gzip=settings.getbool("WARC_GZIP"),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL"),
         )
         crawler.signals.connect(exporter.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(exporter.response_downloaded, signal=signals.response_downloaded)
@@ -121,7 +125,7 @@ class WarcExporter:
         started = time.time()
         await self._check_store(started)
         self.roller = WarcRoller(
-            self.spool.site_dir(self.site), self.prefix, self._warcinfo(), self.max_size, self.gzip
+            self.spool.site_dir(self.site), self.prefix, self._warcinfo(), self.max_size, self.gzip, self.gzip_level
         )
         leftovers, repaired = await run_in_thread(self.spool.leftover_warcs, self.site)
         self.crawler.stats.inc_value("warc/files_repaired", repaired)

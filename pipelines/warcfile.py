@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import gzip
 import socket
 import zlib
 from dataclasses import dataclass
@@ -55,20 +56,30 @@ class RecordLocation:
 
 
 class _RecordEnds:
-    """File wrapper that notes the file position each time warcio finishes a record.
+    """File wrapper that writes each record warcio hands it as one gzip member, and notes where records end.
 
-    warcio flushes its output once at the end of every record (and of every gzip member), so the positions seen
-    at ``flush`` are the record boundaries; flushing the real file there also bounds what a crash can lose.
+    warcio flushes its output once at the end of every record, so each flush closes a record: its bytes become one
+    gzip member (when ``level`` is set) and the file position there is a record boundary. Flushing the real file
+    at that point also bounds what a crash can lose. Compressing here rather than with warcio's own gzip lets us
+    choose the level: warcio always uses 9, which costs about twice the CPU of 6 for 1-2% smaller files.
     """
 
-    def __init__(self, fh: BinaryIO):
+    def __init__(self, fh: BinaryIO, level: int | None):
         self.fh = fh
+        self.level = level
         self.ends: list[int] = []
+        self._record: list[bytes] = []
 
     def write(self, data: bytes) -> int:
-        return self.fh.write(data)
+        self._record.append(data)
+        return len(data)
 
     def flush(self) -> None:
+        data = b"".join(self._record)
+        self._record.clear()
+        if self.level is not None:
+            data = gzip.compress(data, compresslevel=self.level, mtime=0)
+        self.fh.write(data)
         self.fh.flush()
         self.ends.append(self.fh.tell())
 
@@ -89,12 +100,12 @@ def warc_name(prefix: str, serial: int, when: datetime | None = None, gzip: bool
 class WarcFile:
     """One WARC file being written: ``<name>.open`` until ``close()`` renames it."""
 
-    def __init__(self, final_path: Path, warcinfo: dict[str, str], gzip: bool = True):
+    def __init__(self, final_path: Path, warcinfo: dict[str, str], gzip_level: int | None = 6):
         self.final_path = final_path
         self.open_path = final_path.with_name(final_path.name + OPEN_SUFFIX)
         self._fh = open(self.open_path, "xb")  # noqa: SIM115 - lives as long as this object
-        self._ends = _RecordEnds(self._fh)
-        self.writer = WARCWriter(self._ends, gzip=gzip, warc_version="1.1")
+        self._ends = _RecordEnds(self._fh, gzip_level)
+        self.writer = WARCWriter(self._ends, gzip=False, warc_version="1.1")
         self.records = 0
         self.writer.write_record(self.writer.create_warcinfo_record(final_path.name, warcinfo))
         self.records += 1
@@ -142,12 +153,14 @@ class WarcRoller:
         warcinfo: dict[str, str],
         max_size: int,
         gzip: bool = True,
+        gzip_level: int = 6,
     ):
         self.directory = directory
         self.prefix = prefix
         self.warcinfo = warcinfo
         self.max_size = max_size
         self.gzip = gzip
+        self.gzip_level = gzip_level
         self.serial = 0
         self.current: WarcFile | None = None
         directory.mkdir(parents=True, exist_ok=True)
@@ -157,7 +170,8 @@ class WarcRoller:
         if self.current is None:
             name = warc_name(self.prefix, self.serial, gzip=self.gzip)
             self.serial += 1
-            self.current = WarcFile(self.directory / name, self.warcinfo, gzip=self.gzip)
+            level = self.gzip_level if self.gzip else None
+            self.current = WarcFile(self.directory / name, self.warcinfo, gzip_level=level)
         return self.current.write_pair(request, response)
 
     def rotate_if_full(self) -> Path | None:

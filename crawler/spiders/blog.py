@@ -89,6 +89,7 @@ class BlogSpider(SitemapSpider):
         self.allowed_domains = sorted({h.split(":")[0] for h in self.hosts})
         self.run_id = check_run_id(run_id) if run_id else ""
         self.seen: set[str] = set()
+        self.hrefs_decided: set[str] = set()
         self.recorded: set[str] = set()
         self.known_dates: dict[str, datetime] = {}
         self.rest_root: str | None = None
@@ -151,7 +152,6 @@ class BlogSpider(SitemapSpider):
         if not url.startswith(("http://", "https://")):
             return None
         url = self.rules.canonical(url)
-        stats.inc_value(f"links/listed/{source}")
         if url in self.seen:
             return None
         self.seen.add(url)
@@ -191,9 +191,29 @@ class BlogSpider(SitemapSpider):
         return None
 
     def follow(self, base: str, hrefs: Iterable[str], source: str, requisite: bool = False) -> Iterator[Request]:
-        """Requests for the admitted URLs among ``hrefs`` (relative to ``base``)."""
+        """Requests for the admitted URLs among ``hrefs`` (relative to ``base``).
+
+        Most links of a page repeat the ones of every other page (menus, sidebars), so an href already decided is
+        dropped before it is resolved and canonicalised, which is where admission spends its time.
+        """
+        parts = urlsplit(base)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        hrefs = list(hrefs)
+        self.crawler.stats.inc_value(f"links/listed/{source}", len(hrefs))
         for href in hrefs:
-            request = self.admit(urljoin(base, href.strip()), source, requisite=requisite)
+            href = href.strip()
+            if href.startswith(("http://", "https://")):
+                key = href
+            elif href.startswith("//"):
+                key = f"{parts.scheme}:{href}"
+            elif href.startswith("/"):
+                key = origin + href
+            else:
+                key = f"{base} {href}"
+            if key in self.hrefs_decided:
+                continue
+            self.hrefs_decided.add(key)
+            request = self.admit(urljoin(base, href), source, requisite=requisite)
             if request is not None:
                 yield request
 
@@ -216,6 +236,7 @@ class BlogSpider(SitemapSpider):
             return
         self.crawler.stats.inc_value("pages/sitemap")
         for request in super()._parse_sitemap(response):
+            self.crawler.stats.inc_value("links/listed/sitemap")
             callback = request.callback if request.callback == self._parse_sitemap else self.parse
             admitted = self.admit(request.url, "sitemap", callback=callback)
             if admitted is not None:
