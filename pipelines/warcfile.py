@@ -8,10 +8,10 @@ truncates such a file to its last whole record and gives it its final name.
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
-import gzip
 import socket
 import zlib
 from dataclasses import dataclass
