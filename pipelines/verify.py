@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
 from warcio.timeutils import iso_date_to_timestamp
 
 from pipelines.catalog import fetch_to, index_key_for, is_warc, listed_objects, load_manifests, pick_sites
@@ -153,30 +153,34 @@ def _check_warc(key: str, path: Path, report: Report, deep: bool) -> tuple[dict[
         )
     spots: dict[int, RecordSpot] = {}
     with open(path, "rb") as fh:
-        iterator = ArchiveIterator(fh, check_digests=deep)
+        # only the whole records: past the damage warcio would parse garbage (and print zlib errors)
+        iterator = ArchiveIterator(LimitReader(fh, whole_end), check_digests=deep)
         try:
             for record in iterator:
-                if iterator.offset >= whole_end:
-                    break
                 _drain(record.content_stream() if deep else record.raw_stream)
                 iterator.read_to_end(record)
                 offset, length = iterator.member_info
-                headers = record.rec_headers
                 if not spots and record.rec_type != "warcinfo":
                     report.problems.append(Problem(key, f"first record is {record.rec_type}, not warcinfo"))
-                spots[offset] = RecordSpot(
-                    length,
-                    record.rec_type,
-                    headers.get_header("WARC-Target-URI") or "",
-                    iso_date_to_timestamp(headers.get_header("WARC-Date") or "1970-01-01T00:00:00Z"),
-                )
+                spots[offset] = _spot(record, length)
                 if deep and record.digest_checker.passed is False:
                     for problem in record.digest_checker.problems:
                         report.problems.append(Problem(key, f"record at byte {offset}: {problem}"))
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError):
-            pass  # the damage is already reported from complete_prefix
+        except Exception as exc:  # a whole record warcio cannot parse (bad HTTP head, bad date...): name it
+            after = max(spots, default=0)
+            report.problems.append(Problem(key, f"unreadable record after byte {after}: {type(exc).__name__}: {exc}"))
     report.count("records", len(spots))
     return spots, whole_end
+
+
+def _spot(record: Any, length: int) -> RecordSpot:
+    headers = record.rec_headers
+    return RecordSpot(
+        length,
+        record.rec_type,
+        headers.get_header("WARC-Target-URI") or "",
+        iso_date_to_timestamp(headers.get_header("WARC-Date") or "1970-01-01T00:00:00Z"),
+    )
 
 
 def _drain(stream: Any) -> None:
