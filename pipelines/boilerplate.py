@@ -39,6 +39,9 @@ BOILERPLATE_SELECTORS: tuple[str, ...] = (
     "#jp-relatedposts",
     ".jp-relatedposts",
     ".wp-block-jetpack-related-posts",
+    # oEmbed cards of other posts ("[embed]" of a WordPress URL): a link to another post, not this post's text
+    "blockquote.wp-embedded-content",
+    "iframe.wp-embedded-content",
     # post navigation, bylines, author boxes, entry meta
     ".post-navigation",
     ".posts-navigation",

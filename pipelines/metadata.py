@@ -43,7 +43,10 @@ _XPATH = {
     "categories": etree.XPath(
         f"//a[contains(concat(' ', @rel, ' '), ' category ')][not({_FOREIGN})]"
         f" | //*[contains(@class, 'taxonomy-category')][not({_FOREIGN})]//a"
-        " | //meta[@property='article:section']/@content"
+        # WordPress SEO plugins put the primary category in article:section; static site generators (Hugo) put
+        # the content section there ("posts"), which is no category
+        " | //meta[@property='article:section'][//meta[@name='generator'][starts-with(@content, 'WordPress')]]"
+        "/@content"
     ),
     "tags": etree.XPath(
         f"//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])][not({_FOREIGN})]"
