@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
-from warcio.timeutils import timestamp_to_datetime
+from warcio.timeutils import iso_date_to_timestamp, timestamp_to_datetime
 
 from pipelines.catalog import read_index
 from pipelines.index import CdxjEntry, url_key
@@ -83,6 +83,25 @@ def _when(capture: Capture) -> datetime:
     return timestamp_to_datetime(capture.entry.timestamp)
 
 
+def revisited(store: Store, record: ArchivedRecord, site: str | None = None) -> Capture | None:
+    """The capture holding the payload a ``revisit`` record stands for (same payload digest, not a revisit).
+
+    The one at the revisit's ``WARC-Refers-To-Date`` when indexed, otherwise the latest before the revisit.
+    """
+    headers = record.warc_headers
+    url = headers.get_header("WARC-Refers-To-Target-URI") or headers.get_header("WARC-Target-URI")
+    digest = headers.get_header("WARC-Payload-Digest")
+    when = iso_date_to_timestamp(headers.get_header("WARC-Date"))
+    refers = headers.get_header("WARC-Refers-To-Date")
+    originals = [
+        c
+        for c in find_captures(store, url, site)
+        if c.entry.digest == digest and c.entry.mime != "warc/revisit" and c.entry.timestamp <= when
+    ]
+    exact = [c for c in originals if refers and c.entry.timestamp == iso_date_to_timestamp(refers)]
+    return (exact or originals or [None])[-1]
+
+
 def fetch_record(store: Store, capture: Capture) -> bytes:
     """The record's bytes as stored (its gzip member in a ``.warc.gz``): one ranged read of ``length`` bytes."""
     return store.get_bytes(capture.warc_key, capture.entry.offset, capture.entry.length)
@@ -120,6 +139,11 @@ class ArchivedRecord:
             split = content.find(b"\r\n\r\n")
             http_head, payload = content[: split + 4], content[split + 4 :]
         return cls(raw, block[: head_end + 4], http_head, payload, record.rec_headers, record.http_headers)
+
+    @property
+    def is_revisit(self) -> bool:
+        """A ``revisit`` record: the payload is not here but in an earlier capture with the same digest."""
+        return self.warc_headers.get_header("WARC-Type") == "revisit"
 
     def header(self, name: str) -> str | None:
         """An HTTP header of the archived response (None for a non-HTTP record or an absent header)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.progress import human_bytes
 from pipelines.catalog import run_summaries, to_timestamp, warc_files
 from pipelines.download import download
-from pipelines.lookup import ArchivedRecord, fetch_record, find_captures, nearest
+from pipelines.lookup import ArchivedRecord, fetch_record, find_captures, nearest, revisited
 from pipelines.stores import open_store
 from pipelines.verify import verify_store
 from pipelines.wacz import build_wacz
@@ -182,8 +182,8 @@ def cmd_get(args: argparse.Namespace) -> int:
     where = f"{capture.warc_key} at byte {e.offset} ({e.length} bytes)"
     print(f"{e.timestamp} {e.status} {e.url} from {where}", file=sys.stderr)
     try:
-        data = _get_output(args, raw)
-    except ValueError as exc:
+        data = _get_output(args, raw, lambda record: _original(store, record, capture.site))
+    except (LookupError, ValueError) as exc:
         print(f"blogarc get: {exc}", file=sys.stderr)
         return 1
     if args.output:
@@ -194,16 +194,33 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
-def _get_output(args: argparse.Namespace, raw: bytes) -> bytes:
-    """What ``get`` writes: the record (``--warc``), headers, decoded body, or the HTTP message as archived."""
+def _get_output(args: argparse.Namespace, raw: bytes, original: Any) -> bytes:
+    """What ``get`` writes: the record (``--warc``), headers, decoded body, or the HTTP message as archived.
+
+    A ``revisit`` record has no payload of its own: the body comes from the capture it revisits (``original``).
+    """
     if args.warc:
         return raw  # a .warc.gz record is its own gzip member: a valid WARC file by itself
     record = ArchivedRecord.parse(raw)
     if args.headers:
         return record.warc_head + record.http_head
+    payload_record = original(record) if record.is_revisit else record
     if args.body:
-        return record.body()
-    return record.http_head + record.payload
+        return payload_record.body()
+    if record.http_headers is not None and record.http_headers.get_statuscode() == "304":
+        # a server-not-modified revisit: the 304's head does not describe the body (no Content-Encoding, length 0)
+        return payload_record.http_head + payload_record.payload
+    return record.http_head + payload_record.payload
+
+
+def _original(store: Store, record: ArchivedRecord, site: str) -> ArchivedRecord:
+    """The record holding a revisit's payload (a second ranged read)."""
+    capture = revisited(store, record, site)
+    if capture is None:
+        raise LookupError("a revisit record whose original capture is not in the store")
+    e = capture.entry
+    print(f"revisit of {e.timestamp}: payload from {capture.warc_key} at byte {e.offset}", file=sys.stderr)
+    return ArchivedRecord.parse(fetch_record(store, capture))
 
 
 def cmd_download(args: argparse.Namespace) -> int:
