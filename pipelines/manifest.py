@@ -26,8 +26,8 @@ from scrapy.utils.asyncio import run_in_thread
 from pipelines import __version__
 from pipelines.layout import manifest_key, text_prefix
 from pipelines.signals import announce_stored, object_stored
-from pipelines.spool import Spool, ship_parked
-from pipelines.stores import spool_dir, store_from_settings
+from pipelines.spool import Spool, local_file, ship_parked
+from pipelines.stores import file_sha256, spool_dir, store_from_settings
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -75,7 +75,7 @@ COUNTS = (
 # Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
 FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")
 # Reasons a crawl never started: nothing to describe.
-NOT_STARTED_REASONS = ("store_config_error", "spool_busy")
+NOT_STARTED_REASONS = ("store_config_error", "spool_busy", "site_locked")
 ERROR_PREFIXES = (
     "feedexport/failed_count/",
     "downloader/exception_type_count/",
@@ -164,8 +164,27 @@ class RunManifest:
                 {"key": obj.key, "kind": kind, "size": obj.size, "sha256": obj.sha256}
                 for obj, kind in sorted(self.objects, key=lambda pair: pair[0].key)
             ],
-            "pending": [{"key": key, "kind": key_kind(key)} for key in pending or []],
+            "pending": [self.pending_entry(key) for key in pending or []],
+            **self.incremental(),
         }
+
+    def incremental(self) -> dict[str, Any]:
+        """The run's incremental mode and ``gone``: posts and pages of earlier runs that now answer 404/410.
+
+        Their error responses are archived in this run's WARCs; the crawl state drops them.
+        """
+        spider = self.crawler.spider
+        state = getattr(spider, "crawl_state", None)
+        if state is None:
+            return {}
+        return {"mode": state.mode, "run_number": state.runs, "gone": sorted(getattr(spider, "gone", []))}
+
+    def pending_entry(self, key: str) -> dict[str, Any]:
+        """A file still in the spool: its size and SHA-256 as they are now (an index not yet made has neither)."""
+        entry: dict[str, Any] = {"key": key, "kind": key_kind(key)}
+        if (path := local_file(self.spool, key)) is not None:
+            entry.update(size=path.stat().st_size, sha256=file_sha256(path))
+        return entry
 
     @staticmethod
     def counts(stats: dict[str, Any]) -> dict[str, Any]:
@@ -202,10 +221,10 @@ def complete_parked_manifest(store: Store, path: Path, key: str) -> bool:
     still = []
     for entry in manifest.get("pending", []):
         stored = store.stat(entry["key"])
-        if stored is None:
+        if stored is None or entry.get("size", stored.size) != stored.size:
             still.append(entry)
-        else:
-            manifest["files"].append({**entry, "size": stored.size, "sha256": stored.sha256})
+        else:  # the SHA-256 taken from the local copy when it was parked, else as the store reports it
+            manifest["files"].append({**entry, "size": stored.size, "sha256": entry.get("sha256") or stored.sha256})
     manifest["pending"] = still
     manifest["files"].sort(key=lambda entry: entry["key"])
     if still:

@@ -7,10 +7,13 @@ and timeouts.
 
 ``persist`` uploads with ``upload_file`` and a ``TransferConfig`` (multipart from the part size on, parts in
 parallel), asks the server to verify a SHA-256 of every part (``ChecksumAlgorithm``), then compares
-``head_object`` with the local file (size, the full or composite SHA-256, and the SHA-256 kept in the object's
-metadata) before the caller may delete its copy. Keys are deterministic, so a file sent again after a crash
-lands on the same object: every record is stored once. Retries with backoff on throttling, 5xx and connection
-errors are botocore's (``retries``); connect and read timeouts make a dead endpoint fail instead of hang.
+``head_object`` with the local file (size, and the SHA-256 checksum the server keeps: the file's own for a single
+PUT; for a multipart upload, the composite of the parts' SHA-256, each verified by the server on receipt) before
+the caller may delete its copy. The file's SHA-256 (for the manifest) is computed while the upload runs, so it
+costs no time before the first byte leaves. Keys are
+deterministic, so a file sent again after a crash lands on the same object: every record is stored once. Retries
+with backoff on throttling, 5xx and connection errors are botocore's (``retries``); connect and read timeouts make
+a dead endpoint fail instead of hang.
 """
 
 from __future__ import annotations
@@ -122,14 +125,6 @@ class S3Options:
         )
 
 
-def file_digests(path: Path, part_size: int | None = None) -> tuple[str, str | None]:
-    """Hex SHA-256 of a file and, with ``part_size``, the base64 composite SHA-256 S3 keeps for a multipart object.
-
-    The composite is the SHA-256 of the concatenated binary SHA-256 of each part.
-    """
-    return file_sha256(path), composite_sha256(path, part_size) if part_size else None
-
-
 def composite_sha256(path: Path, part_size: int) -> str:
     """Base64 SHA-256 of the concatenated binary SHA-256 of each ``part_size`` part (S3's multipart checksum)."""
     parts = []
@@ -145,6 +140,36 @@ def composite_sha256(path: Path, part_size: int) -> str:
             if left:
                 break
     return base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+
+
+_SESSION: Any = None
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def shared_client(client_options: dict[str, Any], options: S3Options) -> Any:
+    """The boto3 S3 client for a configuration, made once per process.
+
+    The CLI check, WARC uploads, text batches and the manifest all use it: a client is thread-safe, and making one
+    (with its session's service model) costs CPU.
+    """
+    global _SESSION
+    key = (tuple(sorted(client_options.items())), options)
+    with _CLIENTS_LOCK:  # sessions are not thread-safe; the clients they make are
+        if key not in _CLIENTS:
+            import boto3  # noqa: PLC0415 - boto3 only when S3 is used
+
+            for name in CHATTY_LOGGERS:
+                logger = logging.getLogger(name)
+                logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+            extra: dict[str, Any] = {}
+            if options.verify is not None:
+                extra["verify"] = options.verify
+            if options.use_ssl is not None:
+                extra["use_ssl"] = options.use_ssl
+            _SESSION = _SESSION or boto3.session.Session()
+            _CLIENTS[key] = _SESSION.client("s3", config=options.client_config(), **extra, **client_options)
+        return _CLIENTS[key]
 
 
 class S3Store:
@@ -170,27 +195,13 @@ class S3Store:
         self.client_options = {k: v for k, v in (client_options or {}).items() if v}
         self.options = options or S3Options()
         self._client: Any = None
-        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        """The boto3 client, created once on first use (boto3 is imported only when S3 is used)."""
-        with self._lock:  # sessions are not thread-safe; the client they make is
-            if self._client is None:
-                import boto3  # noqa: PLC0415
-
-                for name in CHATTY_LOGGERS:
-                    logger = logging.getLogger(name)
-                    logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
-                extra: dict[str, Any] = {}
-                if self.options.verify is not None:
-                    extra["verify"] = self.options.verify
-                if self.options.use_ssl is not None:
-                    extra["use_ssl"] = self.options.use_ssl
-                session = boto3.session.Session()
-                config = self.options.client_config()
-                self._client = session.client("s3", config=config, **extra, **self.client_options)
-            return self._client
+        """The boto3 client, shared by every store of the process with the same configuration."""
+        if self._client is None:
+            self._client = shared_client(self.client_options, self.options)
+        return self._client
 
     @property
     def endpoint(self) -> str:
@@ -211,38 +222,43 @@ class S3Store:
 
     def persist(self, local_path: Path, key: str) -> StoredObject:
         size = local_path.stat().st_size
-        part_size = self._part_size(size)
-        sha256 = file_sha256(local_path)  # needed first: it goes in the object's metadata
         with ThreadPoolExecutor(1) as pool:
-            # the multipart checksum is only needed to verify: compute it while the parts travel
-            composite = pool.submit(composite_sha256, local_path, part_size) if part_size else None
-            if self._holds(key, size, sha256, composite):
-                return StoredObject(key, size, sha256)  # sent by a run killed before it could delete its copy
-            extra: dict[str, Any] = {"Metadata": {"sha256": sha256}}
-            if self.options.checksum_algorithm:
-                extra["ChecksumAlgorithm"] = self.options.checksum_algorithm
+            # Hashing 1 GB takes about a second: do it while the parts travel, not before
+            sha256 = pool.submit(file_sha256, local_path)
+            if self._holds(key, size, sha256, local_path):
+                return StoredObject(key, size, sha256.result())  # sent by a run killed before it deleted its copy
+            extra = {"ChecksumAlgorithm": self.options.checksum_algorithm} if self.options.checksum_algorithm else {}
             try:
                 self.client.upload_file(
                     str(local_path), self.bucket, self._key(key), ExtraArgs=extra, Config=self.options.transfer_config()
                 )
             except Exception as exc:  # botocore/s3transfer errors become the two kinds callers act on
                 raise self.translate(exc, f"upload of {self.uri_for(key)}") from None
-            if not self._holds(key, size, sha256, composite):
+            if not self._holds(key, size, sha256):
                 raise OSError(f"{self.uri_for(key)} does not match the local file after upload (size or SHA-256)")
-        return StoredObject(key, size, sha256)
+            return StoredObject(key, size, sha256.result())
 
-    def _holds(self, key: str, size: int, sha256: str, composite: Future[str] | None) -> bool:
-        """Whether ``key`` exists with this size and content (server checksum and our metadata agree)."""
+    def _holds(self, key: str, size: int, sha256: Future[str], local_path: Path | None = None) -> bool:
+        """Whether ``key`` exists with this size and, where the server keeps a SHA-256 checksum, this content.
+
+        A single-part object's checksum is the SHA-256 of the whole file. A multipart object's is the composite of
+        its parts' (written ``<base64>-<parts>`` by AWS): right after our upload, its presence says the server
+        verified every part against the SHA-256 s3transfer computed from the file; for an object found before
+        uploading (``local_path`` given), the composite is computed from the local file and compared. Servers
+        without the checksum API are checked on size alone.
+        """
         head = self._head(key)
         if head is None or head["ContentLength"] != size:
             return False
-        if head.get("Metadata", {}).get("sha256", sha256) != sha256:
+        if head.get("Metadata", {}).get("sha256", "") not in ("", sha256.result()):
             return False
-        checksum = head.get("ChecksumSHA256")
-        if checksum:  # AWS writes a multipart (composite) checksum as "<base64>-<parts>"
-            want = composite.result() if composite else base64.b64encode(bytes.fromhex(sha256)).decode()
-            return checksum.split("-", 1)[0] == want
-        return "sha256" in head.get("Metadata", {})
+        checksum = (head.get("ChecksumSHA256") or "").split("-", 1)[0]
+        if not checksum:
+            return True
+        if "-" in head.get("ETag", "") or head.get("PartsCount"):
+            part_size = self._part_size(size)
+            return local_path is None or (part_size is not None and checksum == composite_sha256(local_path, part_size))
+        return checksum == base64.b64encode(bytes.fromhex(sha256.result())).decode()
 
     def _head(self, key: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError  # noqa: PLC0415
@@ -260,9 +276,7 @@ class S3Store:
         sha256 = hashlib.sha256(data).hexdigest()
         extra = {"ChecksumAlgorithm": self.options.checksum_algorithm} if self.options.checksum_algorithm else {}
         try:
-            self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": sha256}, **extra
-            )
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
         except Exception as exc:
             raise self.translate(exc, f"write of {self.uri_for(key)}") from None
         return StoredObject(key, len(data), sha256)
@@ -305,10 +319,14 @@ class S3Store:
         return f"s3://{self.bucket}/{self._key(key)}"
 
     def stat(self, key: str) -> StoredObject | None:
+        """Size and SHA-256 of ``key``; the SHA-256 is empty when the server only knows a multipart checksum."""
         head = self._head(key)
         if head is None:
             return None
-        return StoredObject(key, head["ContentLength"], head.get("Metadata", {}).get("sha256", ""))
+        checksum = head.get("ChecksumSHA256") or ""
+        single = checksum and "-" not in checksum and not head.get("PartsCount") and "-" not in head.get("ETag", "")
+        sha256 = base64.b64decode(checksum).hex() if single else head.get("Metadata", {}).get("sha256", "")
+        return StoredObject(key, head["ContentLength"], sha256)
 
     def check(self) -> None:
         try:

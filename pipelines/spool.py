@@ -145,6 +145,16 @@ class Spool:
         return keys
 
 
+def local_file(spool: Spool, key: str) -> Path | None:
+    """The spool's copy of a pending store key (a WARC or index of a site, or a parked file), if it exists."""
+    parts = key.split("/")
+    if parts[0] == "warc" and len(parts) == 3:
+        path = spool.site_dir(parts[1]) / parts[2]
+    else:
+        path = spool.root / PARKED / safe_key(key)
+    return path if path.is_file() else None
+
+
 def ship_warc(store: Store, path: Path, site: str) -> list[tuple[StoredObject, str]]:
     """Index a closed WARC, store it and its index, and delete both locally once the store verified them.
 

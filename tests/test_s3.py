@@ -70,7 +70,8 @@ def check_run_in_bucket(stored: dict[str, bytes], prefix: str) -> dict:
     manifest = json.loads(stored[manifest_key])
     listed = {f["key"]: f for f in manifest["files"]}
     assert manifest["pending"] == []
-    assert {prefix + k for k in listed} == set(stored) - {manifest_key}
+    run_objects = {k for k in stored if not k.startswith(f"{prefix}state/")} - {manifest_key}  # state: no run's
+    assert {prefix + k for k in listed} == run_objects
     for key, entry in listed.items():
         assert entry["size"] == len(stored[prefix + key])
         assert entry["sha256"] == hashlib.sha256(stored[prefix + key]).hexdigest()
