@@ -19,7 +19,15 @@ class TextRecord(records.TextRecord):
 
     @classmethod
     def from_page(
-        cls, extracted: Extracted, response: Response, *, site: str, kind: str, run_id: str, canonical: str
+        cls,
+        extracted: Extracted,
+        response: Response,
+        *,
+        site: str,
+        kind: str,
+        run_id: str,
+        canonical: str,
+        change: str | None = None,
     ) -> TextRecord:
         """Combine what extraction found with what the crawl knows about the response."""
         # None only when WARC capture is switched off (WARC_ENABLED = False)
@@ -34,4 +42,5 @@ class TextRecord(records.TextRecord):
             http_status=response.status,
             fetched_at=location.date if location else datetime.now(UTC).isoformat(),
             warc=location.as_dict() if location else None,
+            change=change,
         )

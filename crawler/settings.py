@@ -77,6 +77,20 @@ ARCHIVE_S3_MAX_ATTEMPTS = 5
 ARCHIVE_S3_CONNECT_TIMEOUT = 10.0
 ARCHIVE_S3_READ_TIMEOUT = 60.0
 
+# --- Incremental crawls (pipelines/incremental.py, pipelines/state.py, crawler/middlewares.py) -------------------
+# With crawl state from earlier runs (state/{site}/ in the store): conditional requests, revisit records for unchanged
+# payloads, posts whose sitemap lastmod / REST modified_gmt is older than their last capture not fetched at all.
+# False (blogarc crawl --full) captures every body again.
+ARCHIVE_INCREMENTAL = True
+# Every N runs, revalidate every known URL (conditionally) instead of trusting listed dates; 0 = never.
+ARCHIVE_REVALIDATE_EVERY = 0
+# Seconds between checkpoints of the crawl state (and renewals of the site's lock) during a run.
+ARCHIVE_STATE_CHECKPOINT = 600.0
+# A second run of a site while one holds its lock waits this many seconds, then stops (reason site_locked).
+ARCHIVE_LOCK_WAIT = 30.0
+# A lock not renewed for this many seconds belongs to a dead run and is taken over.
+ARCHIVE_LOCK_TTL = 3600.0
+
 # --- Discovery and scope (crawler/wordpress.py holds the rules) --------------------------------------------------
 ARCHIVE_MAX_PAGES = 0  # stop admitting pages after this many (0 = no limit); requisites do not count
 ARCHIVE_SINCE = ""  # ISO date: only posts published or modified since (sitemap lastmod, REST modified_after)
@@ -109,10 +123,12 @@ FEED_STORAGES = {"store": "pipelines.feed_storage.StoreFeedStorage"}
 
 # --- Components ------------------------------------------------------------------------------------------------
 EXTENSIONS = {
+    "pipelines.incremental.Incremental": 90,
     "pipelines.warc_exporter.WarcExporter": 100,
     "pipelines.manifest.RunManifest": 110,
     "crawler.progress.Progress": 120,
 }
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ConditionalRequests": 560}
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 

@@ -38,6 +38,7 @@ class TextRecord:
     http_status: int
     run_id: str
     warc: dict[str, Any] | None = field(default=None)
+    change: str | None = field(default=None)  # new | changed | unchanged since the last run; None re-extracted
 
     @classmethod
     def build(
@@ -52,6 +53,7 @@ class TextRecord:
         http_status: int,
         fetched_at: str,
         warc: dict[str, Any] | None,
+        change: str | None = None,
     ) -> TextRecord:
         """A record from an extraction and the facts of its exchange.
 
@@ -66,6 +68,7 @@ class TextRecord:
             fetched_at: the WARC-Date of the response record.
             warc: the response record's pointer (``filename``, ``record_id``, ``offset``, ``length``,
                 ``payload_digest``), None when WARC capture was off.
+            change: ``new``, ``changed`` or ``unchanged`` against the site's crawl state (None: not known).
 
         Returns:
             The record.
@@ -91,6 +94,7 @@ class TextRecord:
             http_status=http_status,
             run_id=run_id,
             warc=warc,
+            change=change,
         )
 
     def as_dict(self) -> dict[str, Any]:

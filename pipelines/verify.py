@@ -7,7 +7,9 @@ For each site:
   (``pipelines.warcfile.complete_prefix``, warcio underneath), a ``warcinfo`` record first; with ``deep``, warcio
   recomputes every block and payload digest (what ``warcio check`` does);
 * every WARC has its CDXJ index, and every index entry points at a real record: the offset and length of a
-  record of that WARC, with the entry's URL and time; every capture record is indexed.
+  record of that WARC, with the entry's URL and time; every capture record is indexed;
+* every ``revisit`` record (incremental crawls) has its original in the site's WARCs: the record its
+  ``WARC-Refers-To`` names, or else a response at its ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date``.
 
 Objects that no manifest lists are warnings (a run still going, or one killed before its manifest): ``strict``
 makes them problems. Each WARC is copied once to a temporary folder through ``Store.get_bytes`` (ranged reads),
@@ -58,6 +60,40 @@ class RecordSpot:
 
 
 @dataclass
+class Originals:
+    """A site's capture records, and its revisit records with what each refers to (checked once all are read)."""
+
+    record_ids: set[str] = field(default_factory=set)
+    captures: set[tuple[str, str]] = field(default_factory=set)  # (target URI, WARC-Date)
+    revisits: list[tuple[str, int, str | None, str | None, str | None]] = field(default_factory=list)
+    damaged: bool = False  # a WARC of the site is damaged: its later records (maybe originals) were not read
+
+    def note(self, key: str, offset: int, record: Any) -> None:
+        """Remember a record of WARC ``key``."""
+        headers = record.rec_headers
+        if record.rec_type == "revisit":
+            refers = (headers.get_header(name) for name in ("WARC-Refers-To", "WARC-Refers-To-Target-URI"))
+            self.revisits.append((key, offset, *refers, headers.get_header("WARC-Refers-To-Date")))
+        elif record.rec_type in ("response", "resource"):
+            self.record_ids.add(headers.get_header("WARC-Record-ID") or "")
+            self.captures.add((headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or ""))
+
+    def problems(self) -> list[Problem]:
+        """One problem per revisit whose original is not in the site's WARCs.
+
+        None when a WARC of the site is damaged: the originals may be past the damage, which is reported already.
+        """
+        missing: list[Problem] = []
+        if self.damaged:
+            return missing
+        for key, offset, record_id, uri, date in self.revisits:
+            if record_id in self.record_ids or (uri, date) in self.captures:
+                continue
+            missing.append(Problem(key, f"revisit at byte {offset} refers to {uri} at {date}, not in the store"))
+        return missing
+
+
+@dataclass
 class Report:
     """What ``verify_store`` found."""
 
@@ -100,6 +136,7 @@ def _verify_site(store: Store, site: str, tmp: Path, report: Report, deep: bool,
     report.count("manifests", len(manifests))
     report.problems.extend(Problem(key, f"unreadable run manifest ({err})") for key, err in broken.items())
     listed = listed_objects(manifests)
+    originals = Originals()
     for manifest in manifests:
         for entry in manifest["files"]:
             if entry["key"] not in present:
@@ -115,11 +152,13 @@ def _verify_site(store: Store, site: str, tmp: Path, report: Report, deep: bool,
         report.count("objects")
         _check_listing(key, local, sha256, manifests, report)
         if is_warc(key):
-            spots, whole_end = _check_warc(key, local, report, deep)
+            spots, whole_end = _check_warc(key, local, report, deep, originals)
             _check_index(store, key, spots, whole_end, present, report)
         elif key.endswith(".cdxj") and not any(k in present for k in _warcs_for_index(key)):
             report.problems.append(Problem(key, "index of a WARC that is not in the store"))
         local.unlink()
+    report.count("revisits", len(originals.revisits))
+    report.problems.extend(originals.problems())
 
 
 def _warcs_for_index(index_key: str) -> tuple[str, str]:
@@ -142,12 +181,16 @@ def _check_listing(key: str, local: Path, sha256: str, manifests: list[dict[str,
                 report.problems.append(Problem(key, f"SHA-256 {sha256} differs from {manifest['_key']}"))
 
 
-def _check_warc(key: str, path: Path, report: Report, deep: bool) -> tuple[dict[int, RecordSpot], int]:
+def _check_warc(
+    key: str, path: Path, report: Report, deep: bool, originals: Originals | None = None
+) -> tuple[dict[int, RecordSpot], int]:
     """Structure (and, with ``deep``, digests) of one WARC; returns its whole records by offset, and their end."""
     report.count("warcs")
     size = path.stat().st_size
     whole_end, whole_records = complete_prefix(path)
     if whole_end < size:
+        if originals is not None:
+            originals.damaged = True
         report.problems.append(
             Problem(key, f"damaged or cut off at byte {whole_end} of {size} ({whole_records} whole records before)")
         )
@@ -163,6 +206,8 @@ def _check_warc(key: str, path: Path, report: Report, deep: bool) -> tuple[dict[
                 if not spots and record.rec_type != "warcinfo":
                     report.problems.append(Problem(key, f"first record is {record.rec_type}, not warcinfo"))
                 spots[offset] = _spot(record, length)
+                if originals is not None:
+                    originals.note(key, offset, record)
                 if deep and record.digest_checker.passed is False:
                     for problem in record.digest_checker.problems:
                         report.problems.append(Problem(key, f"record at byte {offset}: {problem}"))

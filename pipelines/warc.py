@@ -84,6 +84,35 @@ def build_response_record(
     )
 
 
+def build_revisit_record(
+    writer: WARCWriter, response: Response, profile: str, refers_to: dict[str, str]
+) -> ArcWarcRecord:
+    """A ``revisit`` record for a response whose payload the archive already holds (warcio's revisit support).
+
+    The block is the HTTP head as received (``304 Not Modified`` or ``200 OK``), never the body.
+
+    Args:
+        writer: the file's writer.
+        response: the response as downloaded.
+        profile: the WARC-Profile URI (``server-not-modified`` or ``identical-payload-digest``).
+        refers_to: the original capture: ``uri``, ``date`` (its WARC-Date), ``digest`` (its payload digest) and
+            ``record_id``.
+    """
+    http_headers = RawHeaders(
+        status_line(response.status), header_lines(response.headers), protocol=response.protocol or "HTTP/1.1"
+    )
+    record = writer.create_revisit_record(
+        response.url,
+        refers_to["digest"],
+        refers_to["uri"],
+        refers_to["date"],
+        http_headers=http_headers,
+        warc_headers_dict=_warc_headers(response, {"WARC-Refers-To": refers_to["record_id"]}),
+    )
+    record.rec_headers.replace_header("WARC-Profile", profile)  # warcio always writes identical-payload-digest
+    return record
+
+
 def build_request_record(writer: WARCWriter, request: Request, protocol: str) -> ArcWarcRecord:
     """A ``request`` record: request line, headers as sent by Scrapy's middlewares, and body."""
     lines = header_lines(request.headers)

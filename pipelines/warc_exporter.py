@@ -35,9 +35,10 @@ from twisted.internet import defer, reactor
 from pipelines import __version__
 from pipelines.signals import announce_stored
 from pipelines.spool import Spool, SpoolBusy, ship_parked, ship_warc
+from pipelines.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, note_capture, payload_digest
 from pipelines.stores import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
 from pipelines.warc import warcinfo_fields
-from pipelines.warcfile import WarcRoller
+from pipelines.warcfile import Revisit, WarcRoller
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from scrapy.http import Request, Response
     from twisted.internet.defer import Deferred
 
+    from pipelines.state import CrawlState, UrlState
     from pipelines.stores import Store
 
 logger = logging.getLogger(__name__)
@@ -181,8 +183,13 @@ class WarcExporter:
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         assert self.roller is not None, "spider_opened runs first"
         size_before = self.roller.current.size if self.roller.current else 0
+        state: CrawlState | None = getattr(spider, "crawl_state", None)
+        prior = state.known(response.url) if state is not None else None
+        if state is not None and prior is None and response.status not in (200, 304) and response.body:
+            prior = state.known_payload(payload_digest(response.body))
+        revisit = self._revisit(response, prior)
         try:
-            location = self.roller.write_pair(request, response)
+            location = self.roller.write_pair(request, response, revisit)
         except OSError as exc:  # disk full, spool gone: an archive crawl cannot go on without its archive
             self.crawler.stats.inc_value("warc/write_errors")
             logger.error("Cannot write WARC records for %s (%s); stopping the crawl", response.url, exc)
@@ -190,12 +197,31 @@ class WarcExporter:
             return
         request.meta["warc"] = location
         stats = self.crawler.stats
+        if revisit is not None:
+            request.meta["warc_revisit"] = revisit.profile
+            stats.inc_value(f"incremental/revisits/{revisit.profile.rsplit('/', 1)[-1]}")
+        if state is not None:
+            note_capture(state, response, location, prior, revisit is not None)
         stats.inc_value("warc/records", 2)
         stats.inc_value("warc/bytes", self.roller.current.size - size_before if self.roller.current else 0)
         closed = self.roller.rotate_if_full()
         if closed is not None:
             self._shipping.append(self._enqueue(closed))
         self._check_spool()
+
+    @staticmethod
+    def _revisit(response: Response, prior: UrlState | None) -> Revisit | None:
+        """A revisit when the archive holds this payload already: the server said so (304) or the digest does."""
+        if prior is None:
+            return None
+        if response.status == 304:
+            profile = REVISIT_NOT_MODIFIED
+        elif response.status != 304 and payload_digest(response.body) == prior.digest:
+            profile = REVISIT_IDENTICAL
+        else:
+            return None
+        original = {"uri": prior.url, "date": prior.date, "digest": prior.digest, "record_id": prior.record_id}
+        return Revisit(profile, original)
 
     def _enqueue(self, path: Path) -> Deferred[Any]:
         """Ship ``path`` when an upload slot is free."""

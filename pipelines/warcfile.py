@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.warcwriter import WARCWriter
 
-from pipelines.warc import build_request_record, build_response_record
+from pipelines.warc import build_request_record, build_response_record, build_revisit_record
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -53,6 +53,14 @@ class RecordLocation:
             "length": self.length,
             "payload_digest": self.payload_digest,
         }
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """How to write a response as a revisit: the WARC-Profile and the original (``build_revisit_record``)."""
+
+    profile: str
+    refers_to: dict[str, str]
 
 
 class _RecordEnds:
@@ -115,11 +123,18 @@ class WarcFile:
         """Bytes written so far."""
         return self._fh.tell()
 
-    def write_pair(self, request: Request, response: Response) -> RecordLocation:
-        """Append a response record and its request record; return the response record's location."""
+    def write_pair(self, request: Request, response: Response, revisit: Revisit | None = None) -> RecordLocation:
+        """Append a response record (a revisit record with ``revisit``) and its request record.
+
+        Returns:
+            The location of the response (or revisit) record.
+        """
         offset = self._fh.tell()
         first_end = len(self._ends.ends)
-        resp = build_response_record(self.writer, response)
+        if revisit is None:
+            resp = build_response_record(self.writer, response)
+        else:
+            resp = build_revisit_record(self.writer, response, revisit.profile, revisit.refers_to)
         req = build_request_record(self.writer, request, response.protocol or "HTTP/1.1")
         # warcio writes the response first, then the request, and links them with WARC-Concurrent-To
         self.writer.write_request_response_pair(req, resp)
@@ -165,14 +180,14 @@ class WarcRoller:
         self.current: WarcFile | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
-    def write_pair(self, request: Request, response: Response) -> RecordLocation:
-        """Write a pair to the current file, opening a new one when there is none."""
+    def write_pair(self, request: Request, response: Response, revisit: Revisit | None = None) -> RecordLocation:
+        """Write a pair (``WarcFile.write_pair``) to the current file, opening a new one when there is none."""
         if self.current is None:
             name = warc_name(self.prefix, self.serial, gzip=self.gzip)
             self.serial += 1
             level = self.gzip_level if self.gzip else None
             self.current = WarcFile(self.directory / name, self.warcinfo, gzip_level=level)
-        return self.current.write_pair(request, response)
+        return self.current.write_pair(request, response, revisit)
 
     def rotate_if_full(self) -> Path | None:
         """Close the current file if it reached ``max_size``; return the closed file's path."""

@@ -29,6 +29,10 @@ whole request target; exact keys win, then patterns in file order::
 
 Query strings are otherwise ignored for files, as a WordPress site ignores unknown query arguments.
 
+Every ``200`` carries an ``ETag`` (a hash of the body) and a ``Last-Modified`` (the file's mtime), and a
+request whose ``If-None-Match`` matches (or, without it, whose ``If-Modified-Since`` is not older than the file)
+gets ``304 Not Modified``, as nginx does; ``--no-conditional`` ignores conditional headers (servers that do).
+
 The access log (``--access-log``) gets one ``METHOD TARGET HOST`` line per request;
 ``BlogServer.requests_seen()`` gives ``METHOD TARGET`` lines (``hosts=True`` keeps the host).
 
@@ -41,7 +45,9 @@ The access log (``--access-log``) gets one ``METHOD TARGET HOST`` line per reque
 from __future__ import annotations
 
 import argparse
+import email.utils
 import gzip
+import hashlib
 import json
 import re
 import subprocess
@@ -115,12 +121,36 @@ class BlogHandler(BaseHTTPRequestHandler):
         if route.get("gzip"):
             body = gzip.compress(body, mtime=0)
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
-        self.send_response(route.get("status", status), route.get("reason"))
+        status = route.get("status", status)
+        if status == 200 and path is not None:
+            validators = self.validators(path, body)
+            if self.server.conditional and self.not_modified(*validators):
+                status, body, headers = 304, b"", []
+            headers += [("ETag", validators[0]), ("Last-Modified", validators[1])]
+        self.send_response(status, route.get("reason") if status != 304 else None)
         for name, value in headers + [("Content-Length", str(len(body)))]:
             self.send_header(name, value)
         self.end_headers()
         if not head:
             self.wfile.write(body)
+
+    @staticmethod
+    def validators(path: Path, body: bytes) -> tuple[str, str]:
+        """The ``ETag`` (from the body as sent) and ``Last-Modified`` (the file's mtime) of a 200 answer."""
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'  # noqa: S324 - a validator, not security
+        return etag, email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
+
+    def not_modified(self, etag: str, last_modified: str) -> bool:
+        """Whether the request's validators match (``If-None-Match`` wins over ``If-Modified-Since``)."""
+        if (tags := self.headers.get("If-None-Match")) is not None:
+            return etag in [tag.strip() for tag in tags.split(",")] or tags.strip() == "*"
+        since = self.headers.get("If-Modified-Since")
+        if since is None:
+            return False
+        try:
+            return email.utils.parsedate_to_datetime(since) >= email.utils.parsedate_to_datetime(last_modified)
+        except (TypeError, ValueError):
+            return False
 
     def resolve(self, url_path: str) -> Path | str | None:
         """Map a URL path to a file under the root, a redirect target (str) or None."""
@@ -156,10 +186,13 @@ class BlogHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, root: Path, verbose: bool = False, access_log: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, verbose: bool = False, access_log: Path | None = None, conditional: bool = True
+    ) -> None:
         super().__init__(("127.0.0.1", 0), BlogHandler)
         self.root = root.resolve()
         self.verbose = verbose
+        self.conditional = conditional
         self.access_log = open(access_log, "a", buffering=1) if access_log else None  # noqa: SIM115
         routes_file = self.root / "_routes.json"
         self.routes: dict[str, dict] = {}
@@ -197,10 +230,14 @@ class BlogHTTPServer(ThreadingHTTPServer):
 class BlogServer:
     """Run the blog server in a subprocess; ``with BlogServer(root) as server: ...``."""
 
-    def __init__(self, root: str | Path, verbose: bool = False, access_log: Path | None = None) -> None:
+    def __init__(
+        self, root: str | Path, verbose: bool = False, access_log: Path | None = None, conditional: bool = True
+    ) -> None:
         self.root = Path(root)
         self.args = [sys.executable, str(Path(__file__).resolve()), str(self.root)]
         self.access_log = access_log
+        if not conditional:
+            self.args.append("--no-conditional")
         if verbose:
             self.args.append("--verbose")
         if access_log is not None:
@@ -255,8 +292,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("root", type=Path, help="a blog folder, e.g. tests/fixtures/blogs/classic")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--access-log", type=Path, help="append 'METHOD TARGET HOST' for every request to this file")
+    parser.add_argument("--no-conditional", action="store_true", help="ignore If-None-Match / If-Modified-Since")
     args = parser.parse_args(argv)
-    server = BlogHTTPServer(args.root, verbose=args.verbose, access_log=args.access_log)
+    server = BlogHTTPServer(
+        args.root, verbose=args.verbose, access_log=args.access_log, conditional=not args.no_conditional
+    )
     print(server.base_url, flush=True)
     try:
         server.serve_forever()

@@ -64,6 +64,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     crawl.add_argument("--since", help="only posts published or modified since this ISO date (ARCHIVE_SINCE)")
     crawl.add_argument("--no-extract", action="store_true", help="archive only, no clean text")
     crawl.add_argument("--no-requisites", action="store_true", help="skip stylesheets, scripts, images, fonts")
+    mode = crawl.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--incremental",
+        action="store_true",
+        help="the default when the store holds crawl state for the blog: conditional requests, revisit records "
+        "for unchanged pages, text records only for new and changed posts (ARCHIVE_INCREMENTAL)",
+    )
+    mode.add_argument("--full", action="store_true", help="capture every body again, ignoring the crawl state")
+    crawl.add_argument(
+        "--revalidate-every",
+        type=int,
+        metavar="N",
+        help="every N runs, ask for every known page instead of trusting sitemap and REST dates "
+        "(ARCHIVE_REVALIDATE_EVERY)",
+    )
     crawl.add_argument("--explain", metavar="URL", help="print whether and why URL would be fetched, then exit")
     crawl.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
@@ -110,6 +125,8 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
         "EXTRACT_ENABLED": False if args.no_extract else None,
         "ARCHIVE_REQUISITES": False if args.no_requisites else None,
         "LOG_LEVEL": args.loglevel,
+        "ARCHIVE_INCREMENTAL": False if args.full else (True if args.incremental else None),
+        "ARCHIVE_REVALIDATE_EVERY": args.revalidate_every,
     }
     if args.contact:
         chosen["USER_AGENT"] = f"blogarc/{__version__} (+{args.contact})"

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -45,6 +46,8 @@ from pipelines.layout import check_run_id, new_run_id, site_key
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from pipelines.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,9 @@ class BlogSpider(SitemapSpider):
         self.known_dates: dict[str, datetime] = {}
         self.rest_root: str | None = None
         self.pages_admitted = 0
+        self.crawl_state: CrawlState | None = None  # set by pipelines.incremental when the run opens
+        self.gone: list[str] = []
+        self.swept = False
 
     def configure(self, settings: Any) -> None:
         """Read the crawl's options from Scrapy settings."""
@@ -130,10 +136,12 @@ class BlogSpider(SitemapSpider):
             # Settings are not frozen until extensions are built, which happens after the spider exists.
             settings.set("FEEDS", {TEXT_FEED: text_feed_options(settings)}, priority="spider")
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
         if home := self.admit(self.start_url, "start"):
+            home.meta["hub"] = True  # read in full every run: new posts show up here first
             yield home
         if not self.use_sitemaps:
             return
@@ -161,9 +169,29 @@ class BlogSpider(SitemapSpider):
             return None
         stats.inc_value(f"links/discovered/{source}")
         if requisite:
+            if self.crawl_state is not None and self.crawl_state.skip_by_date and url in self.crawl_state.previous:
+                # stylesheets, scripts and images change their URL (?ver=) when they change: archived once is
+                # enough until the next revalidation run
+                stats.inc_value("incremental/skipped_requisite")
+                return None
             return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
+        if callback in (None, self.parse) and self.unchanged_since_capture(url):
+            stats.inc_value("incremental/skipped_by_date")
+            return None
         self.pages_admitted += 1
-        return Request(url, callback=callback or self.parse)
+        # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
+        return Request(url, callback=callback or self.parse, meta={"hub": callback == self._parse_sitemap})
+
+    def unchanged_since_capture(self, url: str) -> bool:
+        """Whether a sitemap lastmod or REST modified_gmt says ``url`` did not change since its last capture."""
+        state = self.crawl_state
+        if state is None or not state.skip_by_date or url == self.start_url:
+            return False
+        listed, prior = self.known_dates.get(url), state.previous.get(url)
+        if listed is None or prior is None:
+            return False
+        captured = discovery.parse_date(prior.last_seen)
+        return captured is not None and listed <= captured
 
     def take_page(self) -> bool:
         """Use one page of the ``--max-pages`` budget; False (and counted) when none is left."""
@@ -262,7 +290,7 @@ class BlogSpider(SitemapSpider):
         for route in REST_ROUTES:
             url = rest_listing_url(api_root, route, 1, self.rest_per_page, since)
             if self.take_page():
-                yield Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": 1})
+                yield Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": 1, "hub": True})
 
     def parse_rest(self, response: Response) -> Iterator[Request]:
         """Follow each entry's ``link``; request the next listing page while there is one."""
@@ -285,18 +313,24 @@ class BlogSpider(SitemapSpider):
         if entries and page < total and self.take_page():
             since = self.since.strftime("%Y-%m-%dT%H:%M:%S") if self.since else None
             url = rest_listing_url(self.rest_root or "", route, page + 1, self.rest_per_page, since)
-            yield Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": page + 1})
+            meta = {"rest_route": route, "rest_page": page + 1, "hub": True}
+            yield Request(url, callback=self.parse_rest, meta=meta)
 
     # --- pages --------------------------------------------------------------------------------------------------
 
     async def parse(self, response: Response) -> AsyncIterator[Request | TextRecord]:
         """Follow what any page links to; yield a text record when the page is a post or a page."""
         stats = self.crawler.stats
+        if response.status == 304:  # unchanged: archived as a revisit; its links were followed when it changed
+            stats.inc_value("incremental/not_modified")
+            return
         if not isinstance(response, TextResponse):
             stats.inc_value("pages/not_text")
             return
         if response.status >= 400:
             stats.inc_value(f"pages/http_{response.status}")
+            if response.status in (404, 410):
+                self.note_gone(response.url)
             return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if any(t in content_type for t in ("rss", "atom", "/xml")):
@@ -309,6 +343,9 @@ class BlogSpider(SitemapSpider):
             yield request
         kind = "part" if is_post_part(response.url) else classify(response)
         stats.inc_value(f"pages/{kind}")
+        if kind in TEXT_KINDS and response.meta.get("warc_revisit"):
+            stats.inc_value("incremental/unchanged")  # same payload as archived: same text, no new record
+            return
         if kind in TEXT_KINDS and self.extract:
             record = await self.text_record(response, kind)
             if record is not None:
@@ -355,12 +392,54 @@ class BlogSpider(SitemapSpider):
         if self.since and _older_than(extracted, self.since):
             stats.inc_value("extract/older_than_since")
             return None
+        change = self.change_of(response.url, extracted.text_sha256)
+        if change == "unchanged" and self.crawl_state is not None and self.crawl_state.conditional:
+            stats.inc_value("incremental/unchanged")  # new bytes (a nonce, a date), same text: no new record
+            return None
         self.recorded.add(canonical)
         stats.inc_value("extract/ok")
         stats.inc_value(f"extract/{kind}")
+        stats.inc_value(f"incremental/{change}")
+        if self.crawl_state is not None:
+            self.crawl_state.set_text(response.url, extracted.text_sha256)
         return TextRecord.from_page(
-            extracted, response, site=self.site, kind=kind, run_id=self.run_id, canonical=canonical
+            extracted, response, site=self.site, kind=kind, run_id=self.run_id, canonical=canonical, change=change
         )
+
+    def change_of(self, url: str, text_sha256: str) -> str:
+        """``new``, ``changed`` or ``unchanged``: the text of ``url`` against the last record the state knows."""
+        prior = self.crawl_state.previous.get(url) if self.crawl_state is not None else None
+        if prior is None or prior.text_sha256 is None:
+            return "new"
+        return "unchanged" if prior.text_sha256 == text_sha256 else "changed"
+
+    def note_gone(self, url: str) -> None:
+        """A post or page with a record in an earlier run now answers 404/410: list it (run manifest ``gone``)."""
+        prior = self.crawl_state.previous.get(url) if self.crawl_state is not None else None
+        if prior is not None and prior.text_sha256 is not None and url not in self.gone:
+            self.crawl_state.mark_gone(url)
+            self.gone.append(url)
+            self.crawler.stats.inc_value("incremental/gone")
+
+    def sweep_known(self) -> None:
+        """When discovery is done, ask once for the posts and pages of earlier runs it did not reach.
+
+        Unchanged hubs answer 304 and are not parsed, and a deleted post is no longer linked: this is how both
+        are still revalidated (a 304 each, or the 404 that lists a post as gone).
+        """
+        state = self.crawl_state
+        if self.swept or state is None or not state.previous:
+            return
+        self.swept = True
+        requests = [
+            request
+            for url, prior in sorted(state.previous.items())
+            if prior.text_sha256 is not None and (request := self.admit(url, "state")) is not None
+        ]
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
 
     async def join_parts(self, first: TextResponse, extracted: Extracted, others: list[str]) -> Extracted:
         """Fetch the other parts of a split post (archived like any exchange) and append their text."""
@@ -370,7 +449,8 @@ class BlogSpider(SitemapSpider):
             if url == self.rules.canonical(first.url) or urlsplit(url).netloc not in self.hosts:
                 continue
             self.seen.add(url)
-            response = await self.crawler.engine.download_async(Request(url))
+            # never conditional: a 304 here would leave the joined text short of a part
+            response = await self.crawler.engine.download_async(Request(url, meta={"hub": True}))
             part = await self.extract_page(response) if isinstance(response, TextResponse) else None
             if part is not None:
                 texts.append(part.text)

@@ -1,0 +1,44 @@
+"""Downloader middlewares of blogarc.
+
+``ConditionalRequests`` makes incremental crawls cheap for the blog: a URL the crawl state knows is asked for with
+``If-None-Match`` (its last ``ETag``) and ``If-Modified-Since`` (its last ``Last-Modified``), so an unchanged page
+costs a ``304 Not Modified`` and no body. The WARC exporter turns that 304 into a ``revisit`` record. Hubs the spider
+must read in full every run (the home page, sitemaps, REST listings: ``request.meta["hub"]``) and ``robots.txt``
+are never conditional. The state comes from ``pipelines/incremental.py`` (``spider.crawl_state``); without state
+(a first or ``--full`` run) this middleware does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+
+class ConditionalRequests:
+    """Add validators from the crawl state to requests for URLs archived before."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        """Add ``If-None-Match`` / ``If-Modified-Since`` when the state knows the URL (the request goes on)."""
+        state = getattr(self.crawler.spider, "crawl_state", None)
+        if state is None or request.meta.get("hub") or urlsplit(request.url).path == "/robots.txt":
+            return
+        known = state.known(request.url)
+        if known is None:
+            return
+        if known.etag:
+            request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1"))
+        if known.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", known.last_modified.encode("latin-1"))
+        if known.etag or known.last_modified:
+            self.crawler.stats.inc_value("incremental/conditional_requests")
