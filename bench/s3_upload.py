@@ -34,12 +34,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+BENCH = Path(__file__).resolve().parent
+# Python puts this folder first on sys.path, where bench/incremental.py would shadow the `incremental` package
+# Twisted imports: import blogarc (and Twisted) with the repository first, then the sibling benchmark helpers.
+sys.path[:] = [str(BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+from pipelines.s3store import S3Options, S3Store  # noqa: E402
+
+sys.path.append(str(BENCH))
 import make_blog  # noqa: E402
 import run_bench  # noqa: E402
-
-from pipelines.s3store import S3Options, S3Store  # noqa: E402
 
 MB = 1024**2
 ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_DEFAULT_REGION": "us-east-1"}

@@ -143,33 +143,29 @@ def composite_sha256(path: Path, part_size: int) -> str:
 
 
 _SESSION: Any = None
-_CLIENTS: dict[tuple[Any, ...], Any] = {}
-_CLIENTS_LOCK = threading.Lock()
+_SESSION_LOCK = threading.Lock()
 
 
-def shared_client(client_options: dict[str, Any], options: S3Options) -> Any:
-    """The boto3 S3 client for a configuration, made once per process.
+def new_client(client_options: dict[str, Any], options: S3Options) -> Any:
+    """A boto3 S3 client from the process's one session.
 
-    The CLI check, WARC uploads, text batches and the manifest all use it: a client is thread-safe, and making one
-    (with its session's service model) costs CPU.
+    The session loads the S3 service model once; every store (the CLI check, WARC uploads, text batches, the
+    manifest) then gets its own client from it in milliseconds, so no store shares another's event hooks.
     """
     global _SESSION
-    key = (tuple(sorted(client_options.items())), options)
-    with _CLIENTS_LOCK:  # sessions are not thread-safe; the clients they make are
-        if key not in _CLIENTS:
-            import boto3  # noqa: PLC0415 - boto3 only when S3 is used
+    with _SESSION_LOCK:  # sessions are not thread-safe; the clients they make are
+        import boto3  # noqa: PLC0415 - boto3 only when S3 is used
 
-            for name in CHATTY_LOGGERS:
-                logger = logging.getLogger(name)
-                logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
-            extra: dict[str, Any] = {}
-            if options.verify is not None:
-                extra["verify"] = options.verify
-            if options.use_ssl is not None:
-                extra["use_ssl"] = options.use_ssl
-            _SESSION = _SESSION or boto3.session.Session()
-            _CLIENTS[key] = _SESSION.client("s3", config=options.client_config(), **extra, **client_options)
-        return _CLIENTS[key]
+        for name in CHATTY_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+        extra: dict[str, Any] = {}
+        if options.verify is not None:
+            extra["verify"] = options.verify
+        if options.use_ssl is not None:
+            extra["use_ssl"] = options.use_ssl
+        _SESSION = _SESSION or boto3.session.Session()
+        return _SESSION.client("s3", config=options.client_config(), **extra, **client_options)
 
 
 class S3Store:
@@ -195,12 +191,14 @@ class S3Store:
         self.client_options = {k: v for k, v in (client_options or {}).items() if v}
         self.options = options or S3Options()
         self._client: Any = None
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        """The boto3 client, shared by every store of the process with the same configuration."""
-        if self._client is None:
-            self._client = shared_client(self.client_options, self.options)
+        """The store's boto3 client, made on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = new_client(self.client_options, self.options)
         return self._client
 
     @property
