@@ -103,3 +103,35 @@ def test_file_store_check_refuses_a_store_it_cannot_write(tmp_path):
     with pytest.raises(StoreConfigError):
         open_store(str(blocker / "archive")).check()
     open_store(str(tmp_path / "fine")).check()
+
+
+def test_s3_options_from_settings_reach_botocore():
+    from scrapy.settings import Settings
+
+    from pipelines.s3store import S3Options
+
+    settings = Settings({"ARCHIVE_S3_ADDRESSING_STYLE": "path", "ARCHIVE_S3_REQUEST_CHECKSUM": "when_required",
+                         "ARCHIVE_S3_PART_SIZE": "8388608", "ARCHIVE_S3_MAX_ATTEMPTS": "7",
+                         "ARCHIVE_S3_RETRY_MODE": "adaptive", "AWS_VERIFY": "False"})  # fmt: skip
+    options = S3Options.from_settings(settings)
+    config = options.client_config()
+    assert config.s3 == {"addressing_style": "path"}
+    assert config.request_checksum_calculation == "when_required"
+    assert config.retries == {"mode": "adaptive", "max_attempts": 7}
+    assert (config.connect_timeout, config.read_timeout) == (10.0, 60.0)
+    assert options.verify is False and options.transfer_config().multipart_chunksize == 8388608
+    # TLS verification stays on unless asked; a CA bundle path is passed through
+    assert S3Options.from_settings(Settings()).verify is None
+    assert S3Options.from_settings(Settings({"AWS_VERIFY": "/etc/ca.pem"})).verify == "/etc/ca.pem"
+
+
+def test_one_process_at_a_time_per_site_spool(tmp_path):
+    from pipelines.spool import Spool, SpoolBusy
+
+    spool = Spool(tmp_path)
+    held = spool.lock("blog.example")
+    with pytest.raises(SpoolBusy):
+        spool.lock("blog.example")
+    spool.lock("other.example").close()
+    held.close()
+    spool.lock("blog.example").close()
