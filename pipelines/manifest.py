@@ -71,6 +71,14 @@ COUNTS = (
     ("extract_empty", "extract/empty"),
     ("extract_failed", "extract/failed"),
     ("robots_forbidden", "robotstxt/forbidden"),
+    # incremental runs (pipelines/incremental.py): what the crawl state saved the blog and the store
+    ("conditional_requests", "incremental/conditional_requests"),
+    ("revisits_not_modified", "incremental/revisits/server-not-modified"),
+    ("revisits_identical", "incremental/revisits/identical-payload-digest"),
+    ("skipped_by_date", "incremental/skipped_by_date"),
+    ("skipped_requisites", "incremental/skipped_requisite"),
+    ("text_new", "incremental/new"),
+    ("text_changed", "incremental/changed"),
 )
 # Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
 FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")

@@ -21,7 +21,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.sitelock import SiteLock, SiteLocked
-from pipelines.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, load_state
+from pipelines.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CrawlState, UrlState, load_state, state_key
 from pipelines.stores import open_store
 from tests.blogserver import BlogServer
 from tests.test_crawl import ASSETS, FAST, FIXTURES, REST, SCHEMA, run_blogarc
@@ -63,9 +63,9 @@ class Run:
 class Site:
     """A copy of a fixture blog, served, and crawled into one store again and again."""
 
-    def __init__(self, tmp: Path, conditional: bool = True):
+    def __init__(self, tmp: Path, conditional: bool = True, fixture: str = "classic"):
         self.root = tmp / "blog"
-        shutil.copytree(FIXTURES / "classic", self.root)
+        shutil.copytree(FIXTURES / fixture, self.root)
         self.store = tmp / "store"
         self.spool = tmp / "spool"
         self.server = BlogServer(self.root, access_log=tmp / "access.log", conditional=conditional).__enter__()
@@ -207,15 +207,22 @@ def test_server_ignoring_conditional_headers_still_gets_digest_revisits(tmp_path
     assert second.warc_bytes() < 0.25 * first.warc_bytes()
 
 
-def test_full_run_captures_everything_again(tmp_path):
-    site = Site(tmp_path)
+def test_sitemap_dates_skip_fetches_until_revalidation_and_full_captures_all(tmp_path):
+    site = Site(tmp_path, fixture="block")  # the block blog has wp-sitemap.xml with lastmod dates
     try:
-        site.crawl("--no-extract")
-        full = site.crawl("--no-extract", "--full")
+        runs = [site.crawl("--no-extract", "--revalidate-every", "2") for _ in range(3)]
+        runs.append(site.crawl("--no-extract", "--full"))
     finally:
         site.close()
-    assert full.returncode == 0 and full.manifest["mode"] == "full"
-    assert not [c for c in full.warc_records() if c[0] == "revisit" and c[2] in (200, 304)]
+    assert all(run.returncode == 0 for run in runs), [run.output[-2000:] for run in runs]
+    first, incremental, revalidate, full = (run.manifest for run in runs)
+    assert [m["mode"] for m in (first, incremental, revalidate, full)] == ["full", "incremental", "revalidate", "full"]
+    assert incremental["counts"]["skipped_by_date"] > 0 and incremental["counts"]["skipped_requisites"] > 0
+    assert revalidate["counts"]["skipped_by_date"] == 0 and revalidate["counts"]["skipped_requisites"] == 0
+    assert revalidate["counts"]["requests"] > incremental["counts"]["requests"]
+    assert revalidate["counts"]["revisits_not_modified"] > incremental["counts"]["revisits_not_modified"]
+    assert full["counts"]["conditional_requests"] == 0
+    assert not [c for c in runs[3].warc_records() if c[0] == "revisit" and c[2] in (200, 304)]
 
 
 def test_second_overlapping_run_exits_with_a_clear_message(tmp_path):
@@ -278,3 +285,17 @@ def test_get_at_a_later_run_returns_the_archived_body(site, tmp_path):
     assert got.stdout == original.replace("{{BASE_URL}}", site.server.url).replace(
         "{{ASSET_URL}}", site.server.asset_url
     )
+
+
+def test_state_round_trips_and_a_damaged_state_means_a_full_run(tmp_path):
+    store = open_store(str(tmp_path))
+    state = CrawlState("blog.example")
+    state.start_run("r1", revalidate=True)
+    entry = UrlState("http://blog.example/a/", "sha1:AAAA", "2026-01-01T00:00:00Z", "x.warc.gz", 10, 20, "<urn:1>")
+    entry.etag, entry.text_sha256 = '"e1"', "f" * 64
+    state.record_capture(entry)
+    state.save(store)
+    loaded = load_state(store, "blog.example")
+    assert loaded.previous == {entry.url: entry} and loaded.runs == 1 and loaded.exists
+    (tmp_path / state_key("blog.example")).write_bytes(b"not a state")
+    assert not load_state(store, "blog.example").exists
