@@ -79,3 +79,24 @@ def test_explain_names_the_rule(blog_servers, tmp_path):
     assert "as a page:  fetched" in result.stdout and "disallowed by" in result.stdout
     result = run_blogarc("crawl", url, "--explain", "https://offsite.invalid/x", cwd=tmp_path)
     assert "refused: offsite" in result.stdout
+
+
+def test_sites_file_with_per_site_settings(blog_servers, tmp_path):
+    sites = tmp_path / "sites.txt"
+    sites.write_text(
+        f"# nightly blogs\n{blog_servers['wpcom'].url}  DOWNLOAD_DELAY=0.2 CONCURRENT_REQUESTS_PER_DOMAIN=1\n"
+        f"{blog_servers['notwp'].url}/   # defaults\n"
+    )
+    store = tmp_path / "store"
+    result = run_blogarc(
+        "crawl", "--sites", str(sites), "--store", str(store), "--spool", str(tmp_path / "spool"), *FAST, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    settings = {}
+    for manifest in (store / "runs").glob("*/*.json"):
+        data = json.loads(manifest.read_text())
+        settings[data["site"]] = data["settings"]
+    wpcom = blog_servers["wpcom"].url.split("://", 1)[1].replace(":", "_")
+    notwp = blog_servers["notwp"].url.split("://", 1)[1].replace(":", "_")
+    assert settings[wpcom]["DOWNLOAD_DELAY"] == 0.2 and settings[wpcom]["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
+    assert settings[notwp]["DOWNLOAD_DELAY"] == 0.0

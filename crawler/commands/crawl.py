@@ -102,9 +102,10 @@ def read_sites(path: Path) -> list[tuple[str, dict[str, str]]]:
     """
     sites = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        url, *pairs = line.split("#", 1)[0].split()
-        if not url:
+        words = line.split("#", 1)[0].split()
+        if not words:  # blank line or comment
             continue
+        url, *pairs = words
         overrides = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
         if len(overrides) != len(pairs):
             raise SystemExit(f"blogarc crawl: {path}:{number}: expected URL [NAME=VALUE ...], got {line!r}")
