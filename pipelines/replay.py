@@ -11,6 +11,11 @@ site key (``blog.example.org``) that pywb itself serves fine::
     ROOT/config.yaml                          framed_replay: false, so /SITE/URL answers with the page itself
     ROOT/collections/SITE/archive/*.warc.gz   the site's WARCs, copied from the store (kept between runs)
     ROOT/collections/SITE/indexes/index.cdxj  the store's CDXJ indexes of those WARCs, merged and sorted
+
+The merged index leaves out ``server-not-modified`` revisits (incremental crawls' 304s): pywb 2.10 replays a revisit
+with the revisit's own HTTP head and serves any 3xx head as it is, so a browser would get a bodiless 304 for a
+request it never made conditional. Without them, pywb replays the capture they stand for, which has the same
+payload; the 304 exchanges stay in the WARCs and in the store's indexes (``blogarc get`` resolves them).
 """
 
 from __future__ import annotations
@@ -100,10 +105,17 @@ def prepare_collection(store: Store, site: str, root: Path) -> int:
         if not (fresh and file_sha256(target) == info.sha256):
             fetch_to(store, info.key, target, info.size)
         if info.index_key:
-            lines += store.get_bytes(info.index_key).decode("utf-8").splitlines()
+            lines += [
+                line for line in store.get_bytes(info.index_key).decode("utf-8").splitlines() if _replayable(line)
+            ]
     index = collection / "indexes" / "index.cdxj"
     index.write_text("".join(line + "\n" for line in sorted(filter(None, lines))), encoding="utf-8")
     return len(infos)
+
+
+def _replayable(cdxj_line: str) -> bool:
+    """False for the index line of a revisit of a 304 (see the module docstring)."""
+    return not ('"mime": "warc/revisit"' in cdxj_line and '"status": "304"' in cdxj_line)
 
 
 def wayback_command(pywb_bin: Path, root: Path, port: int) -> list[str]:

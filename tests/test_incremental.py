@@ -9,21 +9,29 @@ digest), and a second run of a site whose lock is held stops with a clear messag
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from pipelines.replay import default_pywb_home, install_pywb
 from pipelines.sitelock import SiteLock, SiteLocked
 from pipelines.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CrawlState, UrlState, load_state, state_key
 from pipelines.stores import open_store
 from tests.blogserver import BlogServer
+from tests.test_archive_tools import ROOT, wait_for
 from tests.test_crawl import ASSETS, FAST, FIXTURES, REST, SCHEMA, run_blogarc
 from tests.util import read_jsonl_gz, warcio_check
 
@@ -281,10 +289,7 @@ def test_get_at_a_later_run_returns_the_archived_body(site, tmp_path):
     got = run_blogarc("get", url, "--at", at, "--body", "--store", str(site.store), cwd=tmp_path)
     assert got.returncode == 0, got.stderr[-2000:]
     assert "revisit of" in got.stderr
-    original = (FIXTURES / "classic" / "about" / "index.html").read_text(encoding="utf-8")
-    assert got.stdout == original.replace("{{BASE_URL}}", site.server.url).replace(
-        "{{ASSET_URL}}", site.server.asset_url
-    )
+    assert got.stdout == fixture_page(site, "about/index.html")
 
 
 def test_state_round_trips_and_a_damaged_state_means_a_full_run(tmp_path):
@@ -299,3 +304,43 @@ def test_state_round_trips_and_a_damaged_state_means_a_full_run(tmp_path):
     assert loaded.previous == {entry.url: entry} and loaded.runs == 1 and loaded.exists
     (tmp_path / state_key("blog.example")).write_bytes(b"not a state")
     assert not load_state(store, "blog.example").exists
+
+
+@pytest.fixture(scope="session")
+def pywb(tmp_path_factory) -> Path:
+    """Pywb in its own environment, as ``blogarc replay --install-pywb`` makes it (once per machine)."""
+    return install_pywb(default_pywb_home())
+
+
+def test_pywb_replays_revisits_with_the_original_body(site, pywb, tmp_path):
+    home, about = site.url("/"), site.url("/about/")
+    (revisit,) = [h for t, uri, _, h in site.runs[1].warc_records() if uri == home and t == "revisit"]
+    assert revisit.get_header("WARC-Profile") == REVISIT_IDENTICAL  # the home page is asked for unconditionally
+    stamp = re.sub(r"\D", "", revisit.get_header("WARC-Date"))[:14]
+    command = ["replay", "--store", str(site.store), "--site", site.site, "--port", "0"]
+    command += ["--dir", str(tmp_path / "pywb"), "--pywb", str(pywb)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", *command],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        base = process.stdout.readline().split("replay at ", 1)[1].strip().removesuffix("/URL")
+        status, about_body = wait_for(f"{base}/id_/{about}")  # latest capture: a 304 revisit in the WARC
+        with urllib.request.urlopen(f"{base}/{stamp}id_/{home}", timeout=30) as response:
+            home_body, memento = response.read(), response.headers.get("Memento-Datetime")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+    assert status == 200 and about_body.decode("utf-8") == fixture_page(site, "about/index.html")
+    assert memento == format_datetime(datetime.fromisoformat(revisit.get_header("WARC-Date")), usegmt=True)
+    assert home_body.decode("utf-8") == fixture_page(site, "index.html")
+
+
+def fixture_page(site: Site, path: str) -> str:
+    """A page of the classic fixture as the server sent it (before ``change_blog``)."""
+    page = (FIXTURES / "classic" / path).read_text(encoding="utf-8")
+    return page.replace("{{BASE_URL}}", site.server.url).replace("{{ASSET_URL}}", site.server.asset_url)

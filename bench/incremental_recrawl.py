@@ -1,14 +1,15 @@
 """Benchmark: what an incremental re-crawl costs next to the first, on the generated 2,000-post blog under nginx.
 
-``python bench/incremental.py [--posts 2000] [--keep]`` generates the blog (bench/make_blog.py), serves it with nginx
-(which sends ``ETag`` and ``Last-Modified`` and answers conditional requests with 304), and runs ``blogarc crawl``
-into one store three times:
+``python bench/incremental_recrawl.py [--posts 2000] [--edit 20] [--keep]`` generates the blog (bench/make_blog.py),
+serves it with nginx (which sends ``ETag`` and ``Last-Modified`` and answers conditional requests with 304), and
+runs ``blogarc crawl`` into one store four times:
 
 1. the first run (no state: a full capture);
 2. the same blog, unchanged: incremental (conditional requests, revisits, sitemap lastmod skips);
-3. unchanged again with ``ARCHIVE_REVALIDATE_EVERY=1``: every known page asked for again (conditionally).
+3. unchanged again with ``ARCHIVE_REVALIDATE_EVERY=1``: every known page asked for again (conditionally);
+4. after editing ``--edit`` posts (a paragraph added, their sitemap ``lastmod`` moved to now, as WordPress does).
 
-It prints, per run: wall time, requests sent, responses with a body, WARC bytes, every byte stored (manifest files
+It prints, per run: wall time, requests sent, bytes received, WARC bytes, every byte stored (manifest files
 plus the crawl state), text records, revisit records, and each as a fraction of the first run. A benchmark that
 prints figures, not a test: exit 0 whatever they are (2 when a run fails).
 """
@@ -17,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,6 +58,20 @@ def run_once(label: str, base: str, tmp: Path, run_id: str, extra: list[str], co
     }
 
 
+def edit_posts(root: Path, base: str, paths: list[str]) -> None:
+    """Add a paragraph to each post and move its sitemap ``lastmod`` to now."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    for path in paths:
+        page = root / path.strip("/") / "index.html"
+        html = page.read_text(encoding="utf-8")
+        page.write_text(html.replace('<div class="entry-content">', '<div class="entry-content"><p>Edited.</p>', 1))
+    for sitemap in root.glob("wp-sitemap-posts-post-*.xml"):
+        xml = sitemap.read_text(encoding="utf-8")
+        for path in paths:
+            xml = re.sub(rf"(<loc>{re.escape(base + path)}</loc><lastmod>)[^<]*", rf"\g<1>{now}", xml)
+        sitemap.write_text(xml, encoding="utf-8")
+
+
 def revisit_count(store: Path, manifest: dict) -> int:
     """Revisit records in the run's WARCs (from their CDXJ indexes)."""
     total = 0
@@ -85,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--edit", type=int, default=20, help="posts edited before the last run (default 20)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="blogarc-incremental-"))
@@ -103,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = [
             run_once(name, base, tmp, f"bench-{i}", extra, args.concurrency) for i, (name, extra) in enumerate(runs)
         ]
+        edit_posts(tmp / "site", base, info["posts"][:: max(1, len(info["posts"]) // args.edit)][: args.edit])
+        rows.append(run_once(f"4 {args.edit} posts edited", base, tmp, "bench-3", [], args.concurrency))
         print_table(rows)
     except SystemExit as exc:
         print(exc, file=sys.stderr)
