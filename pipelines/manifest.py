@@ -79,6 +79,7 @@ COUNTS = (
     ("skipped_requisites", "incremental/skipped_requisite"),
     ("text_new", "incremental/new"),
     ("text_changed", "incremental/changed"),
+    ("state_checkpoints", "incremental/checkpoints"),
 )
 # Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
 FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")

@@ -128,7 +128,7 @@ def site(tmp_path_factory):
         for _ in range(2):
             site.crawl()
         change_blog(site.root)
-        site.crawl()
+        site.crawl("-s", "ARCHIVE_STATE_CHECKPOINT=0.2", "-s", "DOWNLOAD_DELAY=0.05")  # checkpoints while it runs
         yield site
     finally:
         site.close()
@@ -199,6 +199,8 @@ def test_changed_added_and_deleted_posts(site):
     assert gone and all(status == 404 for _, status in gone)
     state = load_state(open_store(str(site.store)), site.site)
     assert site.url(DELETED) not in state.previous and site.url(ADDED) in state.previous
+    assert third.manifest["counts"]["state_checkpoints"] >= 2  # saved (and the lock renewed) during the run
+    assert not (site.store / "state" / site.site / "lock.json").exists()
 
 
 def test_server_ignoring_conditional_headers_still_gets_digest_revisits(tmp_path):
