@@ -78,6 +78,23 @@ def feed_links(tree: etree._Element) -> list[str]:
     return [str(v).strip() for v in FEED_LINKS(tree)]
 
 
+ATOM_UPDATED = etree.XPath("//*[local-name()='entry'][*[local-name()='updated']]")
+
+
+def feed_updated(tree: etree._Element) -> dict[str, str]:
+    """Atom entries' links with their ``<updated>`` date: a modification date, like a sitemap's lastmod.
+
+    RSS has none (``pubDate`` is the publication date: an edited post keeps it), so RSS items are left out.
+    """
+    found = {}
+    for entry in ATOM_UPDATED(tree):
+        links = entry.xpath("*[local-name()='link'][not(@rel) or @rel='alternate']/@href")
+        updated = entry.xpath("string(*[local-name()='updated'])").strip()
+        if links and updated:
+            found[str(links[0]).strip()] = updated
+    return found
+
+
 def rest_root(tree: etree._Element, link_header: str = "") -> str | None:
     """The WordPress REST API root a page announces (``<link rel="https://api.w.org/">`` or a Link header)."""
     found = REST_ROOT(tree)

@@ -94,3 +94,15 @@ def test_parse_date():
     assert discovery.parse_date("2024-03-05T10:00:00+01:00").utcoffset().total_seconds() == 3600
     assert discovery.parse_date("yesterday") is None
     assert discovery.parse_date(None) is None
+
+
+def test_feed_updated_dates_come_from_atom_only():
+    atom = etree.fromstring(
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="http://b.test/b/"/>'
+        b"<updated>2024-03-05T10:00:00Z</updated><published>2024-01-01T00:00:00Z</published></entry>"
+        b'<entry><link href="http://b.test/c/"/></entry></feed>'
+    )
+    rss = etree.fromstring(b"<rss><channel><item><link>http://b.test/a/</link><pubDate>Tue, 05 Mar 2024</pubDate>"
+                           b"</item></channel></rss>")
+    assert discovery.feed_updated(atom) == {"http://b.test/b/": "2024-03-05T10:00:00Z"}
+    assert discovery.feed_updated(rss) == {}

@@ -338,6 +338,9 @@ class BlogSpider(SitemapSpider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if any(t in content_type for t in ("rss", "atom", "/xml")):
             stats.inc_value("pages/feed")
+            for link, updated in discovery.feed_updated(response.selector.root).items():
+                if (when := discovery.parse_date(updated)) is not None:
+                    self.known_dates[self.rules.canonical(urljoin(response.url, link))] = when
             for request in self.follow(response.url, discovery.feed_links(response.selector.root), "feed"):
                 yield request
             return
