@@ -7,10 +7,13 @@ rules one crawl applies, with the user's overrides (``WORDPRESS_DENY_RULES``, ``
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lxml import etree
 
 # URLs never fetched, with the reason reported in stats (``links/refused/<reason>``). Matched against the path and
 # query of the URL. Each is an action, a duplicate or an endless space, never content a reader sees once.
@@ -148,6 +151,33 @@ def same_site_hosts(url: str) -> frozenset[str]:
     host = (urlsplit(url).netloc or "").lower()
     bare = host.removeprefix("www.")
     return frozenset({bare, f"www.{bare}"})
+
+
+_BODY_CLASSES = etree.XPath("string(//body/@class)")
+_OG_TYPE = etree.XPath("string(//meta[@property='og:type']/@content)")
+_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
+ARTICLE_TYPES = ("BlogPosting", "Article", "NewsArticle")
+
+
+def classify_page(tree: etree._Element, url: str) -> str:
+    """The kind of a parsed HTML page: ``part`` (of a post recorded from its main URL) or ``page_kind``'s verdict.
+
+    JSON-LD is parsed only for pages without body classes (blogs that are not WordPress): it is the costly signal.
+    """
+    if is_post_part(url):
+        return "part"
+    body_classes = _BODY_CLASSES(tree).split()
+    blog_posting = not body_classes and any(_is_article(s) for s in _JSON_LD(tree))
+    return page_kind(body_classes, _OG_TYPE(tree) or None, blog_posting)
+
+
+def _is_article(json_ld: str) -> bool:
+    try:
+        data = json.loads(json_ld)
+    except ValueError:
+        return False
+    nodes = data.get("@graph", [data]) if isinstance(data, dict) else data
+    return isinstance(nodes, list) and any(isinstance(n, dict) and n.get("@type") in ARTICLE_TYPES for n in nodes)
 
 
 def page_kind(body_classes: Iterable[str], og_type: str | None = None, blog_posting: bool = False) -> str:

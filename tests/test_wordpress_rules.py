@@ -149,3 +149,21 @@ def test_rest_listing_urls():
         BASE + "/?rest_route=%2Fwp%2Fv2%2Fpages&page=1&per_page=100&_fields=id%2Clink%2Cmodified_gmt"
         "&modified_after=2024-01-01T00%3A00%3A00"
     )
+
+
+@pytest.mark.parametrize(
+    ("html", "url", "kind"),
+    [
+        ('<body class="single single-post"><p>x</p></body>', BASE + "/2024/03/p/", "post"),
+        ('<body class="single single-post"><p>x</p></body>', BASE + "/2024/03/p/comment-page-2/", "part"),
+        ('<body><script type="application/ld+json">{"@graph": [{"@type": "BlogPosting"}]}</script></body>',
+         BASE + "/posts/p/", "post"),
+        ('<body><script type="application/ld+json">{"@type": "WebSite"}</script></body>', BASE + "/", "other"),
+    ],
+)
+def test_classify_page(html, url, kind):
+    import lxml.html
+
+    from crawler.wordpress import classify_page
+
+    assert classify_page(lxml.html.document_fromstring(html), url) == kind

@@ -14,19 +14,11 @@ from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
 
-from lxml import etree
-
-from crawler.wordpress import canonical_url, page_kind
+from crawler.wordpress import canonical_url, classify_page
 from pipelines.extraction import extract_post
 from pipelines.layout import check_run_id, new_run_id
 from pipelines.reextract import Exchange, Reextraction, decode, file_exchanges, store_exchanges, write_batches
 from pipelines.stores import open_store
-
-_BODY_CLASSES = etree.XPath("string(//body/@class)")
-_OG_TYPE = etree.XPath("string(//meta[@property='og:type']/@content)")
-_BLOG_POSTING = etree.XPath(
-    "boolean(//script[@type='application/ld+json'][contains(., 'BlogPosting') or contains(., 'NewsArticle')])"
-)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -43,11 +35,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     html.set_defaults(func=extract_html_command)
     html.add_argument("file", help="HTML file, or - for standard input")
     html.add_argument("--url", help="the page's URL (for relative links and metadata)")
-
-
-def classify(tree: etree._Element, url: str) -> str:
-    """The crawl's page kind (``crawler.wordpress.page_kind``) from a parsed page."""
-    return page_kind(_BODY_CLASSES(tree).split(), _OG_TYPE(tree) or None, bool(_BLOG_POSTING(tree)))
 
 
 def sources(names: list[str]) -> Iterator[Exchange]:
@@ -67,7 +54,7 @@ def extract_command(args: argparse.Namespace) -> int:
     missing = [name for name in args.sources if "://" not in name and not Path(name).exists()]
     if missing:
         raise SystemExit(f"blogarc extract: no such file or folder: {', '.join(missing)}")
-    job = Reextraction(run_id, classify, canonical_url, args.favor_precision)
+    job = Reextraction(run_id, classify_page, canonical_url, args.favor_precision)
     records = (r for r in map(job.record, sources(args.sources)) if r is not None)
     keys = write_batches(records, out, run_id)
     for key in keys:

@@ -16,7 +16,6 @@ images, fonts) are archived for replay and never extracted.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -34,8 +33,7 @@ from crawler.items import TextRecord
 from crawler.wordpress import (
     TEXT_KINDS,
     ScopeRules,
-    is_post_part,
-    page_kind,
+    classify_page,
     rest_listing_url,
     same_site_hosts,
 )
@@ -347,7 +345,7 @@ class BlogSpider(SitemapSpider):
         tree = response.selector.root
         for request in self.page_requests(response, tree):
             yield request
-        kind = "part" if is_post_part(response.url) else classify(response)
+        kind = classify_page(tree, response.url)
         stats.inc_value(f"pages/{kind}")
         if kind in TEXT_KINDS and response.meta.get("warc_revisit"):
             stats.inc_value("incremental/unchanged")  # same payload as archived: same text, no new record
@@ -495,26 +493,6 @@ def text_feed_options(settings: Any) -> dict[str, Any]:
         "store_empty": False,
         "item_classes": [TextRecord],
     }
-
-
-def classify(response: TextResponse) -> str:
-    """The kind of an HTML page, from its body classes, ``og:type`` and JSON-LD."""
-    body_classes = (response.xpath("//body/@class").get() or "").split()
-    og_type = response.xpath("//meta[@property='og:type']/@content").get()
-    blog_posting = False
-    if not body_classes:
-        scripts = response.xpath("//script[@type='application/ld+json']/text()").getall()
-        blog_posting = any(_is_blog_posting(s) for s in scripts)
-    return page_kind(body_classes, og_type, blog_posting)
-
-
-def _is_blog_posting(json_ld: str) -> bool:
-    try:
-        data = json.loads(json_ld)
-    except ValueError:
-        return False
-    nodes = data.get("@graph", [data]) if isinstance(data, dict) else data
-    return any(isinstance(n, dict) and n.get("@type") in ("BlogPosting", "Article", "NewsArticle") for n in nodes)
 
 
 def _older_than(extracted: Extracted, since: datetime) -> bool:
