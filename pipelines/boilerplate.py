@@ -84,6 +84,7 @@ MAX_CAPTION_WORDS = 60
 _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
 _WITH_ID_OR_CLASS = etree.XPath("//*[@id or @class]")
+BOILERPLATE, CAPTION = "boilerplate", "caption"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class _Rule:
     tag: str | None
     element_id: str | None
     classes: frozenset[str]
+    label: str
 
     def matches(self, tag: str, element_id: str | None, classes: set[str]) -> bool:
         return (
@@ -102,46 +104,55 @@ class _Rule:
 
 @dataclass
 class Matcher:
-    """Compiled selectors: simple ones indexed by id, class and bare tag; the rest as one XPath."""
+    """Labelled selectors matched in one walk: simple ones indexed by id, class and bare tag; the rest as XPath."""
 
     by_id: dict[str, list[_Rule]] = field(default_factory=dict)
     by_class: dict[str, list[_Rule]] = field(default_factory=dict)
-    tags: set[str] = field(default_factory=set)
-    xpath: etree.XPath | None = None
+    tags: dict[str, set[str]] = field(default_factory=dict)
+    xpaths: dict[str, etree.XPath] = field(default_factory=dict)
 
     @classmethod
-    def compile(cls, selectors: Iterable[str]) -> Matcher:
-        """Index the simple selectors; compile the others into one XPath union."""
-        matcher, complex_paths = cls(), []
-        for css in selectors:
-            found = _SIMPLE.match(css.strip())
-            if not found or not (found["tag"] or found["rest"]):
-                complex_paths.append(CSSSelector(css).path)
-                continue
-            parts = _PART.findall(found["rest"] or "")
-            ids = [value for kind, value in parts if kind == "#"]
-            rule = _Rule(found["tag"], ids[0] if ids else None, frozenset(v for k, v in parts if k == "."))
-            if rule.element_id:
-                matcher.by_id.setdefault(rule.element_id, []).append(rule)
-            elif rule.classes:
-                matcher.by_class.setdefault(min(rule.classes), []).append(rule)
-            else:
-                matcher.tags.add(found["tag"])
-        if complex_paths:
-            matcher.xpath = etree.XPath(" | ".join(complex_paths))
+    def compile(cls, selectors: dict[str, Iterable[str]]) -> Matcher:
+        """Index the simple selectors of each label; compile the others into one XPath union per label."""
+        matcher = cls()
+        for label, group in selectors.items():
+            complex_paths = []
+            for css in group:
+                found = _SIMPLE.match(css.strip())
+                if not found or not (found["tag"] or found["rest"]):
+                    complex_paths.append(CSSSelector(css).path)
+                    continue
+                matcher._index(found["tag"], _PART.findall(found["rest"] or ""), label)
+            if complex_paths:
+                matcher.xpaths[label] = etree.XPath(" | ".join(complex_paths))
         return matcher
 
-    def find(self, tree: etree._Element) -> list[etree._Element]:
-        """Every element some selector matches, in document order, outermost only."""
-        found = [el for el in _WITH_ID_OR_CLASS(tree) if self._match(el)]
-        if self.tags:
-            found.extend(el for el in tree.iter(*self.tags))
-        if self.xpath is not None:
-            found.extend(self.xpath(tree))
-        chosen = set(found)
-        return [el for el in found if not any(a in chosen for a in el.iterancestors())]
+    def _index(self, tag: str | None, parts: list[tuple[str, str]], label: str) -> None:
+        ids = [value for kind, value in parts if kind == "#"]
+        rule = _Rule(tag, ids[0] if ids else None, frozenset(v for k, v in parts if k == "."), label)
+        if rule.element_id:
+            self.by_id.setdefault(rule.element_id, []).append(rule)
+        elif rule.classes:
+            self.by_class.setdefault(min(rule.classes), []).append(rule)
+        else:
+            self.tags.setdefault(tag, set()).add(label)
 
-    def _match(self, el: etree._Element) -> bool:
+    def find(self, tree: etree._Element) -> dict[etree._Element, set[str]]:
+        """Every element some selector matches, with the labels of the selectors it matches."""
+        found: dict[etree._Element, set[str]] = {}
+        for el in _WITH_ID_OR_CLASS(tree):
+            labels = self._labels(el)
+            if labels:
+                found[el] = labels
+        if self.tags:
+            for el in tree.iter(*self.tags):
+                found.setdefault(el, set()).update(self.tags[el.tag])
+        for label, xpath in self.xpaths.items():
+            for el in xpath(tree):
+                found.setdefault(el, set()).add(label)
+        return found
+
+    def _labels(self, el: etree._Element) -> set[str]:
         # called for every element with an id or class (hundreds a page): return early on the common miss
         element_id = el.get("id")
         rules = self.by_id.get(element_id, []) if element_id else []
@@ -149,25 +160,29 @@ class Matcher:
         for name in names:
             rules = rules + self.by_class[name] if name in self.by_class else rules
         if not rules:
-            return False
+            return set()
         tag = el.tag if isinstance(el.tag, str) else ""
-        return any(rule.matches(tag, element_id, set(names)) for rule in rules)
+        classes = set(names)
+        return {rule.label for rule in rules if rule.matches(tag, element_id, classes)}
 
 
-def prune(tree: etree._Element, matcher: Matcher, captions: Matcher | None = None) -> int:
+def prune(tree: etree._Element, matcher: Matcher) -> int:
     """Remove boilerplate and caption-sized captions from ``tree`` (tail text stays); return how many were removed.
 
     Args:
         tree: the tree to prune, in place.
-        matcher: the boilerplate selectors.
-        captions: the caption selectors; a match longer than ``MAX_CAPTION_WORDS`` words is kept.
+        matcher: selectors labelled ``BOILERPLATE`` or ``CAPTION``; a caption longer than ``MAX_CAPTION_WORDS``
+            words is kept (with what it contains).
     """
     found = matcher.find(tree)
-    if captions is not None:
-        found += [el for el in captions.find(tree) if len(el.text_content().split()) <= MAX_CAPTION_WORDS]
+    chosen = {
+        el
+        for el, labels in found.items()
+        if BOILERPLATE in labels or len(" ".join(el.itertext()).split()) <= MAX_CAPTION_WORDS
+    }
     removed = 0
-    for el in found:
-        if el.getparent() is not None and not any(a in found for a in el.iterancestors()):
+    for el in chosen:
+        if el.getparent() is not None and not any(a in chosen for a in el.iterancestors()):
             drop(el)
             removed += 1
     return removed

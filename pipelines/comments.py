@@ -14,11 +14,12 @@ import copy
 import re
 from typing import Any
 
+import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.main_extractor import extract_comments as trafilatura_comments
-from trafilatura.settings import Extractor
+from trafilatura.settings import MANUALLY_CLEANED, Extractor
 
 # Comment parts, each a list of selectors tried in order (most specific first).
 _COMMENTS = CSSSelector("li.comment, li.pingback, li.trackback, article.comment")
@@ -28,10 +29,11 @@ _COMMENT_PARTS = {
     "content": [CSSSelector(c) for c in (".comment-content", ".wp-block-comment-content")],
 }
 _COMMENT_ID = re.compile(r"(?:comment|li-comment|div-comment)-(\d+)$")
-# A cheap test for "this page may have a comment section" before running trafilatura's comment extractor.
-_COMMENT_SECTION = etree.XPath(
-    "boolean(//*[self::div or self::section or self::ol or self::ul or self::aside]"
-    "[contains(@id, 'comment') or contains(@class, 'comment')])"
+# Sections that may hold comments, for trafilatura's comment extractor (whose expressions all want "comment" in an
+# id or class); a cheap test before any copy is made. A comment form's box ("commentform") holds no comments.
+_COMMENT_SECTIONS = etree.XPath(
+    "//*[self::div or self::section or self::ol or self::ul]"
+    "[contains(@id, 'comment') or contains(@class, 'comment')][not(contains(@id, 'form') or contains(@class, 'form'))]"
 )
 # WordPress comment sections (even without comments: a closed or empty thread is not a job for the fallback).
 _WORDPRESS_SECTION = etree.XPath(
@@ -39,6 +41,7 @@ _WORDPRESS_SECTION = etree.XPath(
     " or contains(@class, 'wp-block-comments') or contains(@class, 'comment-respond')])"
 )
 _FALLBACK_OPTIONS = Extractor(output_format="python", comments=True)
+_CLEANED_TAGS = frozenset(MANUALLY_CLEANED)
 
 
 def extract_comments(tree: etree._Element) -> list[dict[str, Any]]:
@@ -70,18 +73,32 @@ def fallback_comments(tree: etree._Element) -> list[dict[str, Any]]:
     """Comments found by trafilatura's comment extractor, one unthreaded comment per text block (read-only).
 
     Runs only when the page has an element whose id or class mentions comments and no WordPress comment section
-    (WordPress markup without ``li.comment`` means no comments): the extractor needs its own cleaned copy of the
-    tree, which is not worth making on the many pages without any comment section.
+    (WordPress markup without ``li.comment`` means no comments). The extractor cleans and cuts the tree it is
+    given, so it gets a small document made of copies of those sections, not a copy of the whole page.
     """
-    if not _COMMENT_SECTION(tree) or _WORDPRESS_SECTION(tree):
+    sections = _COMMENT_SECTIONS(tree)
+    if not sections or _WORDPRESS_SECTION(tree):
         return []
-    cleaned = convert_tags(tree_cleaning(copy.deepcopy(tree), _FALLBACK_OPTIONS), _FALLBACK_OPTIONS)
-    body, _, _ = trafilatura_comments(cleaned, _FALLBACK_OPTIONS)
-    blocks = [" ".join(" ".join(block.itertext()).split()) for block in body]
+    chosen = set(sections)
+    body = lxml.html.Element("body")  # trafilatura's cleaning wants lxml.html elements
+    body.extend(copy.deepcopy(s) for s in sections if _outermost_kept(s, chosen))
+    document = lxml.html.Element("html")
+    document.append(body)
+    cleaned = convert_tags(tree_cleaning(document, _FALLBACK_OPTIONS), _FALLBACK_OPTIONS)
+    found, _, _ = trafilatura_comments(cleaned, _FALLBACK_OPTIONS)
+    blocks = [" ".join(" ".join(block.itertext()).split()) for block in found]
     return [
         {"id": f"t{n}", "parent": None, "author": None, "published": None, "text": text}
         for n, text in enumerate((b for b in blocks if b), start=1)
     ]
+
+
+def _outermost_kept(section: etree._Element, chosen: set[etree._Element]) -> bool:
+    """Whether ``section`` is in no other chosen section, nor in an element trafilatura's cleaning removes.
+
+    Such an element goes with all it holds: a "Recent Comments" widget in an ``aside`` is no comment section.
+    """
+    return not any(a in chosen or a.tag in _CLEANED_TAGS for a in section.iterancestors())
 
 
 def _own_part(comment: etree._Element, part: str) -> etree._Element | None:

@@ -5,7 +5,8 @@ The page's own metadata (JSON-LD, ``article:*`` and Open Graph meta, bylines, ``
 comments (WordPress comment markup, as structured data) are read first; trafilatura's and htmldate's heuristics
 guess only the title, author or date the page leaves undeclared. Then WordPress and Jetpack boilerplate
 (``pipelines.boilerplate``) is pruned and trafilatura extracts the main text. When that leaves too little text
-(a theme that wraps the whole post in a class we prune), trafilatura runs again on the unpruned page. Comments
+(a theme that wraps the whole post in a class we prune), trafilatura runs again on the unpruned page. A text that
+is nothing but the page's menu links (trafilatura's last resort on a page without main text) is no text. Comments
 never enter ``text``.
 
 Cost: a caller's tree is copied once before pruning (about 0.5 ms for a 100 KB page) and trafilatura copies the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,9 +33,9 @@ from trafilatura.metadata import extract_author, extract_title
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
-from pipelines.boilerplate import BOILERPLATE_SELECTORS, CAPTION_SELECTORS, Matcher, prune
+from pipelines.boilerplate import BOILERPLATE, BOILERPLATE_SELECTORS, CAPTION, CAPTION_SELECTORS, Matcher, prune
 from pipelines.comments import extract_comments, fallback_comments
-from pipelines.metadata import Declared, declared_metadata
+from pipelines.metadata import Declared, declared_metadata, declared_title
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,10 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Below this many characters of text after pruning, trafilatura runs again on the unpruned page.
 MIN_PRUNED_TEXT = 200
 _HTML_LANG = etree.XPath("/html/@lang")
+# Text whose words are at most this share outside the menu links is no main text (see _navigation_only).
+NAVIGATION_ONLY_SHARE = 0.1
+_NAVIGATION_LINKS = etree.XPath("(//nav | //*[@role='navigation'])//a")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -87,14 +93,8 @@ def extractor_options(favor_precision: bool = False) -> Extractor:
 
 @lru_cache(maxsize=1)
 def boilerplate_matcher() -> Matcher:
-    """``BOILERPLATE_SELECTORS``, compiled once."""
-    return Matcher.compile(BOILERPLATE_SELECTORS)
-
-
-@lru_cache(maxsize=1)
-def caption_matcher() -> Matcher:
-    """``CAPTION_SELECTORS``, compiled once."""
-    return Matcher.compile(CAPTION_SELECTORS)
+    """``BOILERPLATE_SELECTORS`` and ``CAPTION_SELECTORS``, compiled once."""
+    return Matcher.compile({BOILERPLATE: BOILERPLATE_SELECTORS, CAPTION: CAPTION_SELECTORS})
 
 
 def decode_html(body: bytes, content_type: str | None = None, encoding: str | None = None) -> str:
@@ -146,28 +146,80 @@ def extract_post(
     Returns:
         An ``Extracted``, or None when the page has no main text (or more than ``MAX_ELEMENTS`` elements).
     """
-    own = not isinstance(page, etree._Element)
-    tree = parse_html(page) if own else page
-    if tree is None or _COUNT_ELEMENTS(tree) > MAX_ELEMENTS:
+    tree = _parsed(page)
+    if tree is None:
         return None
     declared = declared_metadata(tree)
     comments = extract_comments(tree) or fallback_comments(tree)
-    # Pruning changes the tree: a caller's tree is copied first; our own parse is pruned in place.
-    work = tree if own else copy.deepcopy(tree)
-    removed = prune(work, boilerplate_matcher(), caption_matcher())
+    work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
+    removed = prune(work, boilerplate_matcher())
     guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
-    options = extractor_options(favor_precision)
-    text = _main_text(work, url, options)
-    if len(text) < MIN_PRUNED_TEXT and removed:
-        unpruned = parse_html(page) if own else tree  # a second parse only on this rare path
-        text = max(text, _main_text(unpruned, url, options), key=len)
-    text = paragraphs(text, guessed.title)
+    text = _main_text(page, tree, work, removed, url, guessed.title, favor_precision)
     if not text:
         return None
     return _extracted(text, guessed, _language(tree), comments)
 
 
-def _main_text(tree: etree._Element, url: str | None, options: Extractor) -> str:
+def clean_text(html: str) -> str:
+    """The ``text`` a record of this page would hold ("" when there is none); a stable benchmark entry point.
+
+    The same steps as ``extract_post`` without what does not change the text (comments, author and dates).
+    """
+    tree = _parsed(html)
+    if tree is None:
+        return ""
+    declared = declared_title(tree)
+    removed = prune(tree, boilerplate_matcher())
+    title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
+    return _main_text(html, tree, tree, removed, None, title, False)
+
+
+def _parsed(page: str | bytes | etree._Element) -> etree._Element | None:
+    """The page's tree (a caller's as it is), or None when there is none or it is too big to extract."""
+    tree = page if isinstance(page, etree._Element) else parse_html(page)
+    if tree is None or _COUNT_ELEMENTS(tree) > MAX_ELEMENTS:
+        return None
+    return tree
+
+
+def _main_text(
+    page: str | bytes | etree._Element,
+    tree: etree._Element,
+    pruned: etree._Element,
+    removed: int,
+    url: str | None,
+    title: str | None,
+    favor_precision: bool,
+) -> str:
+    """The page's main text as blocks (see ``paragraphs``); "" when there is none.
+
+    Read from the pruned tree, or from the unpruned page when pruning left too little.
+    """
+    options = extractor_options(favor_precision)
+    text = _trafilatura_text(pruned, url, options)
+    if len(text) < MIN_PRUNED_TEXT and removed:
+        unpruned = tree if tree is not pruned else parse_html(page)  # a second parse only on this rare path
+        text = max(text, _trafilatura_text(unpruned, url, options), key=len)
+    text = paragraphs(text, title)
+    return "" if _navigation_only(text, pruned) else text
+
+
+def _navigation_only(text: str, tree: etree._Element) -> bool:
+    """Whether ``text`` is nothing but the page's menu links.
+
+    That is what trafilatura's last resort (all the text of the page) gives on a page without main text, such as
+    a bare link list; no record is better than a record of menu items.
+    """
+    words = len(_WORD.findall(text))
+    if not words:
+        return False
+    links = {" ".join("".join(a.itertext()).split()) for a in _NAVIGATION_LINKS(tree)}
+    for link in sorted(links, key=len, reverse=True):
+        text = text.replace(link, " ") if link else text
+    return len(_WORD.findall(text)) <= words * NAVIGATION_ONLY_SHARE
+
+
+def _trafilatura_text(tree: etree._Element | None, url: str | None, options: Extractor) -> str:
     """The main text trafilatura finds in ``tree`` ("" when it finds none); trafilatura works on its own copy."""
     if tree is None:
         return ""
@@ -191,9 +243,7 @@ def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) ->
     return guessed
 
 
-def _extracted(
-    text: str, meta: Declared, language: str | None, comments: list[dict[str, Any]]
-) -> Extracted:
+def _extracted(text: str, meta: Declared, language: str | None, comments: list[dict[str, Any]]) -> Extracted:
     return Extracted(
         text=text,
         title=meta.title,
@@ -208,12 +258,6 @@ def _extracted(
         canonical_url=meta.canonical_url,
         comments=comments,
     )
-
-
-def clean_text(html: str) -> str:
-    """The ``text`` a record of this page would hold ("" when there is none); a stable benchmark entry point."""
-    extracted = extract_post(html)
-    return extracted.text if extracted else ""
 
 
 def paragraphs(text: str, title: str | None = None) -> str:

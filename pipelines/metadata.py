@@ -75,7 +75,7 @@ def declared_metadata(tree: etree._Element) -> Declared:
     entity, graph = main_entity(tree)
     meta = meta_tags(tree)
     return Declared(
-        title=_str(entity.get("headline")) or _str(meta.get("og:title")),
+        title=_str(entity.get("headline")) or _str(meta.get("og:title")),  # as declared_title
         author=_author_name(entity, graph) or _first_text(_XPATH["author"](tree)) or _meta_author(meta),
         published=_str(entity.get("datePublished")) or _first_text(_XPATH["published"](tree)),
         modified=_str(entity.get("dateModified")) or _first_text(_XPATH["modified"](tree)),
@@ -85,6 +85,12 @@ def declared_metadata(tree: etree._Element) -> Declared:
         image=_image(entity.get("image")) or _str(meta.get("og:image")),
         canonical_url=_first_text(_XPATH["canonical"](tree)) or _str(meta.get("og:url")),
     )
+
+
+def declared_title(tree: etree._Element) -> str | None:
+    """The title ``declared_metadata`` would give, without reading the rest."""
+    entity, _ = main_entity(tree)
+    return _str(entity.get("headline")) or _str(meta_tags(tree).get("og:title"))
 
 
 def meta_tags(tree: etree._Element) -> dict[str, str]:

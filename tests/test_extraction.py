@@ -78,6 +78,14 @@ def test_extraction_case(name):
     assert got == sorted((c["id"], c["parent"], c["author"]) for c in expected.get("comments", []))
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_clean_text_is_the_records_text(name):
+    body, url, _ = load_case(name)
+    html = body.decode("utf-8", errors="replace")
+    extracted = extract_post(html, url)
+    assert clean_text(html) == (extracted.text if extracted else "")
+
+
 def test_tree_input_is_left_unchanged_and_gives_the_same_record():
     body, url, _ = load_case("classic-theme-post")
     tree = decode(body)[1]
