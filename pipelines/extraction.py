@@ -46,7 +46,6 @@ MAX_ELEMENTS = 100_000
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Below this many characters of text after pruning, trafilatura runs again on the unpruned page.
 MIN_PRUNED_TEXT = 200
-_HTML_LANG = etree.XPath("/html/@lang")
 # Text whose words are at most this share outside the menu links is no main text (see _navigation_only).
 NAVIGATION_ONLY_SHARE = 0.1
 _NAVIGATION_LINKS = etree.XPath("(//nav | //*[@role='navigation'])//a")
@@ -157,7 +156,7 @@ def extract_post(
     text = _main_text(page, tree, work, removed, url, guessed.title, favor_precision)
     if not text:
         return None
-    return _extracted(text, guessed, _language(tree), comments)
+    return _extracted(text, guessed, comments)
 
 
 def clean_text(html: str) -> str:
@@ -243,7 +242,7 @@ def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) ->
     return guessed
 
 
-def _extracted(text: str, meta: Declared, language: str | None, comments: list[dict[str, Any]]) -> Extracted:
+def _extracted(text: str, meta: Declared, comments: list[dict[str, Any]]) -> Extracted:
     return Extracted(
         text=text,
         title=meta.title,
@@ -252,7 +251,7 @@ def _extracted(text: str, meta: Declared, language: str | None, comments: list[d
         modified=meta.modified,
         categories=meta.categories,
         tags=meta.tags,
-        language=language,
+        language=meta.language,
         description=meta.description,
         image=meta.image,
         canonical_url=meta.canonical_url,
@@ -266,11 +265,3 @@ def paragraphs(text: str, title: str | None = None) -> str:
     if title and blocks and blocks[0] == title.strip():
         blocks = blocks[1:]
     return "\n\n".join(blocks)
-
-
-def _language(tree: etree._Element) -> str | None:
-    """ISO 639-1 code from ``<html lang>`` (``en-GB`` -> ``en``)."""
-    declared = next(iter(_HTML_LANG(tree)), None)
-    if declared and declared.strip():
-        return declared.strip().split("-")[0].split("_")[0].lower()
-    return None

@@ -26,6 +26,9 @@ _XPATH = {
     "json_ld": etree.XPath("//script[@type='application/ld+json']/text()"),
     "meta": etree.XPath("//meta[@content][@property or @name]"),
     "canonical": etree.XPath("//link[@rel='canonical']/@href"),
+    "language": etree.XPath(
+        "/html/@lang | //meta[@http-equiv='content-language' or @http-equiv='Content-Language']/@content"
+    ),
     "published": etree.XPath(
         "//meta[@property='article:published_time']/@content"
         " | //time[contains(@class, 'entry-date') and contains(@class, 'published')]/@datetime"
@@ -39,6 +42,8 @@ _XPATH = {
         "//meta[@name='author']/@content"
         f" | //*[contains(@class, 'byline')][not({_FOREIGN})]//*[contains(@class, 'fn')]//text()"
         f" | //*[contains(@class, 'wp-block-post-author-name')][not({_FOREIGN})]//text()"
+        # the_author_posts_link(): themes without a .byline still link the author's archive with rel="author"
+        f" | //a[contains(concat(' ', @rel, ' '), ' author ')][not({_FOREIGN})]//text()"
     ),
     "categories": etree.XPath(
         f"//a[contains(concat(' ', @rel, ' '), ' category ')][not({_FOREIGN})]"
@@ -68,6 +73,7 @@ class Declared:
     description: str | None = None
     image: str | None = None
     canonical_url: str | None = None
+    language: str | None = None
 
 
 def declared_metadata(tree: etree._Element) -> Declared:
@@ -84,6 +90,7 @@ def declared_metadata(tree: etree._Element) -> Declared:
         description=_str(entity.get("description")) or _str(meta.get("description") or meta.get("og:description")),
         image=_image(entity.get("image")) or _str(meta.get("og:image")),
         canonical_url=_first_text(_XPATH["canonical"](tree)) or _str(meta.get("og:url")),
+        language=_language(_first_text(_XPATH["language"](tree)) or entity.get("inLanguage") or meta.get("og:locale")),
     )
 
 
@@ -150,6 +157,12 @@ def _meta_author(meta: dict[str, str]) -> str | None:
         if name and "://" not in name:
             return name
     return None
+
+
+def _language(tag: Any) -> str | None:
+    """The ISO 639-1 code of a language tag or locale (``en-GB``, ``en_US`` -> ``en``)."""
+    tag = _str(tag)
+    return tag.replace("_", "-").split("-")[0].lower() if tag else None
 
 
 def _image(value: Any) -> str | None:
