@@ -169,11 +169,16 @@ class Matcher:
 def prune(tree: etree._Element, matcher: Matcher) -> int:
     """Remove boilerplate and caption-sized captions from ``tree`` (tail text stays); return how many were removed.
 
+    HTML comments (``<!-- -->``) go as well, their tails kept, and are not counted: trafilatura's own parser drops
+    them, but on a tree it is handed it keeps them and loses the text that follows one inside a block (a paragraph
+    opening with ``<!-- more -->`` or a plugin marker comes out empty).
+
     Args:
         tree: the tree to prune, in place.
         matcher: selectors labelled ``BOILERPLATE`` or ``CAPTION``; a caption longer than ``MAX_CAPTION_WORDS``
             words is kept (with what it contains).
     """
+    etree.strip_tags(tree, etree.Comment)
     found = matcher.find(tree)
     chosen = {
         el

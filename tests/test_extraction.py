@@ -128,6 +128,19 @@ def test_captions_are_pruned_but_a_post_inside_a_caption_is_kept():
     assert "ferry did not run" in text
 
 
+def test_text_after_an_html_comment_inside_a_paragraph_is_kept():
+    # React server rendering separates text nodes with <!-- -->; WordPress plugins leave markers in paragraphs
+    sentence = "of the post about the ferry timetable and the tides this spring."
+    filler = "".join(f"<p>Paragraph {i} {sentence}</p>" for i in range(6))
+    html = (
+        "<html><body><article>" + filler + "<p>At first, the crossing<!-- --> looked calm from the pier.</p>"
+        "<p><!-- end14097584 -->And the return trip ran late because of the wind.</p></article></body></html>"
+    )
+    text = clean_text(html)
+    assert "At first, the crossing looked calm from the pier." in text
+    assert "And the return trip ran late because of the wind." in text
+
+
 def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
     """A WARC with a request/response pair per page (url, body, content type), as the crawl writes them."""
     with open(path, "wb") as fh:
