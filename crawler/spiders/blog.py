@@ -38,7 +38,7 @@ from crawler.wordpress import (
     same_site_hosts,
 )
 from pipelines.extraction import Extracted, extract_post
-from pipelines.extraction_pool import ExtractionPool, default_workers
+from pipelines.extraction_pool import ExtractionPool, default_workers, extract_body
 from pipelines.layout import check_run_id, new_run_id, site_key
 
 if TYPE_CHECKING:
@@ -350,10 +350,15 @@ class BlogSpider(SitemapSpider):
         if kind in TEXT_KINDS and response.meta.get("warc_revisit"):
             stats.inc_value("incremental/unchanged")  # same payload as archived: same text, no new record
             return
-        if kind in TEXT_KINDS and self.extract:
-            record = await self.text_record(response, kind)
-            if record is not None:
-                yield record
+        if not self.extract:
+            return
+        # Every HTML page is counted once under extract/*, with the keys `blogarc extract` uses
+        if not len(tree):  # an empty body: Scrapy parses it as a bare <html/>, there is nothing to classify
+            stats.inc_value("extract/empty")
+        elif kind not in TEXT_KINDS:
+            stats.inc_value(f"extract/skipped/{kind}")
+        elif (record := await self.text_record(response, kind)) is not None:
+            yield record
 
     def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
         """Links, requisites and the REST API of an HTML page, through admission."""
@@ -465,7 +470,11 @@ class BlogSpider(SitemapSpider):
         """Extract one page (in a worker process when there is a pool); count failures and empty pages."""
         stats = self.crawler.stats
         try:
-            if self.pool is None:  # in-process: reuse Scrapy's parsed tree
+            if self.pool is None and not _decodes(response):
+                # a charset that does not fit the bytes (Latin-1 served as UTF-8): Scrapy's tree is full of U+FFFD;
+                # decode as the workers and `blogarc extract` do
+                extracted = extract_body(response.body, response.encoding, response.url, self.favor_precision)
+            elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
                 extracted = extract_post(response.selector.root, response.url, self.favor_precision)
             else:
                 future = self.pool.submit(response.body, response.encoding, response.url, self.favor_precision)
@@ -493,6 +502,15 @@ def text_feed_options(settings: Any) -> dict[str, Any]:
         "store_empty": False,
         "item_classes": [TextRecord],
     }
+
+
+def _decodes(response: TextResponse) -> bool:
+    """Whether the body is valid in the encoding Scrapy chose (Scrapy replaces what is not, silently)."""
+    try:
+        response.body.decode(response.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
 
 
 def _older_than(extracted: Extracted, since: datetime) -> bool:
