@@ -12,6 +12,7 @@ one XPath union.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -77,9 +78,24 @@ BOILERPLATE_SELECTORS: tuple[str, ...] = (
 )
 
 # Captions: image credits and file names are not the author's text (shared/seeds/README.md). Pruned only when
-# they are caption-sized: some themes and editors put whole posts inside a caption element.
-CAPTION_SELECTORS: tuple[str, ...] = ("figcaption", ".wp-caption-text", ".wp-element-caption")
+# they are caption-sized: some themes and editors put whole posts inside a caption element. trafilatura drops
+# anything classed caption, so a caption worth keeping is moved into a paragraph of its own.
+CAPTION_SELECTORS: tuple[str, ...] = ("figcaption", ".wp-caption-text", ".wp-caption-dd", ".wp-element-caption")
 MAX_CAPTION_WORDS = 60
+# A caption the author wrote as a sentence about the picture is post text, kept without its credit line: one of
+# the caption shortcode (wp-caption-text; wp-caption-dd on WordPress before 3.4 and VIP) that, once the credit
+# ("Image Credit: X via Flickr", "(AP Photo/X)") is cut, still has MIN_DESCRIPTIVE_CAPTION_WORDS words and is said
+# once on the page. Credit lines, file names, labels and captions repeated under every image of a gallery go.
+DESCRIPTIVE_CAPTION_CLASSES = frozenset({"wp-caption-text", "wp-caption-dd"})
+MIN_DESCRIPTIVE_CAPTION_WORDS = 12
+_CREDIT_MARK = r"(?:credits?|courtesy|photo(?:graph)?s?|image|picture|source|getty|reuters|afp|ap|©)"
+CREDITS = (
+    re.compile(rf"\((?=[^()]*\b{_CREDIT_MARK}\b)[^()]*\)", re.IGNORECASE),  # "(Photo by: X/AFP/Getty Images)"
+    re.compile(
+        rf"(?:^|(?<=[.!?]))\s*{_CREDIT_MARK}\b\s*(?:credits?|by|of)?\s*[:/].*$", re.IGNORECASE
+    ),  # "Image Credit: X"
+    re.compile(r"(?:^|(?<=[.!?]))\s*(?:photo(?:graph)?|image|picture)?\s*(?:credits?|courtesy)\b.*$", re.IGNORECASE),
+)
 
 _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
@@ -180,17 +196,46 @@ def prune(tree: etree._Element, matcher: Matcher) -> int:
     """
     etree.strip_tags(tree, etree.Comment)
     found = matcher.find(tree)
-    chosen = {
-        el
-        for el, labels in found.items()
-        if BOILERPLATE in labels or len(" ".join(el.itertext()).split()) <= MAX_CAPTION_WORDS
-    }
+    captions = {el: " ".join(" ".join(el.itertext()).split()) for el, labels in found.items() if labels == {CAPTION}}
+    chosen = {el for el in found if el not in captions or len(captions[el].split()) <= MAX_CAPTION_WORDS}
+    keep_descriptions({el: text for el, text in captions.items() if el in chosen})
     removed = 0
     for el in chosen:
         if el.getparent() is not None and not any(a in chosen for a in el.iterancestors()):
             drop(el)
             removed += 1
     return removed
+
+
+def keep_descriptions(captions: dict[etree._Element, str]) -> None:
+    """Copy the description of each descriptive caption (see ``DESCRIPTIVE_CAPTION_CLASSES``) into the post."""
+    said = Counter(captions.values())
+    for caption, text in captions.items():
+        if said[text] == 1 and DESCRIPTIVE_CAPTION_CLASSES.intersection((caption.get("class") or "").split()):
+            described = description(text)
+            if len(described.split()) >= MIN_DESCRIPTIVE_CAPTION_WORDS:
+                _as_paragraph(caption, described)
+
+
+def description(caption: str) -> str:
+    """A caption's text without its credit line."""
+    for credit in CREDITS:
+        caption = credit.sub("", caption)
+    caption = re.sub(r"\s+(?=[.,;:])", "", " ".join(caption.split()))
+    return re.sub(r"([.!?])\.+$", r"\1", caption)  # "... 2013. (Photo by: X)." leaves "2013.."
+
+
+def _as_paragraph(caption: etree._Element, text: str) -> None:
+    """Put a caption's text in a paragraph after its image block; trafilatura drops anything classed caption."""
+    block = caption
+    for ancestor in caption.iterancestors():
+        if ancestor.getparent() is None or not (ancestor.tag == "figure" or "caption" in (ancestor.get("class") or "")):
+            break
+        block = ancestor
+    if block.getparent() is not None:
+        paragraph = caption.makeelement("p", {})
+        paragraph.text, paragraph.tail, block.tail = text, block.tail, None
+        block.addnext(paragraph)
 
 
 def drop(el: etree._Element) -> None:

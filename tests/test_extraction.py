@@ -128,6 +128,32 @@ def test_captions_are_pruned_but_a_post_inside_a_caption_is_kept():
     assert "ferry did not run" in text
 
 
+def test_a_descriptive_caption_is_kept_without_its_credit():
+    post = "".join(
+        f"<p>Paragraph {i} of the post about the harbour wall and the storm last winter.</p>" for i in range(6)
+    )
+    described = "The harbour wall the morning after the storm, with the fishing boats still tied up behind it"
+    html = (
+        "<html><body><article>" + post + "<figure class='wp-caption'><img src='wall.jpg'>"
+        f"<figcaption class='wp-caption-text'>{described}. Image Credit: Jane Roe via Flickr</figcaption></figure>"
+        "<dl class='wp-caption'><dt class='wp-caption-dt'><img src='old.jpg'></dt>"
+        "<dd class='wp-caption-dd wp-cite-dd'>Courtesy of the Harbour Trust</dd>"
+        "<dd class='wp-caption-dd'>The same wall in 1953, when the sea came over it and flooded the lower town.</dd></dl>"
+        + "".join(
+            "<figure><img src='g.jpg'><figcaption class='wp-caption-text'>"
+            "One of twelve photos of the storm damage along the front, taken by our neighbour</figcaption></figure>"
+            for _ in range(3)
+        )
+        + "<p>The end of the post.</p></article></body></html>"
+    )
+    blocks = clean_text(html).split("\n\n")
+    assert described + "." in blocks  # after its image, as a paragraph
+    assert "The same wall in 1953, when the sea came over it and flooded the lower town." in blocks
+    text = "\n".join(blocks)
+    assert "Jane Roe" not in text and "Flickr" not in text and "Harbour Trust" not in text
+    assert "twelve photos" not in text  # said under every image of a gallery: a label, not the post
+
+
 def test_text_after_an_html_comment_inside_a_paragraph_is_kept():
     # React server rendering separates text nodes with <!-- -->; WordPress plugins leave markers in paragraphs
     sentence = "of the post about the ferry timetable and the tides this spring."
@@ -182,7 +208,10 @@ def test_blogarc_extract_writes_records_with_warc_pointers(archive_warc, tmp_pat
     result = blogarc("extract", str(archive_warc), "--out", str(tmp_path / "out"), "--run-id", "reex-1")
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     records = read_jsonl_gz(sorted((tmp_path / "out" / "text").rglob("part-*.jsonl.gz")))
-    assert sorted(r["title"] for r in records) == ["Ferry to the Outer Islands", "Keeping a Changelog People Actually Read"]
+    assert sorted(r["title"] for r in records) == [
+        "Ferry to the Outer Islands",
+        "Keeping a Changelog People Actually Read",
+    ]
     assert b"extract/ok 2" in result.stdout and b"extract/empty 1" in result.stdout  # the empty page
     assert b"extract/skipped/other 1" in result.stdout  # binary: no post markers
     for record in records:
