@@ -6,8 +6,8 @@ comments (WordPress comment markup, as structured data) are read first; trafilat
 guess only the title, author or date the page leaves undeclared. Then WordPress and Jetpack boilerplate
 (``pipelines.boilerplate``) is pruned and trafilatura extracts the main text. When that leaves too little text
 (a theme that wraps the whole post in a class we prune), trafilatura runs again on the unpruned page. A text that
-is nothing but the page's menu links (trafilatura's last resort on a page without main text) is no text. Comments
-never enter ``text``.
+is nothing but the page's title and menu links (trafilatura's last resort on a page without main text) is no
+text. Comments never enter ``text``.
 
 Cost: a caller's tree is copied once before pruning (about 0.5 ms for a 100 KB page) and trafilatura copies the
 tree it is given once more; bench/extraction.py measures the whole against plain ``trafilatura.extract``.
@@ -21,6 +21,7 @@ import copy
 import hashlib
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -46,10 +47,11 @@ MAX_ELEMENTS = 100_000
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Below this many characters of text after pruning, trafilatura runs again on the unpruned page.
 MIN_PRUNED_TEXT = 200
-# Text whose words are at most this share outside the menu links is no main text (see _navigation_only).
-NAVIGATION_ONLY_SHARE = 0.1
-_NAVIGATION_LINKS = etree.XPath("(//nav | //*[@role='navigation'])//a")
+# Text whose words are at most this share outside the title and the menu links is no main text (see _only_chrome).
+CHROME_ONLY_SHARE = 0.1
+_CHROME_LINKS = etree.XPath("(//nav | //header | //*[@role='navigation' or @role='banner'])//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
+_local = threading.local()
 
 
 @dataclass
@@ -121,12 +123,23 @@ def _guess_encoding(body: bytes) -> str | None:
     return None
 
 
+def _parser() -> lxml.html.HTMLParser:
+    """This thread's parser (lxml parsers are not shared between threads).
+
+    ``huge_tree`` as Scrapy's own parse (parsel), so the crawl's tree and a re-extraction's hold the same
+    deeply nested content; HTML comments go at parse time (``prune`` would strip them anyway).
+    """
+    if not hasattr(_local, "parser"):
+        _local.parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True)
+    return _local.parser
+
+
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     """Parse HTML text; None when there is nothing to parse (empty, binary, not HTML)."""
     if not html or not html.strip():
         return None
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=_parser())
     except (etree.ParserError, ValueError):  # NUL bytes (binary), encoding declarations in str, nothing parsable
         return None
     return tree if len(tree) else None
@@ -200,22 +213,22 @@ def _main_text(
         unpruned = tree if tree is not pruned else parse_html(page)  # a second parse only on this rare path
         text = max(text, _trafilatura_text(unpruned, url, options), key=len)
     text = paragraphs(text, title)
-    return "" if _navigation_only(text, pruned) else text
+    return "" if _only_chrome(text, pruned, title) else text
 
 
-def _navigation_only(text: str, tree: etree._Element) -> bool:
-    """Whether ``text`` is nothing but the page's menu links.
+def _only_chrome(text: str, tree: etree._Element, title: str | None) -> bool:
+    """Whether ``text`` is nothing but the page's chrome: its title, site name and menu links.
 
     That is what trafilatura's last resort (all the text of the page) gives on a page without main text, such as
-    a bare link list; no record is better than a record of menu items.
+    a bare link list or a gallery without a word; no record is better than a record of menu items.
     """
     words = len(_WORD.findall(text))
     if not words:
         return False
-    links = {" ".join("".join(a.itertext()).split()) for a in _NAVIGATION_LINKS(tree)}
-    for link in sorted(links, key=len, reverse=True):
-        text = text.replace(link, " ") if link else text
-    return len(_WORD.findall(text)) <= words * NAVIGATION_ONLY_SHARE
+    chrome = {" ".join("".join(a.itertext()).split()) for a in _CHROME_LINKS(tree)} | {title or ""}
+    for part in sorted(chrome, key=len, reverse=True):
+        text = text.replace(part, " ") if part else text
+    return len(_WORD.findall(text)) <= words * CHROME_ONLY_SHARE
 
 
 def _trafilatura_text(tree: etree._Element | None, url: str | None, options: Extractor) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -152,6 +153,15 @@ def test_a_descriptive_caption_is_kept_without_its_credit():
     text = "\n".join(blocks)
     assert "Jane Roe" not in text and "Flickr" not in text and "Harbour Trust" not in text
     assert "twelve photos" not in text  # said under every image of a gallery: a label, not the post
+
+
+def test_deep_markup_is_read_as_scrapy_reads_it():
+    # page builders nest hundreds of divs; libxml2's default depth limit (256) would drop the post in the workers
+    # and in re-extraction while Scrapy's own parse (huge_tree) keeps it
+    post = "<p>" + "The ferry timetable changes in spring, and the harbour office posts it late. " * 8 + "</p>"
+    html = "<html><body><article>" + "<div>" * 300 + post + "</div>" * 300 + "</article></body></html>"
+    assert "harbour office posts it late" in clean_text(html)
+    assert extract_post(html).text == extract_post(Selector(text=html).root).text
 
 
 def test_text_after_an_html_comment_inside_a_paragraph_is_kept():
