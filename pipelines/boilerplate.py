@@ -5,7 +5,7 @@ navigation, author boxes, widgets, footers and captions are removed so trafilatu
 about them; captions only when they are caption-sized. Fifty selectors compiled to fifty XPath expressions cost
 one full scan of the tree each (about 13 ms on a news page, more than trafilatura's own extraction); simple
 selectors (``tag``, ``#id``, ``.class``, ``tag.class.other``) are therefore indexed by id, class and tag and
-matched in one pass over the elements that carry an id or a class (about 1.3 ms). Other selectors are compiled to
+matched in one pass over the id and class values of the page (about 1.2 ms). Other selectors are compiled to
 one XPath union.
 """
 
@@ -99,7 +99,7 @@ CREDITS = (
 
 _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
-_WITH_ID_OR_CLASS = etree.XPath("//*[@id or @class]")
+_ID_AND_CLASS_VALUES = etree.XPath("//@id | //@class")
 BOILERPLATE, CAPTION = "boilerplate", "caption"
 
 
@@ -156,7 +156,7 @@ class Matcher:
     def find(self, tree: etree._Element) -> dict[etree._Element, set[str]]:
         """Every element some selector matches, with the labels of the selectors it matches."""
         found: dict[etree._Element, set[str]] = {}
-        for el in _WITH_ID_OR_CLASS(tree):
+        for el in self._candidates(tree):
             labels = self._labels(el)
             if labels:
                 found[el] = labels
@@ -168,8 +168,19 @@ class Matcher:
                 found.setdefault(el, set()).add(label)
         return found
 
+    def _candidates(self, tree: etree._Element) -> dict[etree._Element, None]:
+        """Elements whose id or one of whose classes some rule names, in document order.
+
+        Reads the attribute values, not the elements: an element object costs more to make than a string, and
+        few of the hundreds of elements with an id or class on a page are candidates.
+        """
+        candidates: dict[etree._Element, None] = {}
+        for value in _ID_AND_CLASS_VALUES(tree):
+            if value in self.by_id if value.attrname == "id" else not self.by_class.keys().isdisjoint(value.split()):
+                candidates[value.getparent()] = None
+        return candidates
+
     def _labels(self, el: etree._Element) -> set[str]:
-        # called for every element with an id or class (hundreds a page): return early on the common miss
         element_id = el.get("id")
         rules = self.by_id.get(element_id, []) if element_id else []
         names = (el.get("class") or "").split()

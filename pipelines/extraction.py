@@ -49,7 +49,8 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 MIN_PRUNED_TEXT = 200
 # Text whose words are at most this share outside the title and the menu links is no main text (see _only_chrome).
 CHROME_ONLY_SHARE = 0.1
-_CHROME_LINKS = etree.XPath("(//nav | //header | //*[@role='navigation' or @role='banner'])//a | //a[@rel='home']")
+# (nav and header elements only: a scan for role="navigation" attributes costs three times as much)
+_CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
 _local = threading.local()
 
@@ -226,6 +227,8 @@ def _only_chrome(text: str, tree: etree._Element, title: str | None) -> bool:
     if not words:
         return False
     chrome = {" ".join("".join(a.itertext()).split()) for a in _CHROME_LINKS(tree)} | {title or ""}
+    if sum(len(_WORD.findall(part)) for part in chrome) < words * (1 - CHROME_ONLY_SHARE):
+        return False  # too few chrome words to make up the text, even all of them
     for part in sorted(chrome, key=len, reverse=True):
         text = text.replace(part, " ") if part else text
     return len(_WORD.findall(text)) <= words * CHROME_ONLY_SHARE
