@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
+import lxml.html
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -153,6 +154,37 @@ def test_no_boilerplate_in_any_text(blog):
     for record in blog.records():
         for phrase in blog.expected.get("boilerplate", []):
             assert phrase not in record["text"], f"{record['url']}: {phrase!r} in text"
+
+
+# The strings no text may hold on any fixture blog (issue: "Clean text that beats trafilatura's defaults on blogs").
+WORDPRESS_BOILERPLATE = (
+    "Leave a Reply",
+    "Leave a Comment",
+    "Fill in your details",
+    "You are commenting using",
+    "Like this:",
+    "bloggers like this",
+    "Share this:",
+    "Related",
+    "Post navigation",
+    "Create a website or blog at",
+    "says:",
+)
+
+
+def test_no_wordpress_boilerplate_nor_comment_dates_in_any_text(blog):
+    records = blog.by_path()
+    for record in records.values():
+        for phrase in WORDPRESS_BOILERPLATE:
+            assert phrase not in record["text"], f"{record['url']}: {phrase!r} in text"
+    for item in blog.expected["items"]:
+        if item.get("comments"):
+            route = json.loads((FIXTURES / blog.name / "_routes.json").read_text()).get(item["path"], {})
+            page = FIXTURES / blog.name / (route.get("file") or item["path"].strip("/") + "/index.html")
+            tree = lxml.html.fromstring(page.read_bytes())
+            dates = {" ".join(t.split()) for t in tree.xpath("//li[contains(@class, 'comment')]//time//text()")}
+            assert dates, item["path"]  # the page shows its comments' dates
+            assert not [date for date in dates if date and date in records[item["path"]]["text"]], item["path"]
 
 
 def test_records_match_the_json_schema(blog):
