@@ -110,6 +110,33 @@ def test_crawl_into_s3_read_back_with_boto3(blog_servers, bucket, tmp_path):
     assert SECRET not in everything and "testing-key-id" not in everything
 
 
+def test_reextract_from_the_store_into_the_store(blog_servers, bucket, tmp_path):
+    url = blog_servers["classic"].url
+    store = f"s3://{bucket}/blogs"
+    crawl = blogarc("crawl", url, "--store", store, "--spool", str(tmp_path / "spool"), *FAST, tmp_path=tmp_path)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    site = url.split("://")[1].replace(":", "_")
+    crawled = {
+        r["url"]: r for k, data in objects(bucket, f"blogs/text/{site}/").items() for r in read_jsonl_gz_bytes(data)
+    }
+    result = blogarc("extract", store, "--out", store, "--run-id", "v2", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    again = [r for data in objects(bucket, f"blogs/text/{site}/v2/").values() for r in read_jsonl_gz_bytes(data)]
+    assert {r["url"] for r in again} == set(crawled)  # the same posts and pages, nothing else
+    client = boto3.client("s3")
+    for record in again:
+        assert record["run_id"] == "v2" and record["text"] == crawled[record["url"]]["text"]
+        pointer = record["warc"]
+        assert pointer == crawled[record["url"]]["warc"]  # the capture the crawl recorded
+        ranged = client.get_object(
+            Bucket=bucket,
+            Key=f"blogs/warc/{site}/{pointer['filename']}",
+            Range=f"bytes={pointer['offset']}-{pointer['offset'] + pointer['length'] - 1}",
+        )["Body"].read()
+        (warc_record,) = list(ArchiveIterator(io.BytesIO(ranged)))
+        assert warc_record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
+
+
 def read_jsonl_gz_bytes(data: bytes) -> list[dict]:
     import gzip
 
