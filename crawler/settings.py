@@ -116,6 +116,9 @@ EXTRACT_ENABLED = True
 TRAFILATURA_FAVOR_PRECISION = False
 # Worker processes for extraction (-1 = one per core; 0 = in the crawling process, reusing Scrapy's parsed tree).
 EXTRACT_WORKERS = -1
+# Address-space cap of each worker, in bytes (0 = none): a page needing more fails alone, with MemoryError, instead
+# of drawing the kernel's OOM killer onto the crawl.
+EXTRACT_WORKER_MAX_MEMORY = 4 * 1024**3
 # Records per text batch file (text/{site}/{run_id}/part-NNNNN.jsonl.gz).
 TEXT_BATCH_ITEMS = 1000
 FEED_EXPORT_ENCODING = "utf-8"

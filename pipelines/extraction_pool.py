@@ -4,21 +4,45 @@ trafilatura costs about 10 ms of CPU a page, more than Scrapy's own work on it; 
 cap a crawl at one core. Workers receive the body as downloaded, decoded with the encoding Scrapy detected, and
 return an ``Extracted`` (or None). Workers are started lazily with the ``spawn`` method: forking a process that
 runs an event loop and threads is unsafe.
+
+A page must never cost more than itself. Each worker's address space is capped (``max_memory``), so a page that
+would need gigabytes fails with ``MemoryError`` in its worker instead of calling the kernel's OOM killer onto the
+crawl. A worker that dies anyway (killed, crashed in C code) breaks the whole ``ProcessPoolExecutor`` and every page
+in flight with it: the pool is replaced and each of those pages tried once more; a page that kills a fresh worker
+too raises, and costs only itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+import resource
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from pipelines.extraction import Extracted, decode_html, extract_post
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MEMORY = 4 * 1024**3
+
+
+class ExtractionError(Exception):
+    """An exception of a worker, as text: lxml's exceptions (its parser's memory errors too) do not pickle."""
+
 
 def extract_body(body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
-    """Decode a response body and extract it (runs in a worker process)."""
-    html = decode_html(body, encoding=encoding)
-    return extract_post(html, url, favor_precision)
+    """Decode a response body and extract it (runs in a worker process).
+
+    Raises:
+        ExtractionError: extraction failed; the message names the original exception.
+    """
+    try:
+        return extract_post(decode_html(body, encoding=encoding), url, favor_precision)
+    except Exception as exc:  # noqa: BLE001 - re-raised as something the parent can unpickle
+        raise ExtractionError(f"{type(exc).__name__}: {exc}"[:500]) from None
 
 
 def default_workers() -> int:
@@ -26,18 +50,56 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class ExtractionPool:
-    """A process pool dedicated to ``extract_body``."""
+def _limit_memory(max_memory: int) -> None:
+    """Worker initializer: cap the address space (0 = no cap)."""
+    if max_memory > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
-    def __init__(self, workers: int):
+
+class ExtractionPool:
+    """A process pool dedicated to ``extract_body``, replaced when a worker dies."""
+
+    def __init__(self, workers: int, max_memory: int = DEFAULT_MAX_MEMORY):
         self.workers = workers
+        self.max_memory = max_memory
+        self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
 
-    def submit(self, body: bytes, encoding: str, url: str, favor_precision: bool) -> Future[Extracted | None]:
-        """Queue a page; the future holds its ``Extracted`` or None."""
+    async def extract(self, body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
+        """Extract a page in a worker (the crawl's event loop waits, never blocks).
+
+        Raises:
+            ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``max_memory`` too).
+            BrokenProcessPool: the page's worker died twice in a row.
+        """
+        for attempt in (1, 2):
+            executor = self._live_executor()
+            try:
+                future = executor.submit(extract_body, body, encoding, url, favor_precision)
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                self._replace(executor)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _live_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-        return self._executor.submit(extract_body, body, encoding, url, favor_precision)
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_limit_memory,
+                initargs=(self.max_memory,),
+            )
+        return self._executor
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken executor (once, however many of its pages report it); the next page starts a new one."""
+        if self._executor is broken:
+            self.restarts += 1
+            logger.warning("An extraction worker died; starting new workers (restart %d)", self.restarts)
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def shutdown(self) -> None:
         """Stop the workers (waits for queued pages)."""

@@ -15,7 +15,6 @@ images, fonts) are archived for replay and never extracted.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -132,7 +131,8 @@ class BlogSpider(SitemapSpider):
         spider.run_id = spider.run_id or check_run_id(settings.get("ARCHIVE_RUN_ID") or new_run_id())
         workers = settings.getint("EXTRACT_WORKERS", -1)
         workers = default_workers() if workers < 0 else workers
-        spider.pool = ExtractionPool(workers) if spider.extract and workers > 0 else None
+        memory = settings.getint("EXTRACT_WORKER_MAX_MEMORY")
+        spider.pool = ExtractionPool(workers, memory) if spider.extract and workers > 0 else None
         if spider.extract and not settings.getdict("FEEDS"):
             # Settings are not frozen until extensions are built, which happens after the spider exists.
             settings.set("FEEDS", {TEXT_FEED: text_feed_options(settings)}, priority="spider")
@@ -477,8 +477,9 @@ class BlogSpider(SitemapSpider):
             elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
                 extracted = extract_post(response.selector.root, response.url, self.favor_precision)
             else:
-                future = self.pool.submit(response.body, response.encoding, response.url, self.favor_precision)
-                extracted = await asyncio.wrap_future(future)
+                extracted = await self.pool.extract(
+                    response.body, response.encoding, response.url, self.favor_precision
+                )
         except Exception as exc:  # noqa: BLE001 - hostile markup must cost one page, never the crawl
             stats.inc_value("extract/failed")
             logger.warning("Extraction failed on %s: %r", response.url, exc)
@@ -489,6 +490,8 @@ class BlogSpider(SitemapSpider):
 
     def closed(self, reason: str) -> None:
         if self.pool is not None:
+            if self.pool.restarts:  # not under extract/*, where each page is counted once
+                self.crawler.stats.set_value("extract_workers/restarts", self.pool.restarts)
             self.pool.shutdown()
 
 
