@@ -50,7 +50,7 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _limit_memory(max_memory: int) -> None:
+def limit_memory(max_memory: int) -> None:
     """Worker initializer: cap the address space (0 = no cap)."""
     if max_memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
@@ -88,7 +88,7 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_limit_memory,
+                initializer=limit_memory,
                 initargs=(self.max_memory,),
             )
         return self._executor

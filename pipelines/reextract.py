@@ -15,9 +15,11 @@ import gzip
 import io
 import json
 import logging
-from collections import Counter
+import multiprocessing
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -25,6 +27,7 @@ from lxml import etree
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.extraction import decode_html, extract_post, parse_html
+from pipelines.extraction_pool import DEFAULT_MAX_MEMORY, limit_memory
 from pipelines.layout import site_key, text_prefix
 from pipelines.records import TextRecord
 from pipelines.stores import Store
@@ -35,6 +38,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 WARC_SUFFIXES = (".warc.gz", ".warc")
 BATCH_ITEMS = 1000
 READ_CHUNK = 8 << 20
+# Pages queued per worker: enough to keep every worker busy, few enough that an archive never sits in memory.
+IN_FLIGHT_PER_WORKER = 4
 
 Classify = Callable[[etree._Element, str], str]
 
@@ -93,6 +98,49 @@ class Reextraction:
             fetched_at=exchange.date,
             warc=exchange.warc,
         )
+
+
+def run_records(job: Reextraction, found: Iterable[Exchange], workers: int = 0) -> Iterator[TextRecord]:
+    """The records of ``found``, in order: extracted in this process (``workers`` <= 1) or in worker processes.
+
+    Workers get at most ``IN_FLIGHT_PER_WORKER`` pages each at a time, and their counts are added to
+    ``job.stats``. A job for workers must pickle: its ``classify`` and ``canonicalize`` are module functions.
+    """
+    if workers <= 1:
+        yield from (record for record in map(job.record, found) if record is not None)
+        return
+    context = multiprocessing.get_context("spawn")  # the caller may run threads (boto3's)
+    worker_job = replace(job, stats=Counter())
+    with ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(worker_job,)) as pool:
+        pending: deque[Future[tuple[TextRecord | None, Counter[str]]]] = deque()
+        for exchange in found:
+            pending.append(pool.submit(_worker_record, exchange))
+            if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
+                yield from _collect(job, pending.popleft())
+        while pending:
+            yield from _collect(job, pending.popleft())
+
+
+def _collect(job: Reextraction, future: Future[tuple[TextRecord | None, Counter[str]]]) -> Iterator[TextRecord]:
+    record, stats = future.result()
+    job.stats.update(stats)
+    if record is not None:
+        yield record
+
+
+_worker_job: Reextraction | None = None
+
+
+def _start_worker(job: Reextraction) -> None:
+    global _worker_job
+    limit_memory(DEFAULT_MAX_MEMORY)  # a page needing more fails alone (counted by job.record)
+    _worker_job = job
+
+
+def _worker_record(exchange: Exchange) -> tuple[TextRecord | None, Counter[str]]:
+    assert _worker_job is not None, "worker not started"
+    _worker_job.stats.clear()
+    return _worker_job.record(exchange), Counter(_worker_job.stats)
 
 
 def decode(body: bytes, content_type: str = "") -> tuple[str, etree._Element | None]:

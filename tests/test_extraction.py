@@ -238,6 +238,20 @@ def test_blogarc_extract_writes_records_with_warc_pointers(archive_warc, tmp_pat
         assert warc_record.rec_headers.get_header("WARC-Date") == record["fetched_at"]
 
 
+def test_blogarc_extract_in_workers_or_in_process_writes_the_same_records(archive_warc, tmp_path):
+    found = {}
+    for workers in ("0", "2"):
+        result = blogarc(
+            "extract", str(archive_warc), "--out", str(tmp_path / workers), "--run-id", "same", "--workers", workers
+        )
+        assert result.returncode == 0, result.stderr.decode()[-3000:]
+        found[workers] = (
+            read_jsonl_gz(sorted((tmp_path / workers).rglob("part-*.jsonl.gz"))),
+            result.stdout.splitlines()[-1],
+        )
+    assert found["0"] == found["2"]  # records in the same order, and the same extract/* counts
+
+
 def test_blogarc_extract_reads_a_store(archive_warc, tmp_path):
     store = tmp_path / "store"
     (store / "warc" / "blog.example.org").mkdir(parents=True)

@@ -16,8 +16,17 @@ from pathlib import Path
 
 from crawler.wordpress import canonical_url, classify_page
 from pipelines.extraction import extract_post
+from pipelines.extraction_pool import default_workers
 from pipelines.layout import check_run_id, new_run_id
-from pipelines.reextract import Exchange, Reextraction, decode, file_exchanges, store_exchanges, write_batches
+from pipelines.reextract import (
+    Exchange,
+    Reextraction,
+    decode,
+    file_exchanges,
+    run_records,
+    store_exchanges,
+    write_batches,
+)
 from pipelines.stores import open_store
 
 
@@ -31,6 +40,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     extract.add_argument("--out", required=True, help="output store: folder, file:// or s3:// URI")
     extract.add_argument("--run-id", help="id of this run (default: a new time-sortable id)")
     extract.add_argument("--favor-precision", action="store_true", help="trafilatura's precision mode")
+    extract.add_argument(
+        "--workers", type=int, default=-1, help="extraction processes (default: one per core; 0 = this process)"
+    )
     html = commands.add_parser("extract-html", help="print the clean text of one HTML page")
     html.set_defaults(func=extract_html_command)
     html.add_argument("file", help="HTML file, or - for standard input")
@@ -55,8 +67,8 @@ def extract_command(args: argparse.Namespace) -> int:
     if missing:
         raise SystemExit(f"blogarc extract: no such file or folder: {', '.join(missing)}")
     job = Reextraction(run_id, classify_page, canonical_url, args.favor_precision)
-    records = (r for r in map(job.record, sources(args.sources)) if r is not None)
-    keys = write_batches(records, out, run_id)
+    workers = default_workers() if args.workers < 0 else args.workers
+    keys = write_batches(run_records(job, sources(args.sources), workers), out, run_id)
     for key in keys:
         print(out.uri_for(key))
     counts = ", ".join(f"{name} {value}" for name, value in sorted(job.stats.items()))
