@@ -97,6 +97,17 @@ CREDITS = (
     re.compile(r"(?:^|(?<=[.!?]))\s*(?:photo(?:graph)?|image|picture)?\s*(?:credits?|courtesy)\b.*$", re.IGNORECASE),
 )
 
+# Plugin players: a Flash or other plugin <object> plays nothing today; a browser shows its fallback content (the
+# markup inside it, nested objects included) in its place. What a reader takes from that fallback is the
+# description of the video: a paragraph that still says MIN_DESCRIPTIVE_CAPTION_WORDS words once its credit is cut
+# (status lines such as "This video is no longer available." are shorter). The object gives way to those paragraphs.
+# A post's featured video, printed by the theme between the post's title and its body (WordPress's .entry-title and
+# .entry-content), is outside the body an extractor reads: its description opens the body.
+_PLAYERS = etree.XPath("//object[not(ancestor::object)]")
+_TITLE = "contains(concat(' ', normalize-space(@class), ' '), ' entry-title ')"
+_BODY = "contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')"
+_NEXT_TITLE_OR_BODY = etree.XPath(f"(following::*[{_TITLE} or {_BODY}])[1]")
+_PREVIOUS_TITLE_OR_BODY = etree.XPath(f"(preceding::*[{_TITLE} or {_BODY}])[last()] | ancestor::*[{_BODY}]")
 _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
 _ID_AND_CLASS_VALUES = etree.XPath("//@id | //@class")
@@ -196,6 +207,8 @@ class Matcher:
 def prune(tree: etree._Element, matcher: Matcher) -> int:
     """Remove boilerplate and caption-sized captions from ``tree`` (tail text stays); return how many were removed.
 
+    Plugin players (``<object>``) then give way to the descriptions in their fallback content (not counted).
+
     HTML comments (``<!-- -->``) go as well, their tails kept, and are not counted: trafilatura's own parser drops
     them, but on a tree it is handed it keeps them and loses the text that follows one inside a block (a paragraph
     opening with ``<!-- more -->`` or a plugin marker comes out empty).
@@ -215,6 +228,7 @@ def prune(tree: etree._Element, matcher: Matcher) -> int:
         if el.getparent() is not None and not any(a in chosen for a in el.iterancestors()):
             drop(el)
             removed += 1
+    keep_player_descriptions(tree)
     return removed
 
 
@@ -226,6 +240,34 @@ def keep_descriptions(captions: dict[etree._Element, str]) -> None:
             described = description(text)
             if len(described.split()) >= MIN_DESCRIPTIVE_CAPTION_WORDS:
                 _as_paragraph(caption, described)
+
+
+def keep_player_descriptions(tree: etree._Element) -> None:
+    """Replace each plugin ``<object>`` by the descriptions in its fallback content (see ``_PLAYERS``)."""
+    for player in _PLAYERS(tree):
+        paragraphs = []
+        for block in player.iter("p"):
+            text = description(" ".join(block.itertext()))
+            if len(text.split()) >= MIN_DESCRIPTIVE_CAPTION_WORDS:
+                paragraphs.append(player.makeelement("p", {}))
+                paragraphs[-1].text = text
+        body = _lead_player_body(player) if paragraphs else None
+        if body is not None:  # a featured video between the post's title and its body: the body opens with it
+            paragraphs[-1].tail, body.text = body.text, None
+            body[0:0] = paragraphs
+        elif paragraphs:  # in its place
+            paragraphs[-1].tail, player.tail = player.tail, None
+            for paragraph in reversed(paragraphs):
+                player.addnext(paragraph)
+        drop(player)
+
+
+def _lead_player_body(player: etree._Element) -> etree._Element | None:
+    """The body of the post whose title comes before ``player`` and whose body after it (None when it is in none)."""
+    before, after = _PREVIOUS_TITLE_OR_BODY(player), _NEXT_TITLE_OR_BODY(player)
+    if len(before) == 1 and "entry-title" in before[0].get("class").split() and after:
+        return after[0] if "entry-content" in after[0].get("class").split() else None
+    return None
 
 
 def description(caption: str) -> str:

@@ -17,12 +17,14 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import lxml.html
 import pytest
 from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipelines.boilerplate import keep_player_descriptions
 from pipelines.extraction import clean_text, extract_post
 from pipelines.reextract import decode
 from tests.util import read_jsonl_gz
@@ -153,6 +155,51 @@ def test_a_descriptive_caption_is_kept_without_its_credit():
     text = "\n".join(blocks)
     assert "Jane Roe" not in text and "Flickr" not in text and "Harbour Trust" not in text
     assert "twelve photos" not in text  # said under every image of a gallery: a label, not the post
+
+
+def test_a_flash_video_gives_way_to_the_description_in_its_fallback():
+    # a plugin <object> plays nothing today: a browser shows its fallback content, and the description there is text
+    # of the post; a featured video printed between the post's title and its body opens the body
+    post = "".join(f"<p>Paragraph {i} of the interview about the harbour wall and the storm.</p>" for i in range(6))
+    described = "The harbour master talks to our reporter about the storm and the repairs the wall needs before winter."
+
+    def player(caption: str) -> str:
+        return (
+            "<object classid='clsid:D27CDB6E'><param name='movie' value='player.swf'>"
+            "<object type='application/x-shockwave-flash' data='player.swf'><div><a href='video.mp4'><img src='v.jpg'>"
+            "<p class='status-message'>This video is no longer available.</p></a>"
+            f"<div class='caption-box'><p class='caption'>{caption}</p></div></div></object></object>"
+        )
+
+    html = (
+        "<html><body><div id='content'><h1 class='entry-title'>The harbour wall</h1>"
+        f"<div class='video-wrap'>{player(described + ' (Photo by: Jane Roe/AFP)')}</div>"
+        f"<div class='post hentry'><div class='entry-content'>{post}"
+        f"<div>{player('The old wall in 1953, when the sea came over it and flooded the lower town.')}</div>"
+        "</div></div></div></body></html>"
+    )
+    blocks = clean_text(html).split("\n\n")
+    assert blocks[0] == described
+    assert "The old wall in 1953, when the sea came over it and flooded the lower town." in blocks[1:]
+    assert "no longer available" not in "\n".join(blocks) and "Jane Roe" not in "\n".join(blocks)
+    assert extract_post(html).text == "\n\n".join(blocks)
+
+
+def test_a_video_description_opens_only_the_body_of_its_own_post():
+    # on a list of posts, a player after one post's body and before the next post's title is in neither post
+    description = "The harbour master talks to our reporter about the storm and the repairs the wall needs."
+    player = f"<object data='player.swf'><div><p class='caption'>{description}</p></div></object>"
+    tree = lxml.html.document_fromstring(
+        "<html><body>"
+        f"<h2 class='entry-title'>One</h2>{player}<div class='entry-content'>First body.</div>"
+        f"<div class='entry-content'><p>Second body.</p>{player}After the video.</div>{player}"
+        "<h2 class='entry-title'>Two</h2><div class='entry-content'><p>Third body.</p></div>"
+        "</body></html>"
+    )
+    keep_player_descriptions(tree)
+    bodies = ["".join(b.itertext()) for b in tree.find_class("entry-content")]
+    assert bodies == [description + "First body.", "Second body." + description + "After the video.", "Third body."]
+    assert tree.find(".//object") is None
 
 
 def test_deep_markup_is_read_as_scrapy_reads_it():
