@@ -92,7 +92,14 @@ def crawl(request, server, tmp_path_factory):
     options = ["-s", "EXTRACT_WORKERS=0"] if request.param == "in-process" else []
     before = len(server.requests_seen())
     result = run_blogarc(
-        "crawl", server.url + "/", "--store", str(work / "store"), "--spool", str(work / "spool"), *FAST, *options,
+        "crawl",
+        server.url + "/",
+        "--store",
+        str(work / "store"),
+        "--spool",
+        str(work / "spool"),
+        *FAST,
+        *options,
         cwd=work,
     )
     site = re.sub(r"[^a-z0-9._-]+", "_", server.url.split("://", 1)[1])
@@ -161,7 +168,9 @@ def test_each_html_page_is_counted_once_under_extract(crawl):
     assert sum(outcomes.values()) == len(GOOD) + len(BAD) + 1, stats  # + the home page
     assert stats.get("skipped/archive") == 1 and stats.get("skipped/other") == 1, stats
     assert (counts["extract_ok"], counts["extract_empty"], counts["extract_failed"]) == (
-        stats.get("ok", 0), stats.get("empty", 0), stats.get("failed", 0)
+        stats.get("ok", 0),
+        stats.get("empty", 0),
+        stats.get("failed", 0),
     )
     assert counts["extract_ok"] == counts["records_written"] == len(blog.records())
     # every page with post markup is a post; the empty and the binary one have none

@@ -18,8 +18,17 @@ def crawl(server, tmp_path: Path, *options: str) -> tuple[dict, dict[str, dict],
     """Crawl one fixture blog into a fresh store: (manifest, records by path, requests the server saw)."""
     before = len(server.requests_seen())
     result = run_blogarc(
-        "crawl", server.url, "--store", str(tmp_path / "store"), "--spool", str(tmp_path / "spool"),
-        *FAST, *REST, *ASSETS, *options, cwd=tmp_path,
+        "crawl",
+        server.url,
+        "--store",
+        str(tmp_path / "store"),
+        "--spool",
+        str(tmp_path / "spool"),
+        *FAST,
+        *REST,
+        *ASSETS,
+        *options,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     site = server.url.split("://", 1)[1].replace(":", "_")
@@ -49,7 +58,9 @@ def test_sitemaps_alone_find_every_post_and_page(blog_servers, tmp_path, blog):
 
 
 def test_links_alone_cover_a_blog_without_sitemaps_or_rest(blog_servers, tmp_path):
-    _, records, _ = crawl(blog_servers["block"], tmp_path, "-s", "WORDPRESS_SITEMAPS=False", "-s", "WORDPRESS_REST=False")
+    _, records, _ = crawl(
+        blog_servers["block"], tmp_path, "-s", "WORDPRESS_SITEMAPS=False", "-s", "WORDPRESS_REST=False"
+    )
     assert {i["path"] for i in expected("block")["items"]} <= set(records)
 
 
@@ -72,7 +83,9 @@ def test_since_keeps_only_newer_posts(blog_servers, tmp_path):
 
 def test_explain_names_the_rule(blog_servers, tmp_path):
     url = blog_servers["classic"].url
-    result = run_blogarc("crawl", url, "--explain", url + "/2024/04/ferry-to-the-outer-islands/?replytocom=21", cwd=tmp_path)
+    result = run_blogarc(
+        "crawl", url, "--explain", url + "/2024/04/ferry-to-the-outer-islands/?replytocom=21", cwd=tmp_path
+    )
     assert result.returncode == 0
     assert "refused: reply" in result.stdout
     result = run_blogarc("crawl", url, "--explain", url + "/private/secret-draft/", cwd=tmp_path)

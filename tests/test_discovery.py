@@ -102,7 +102,8 @@ def test_feed_updated_dates_come_from_atom_only():
         b"<updated>2024-03-05T10:00:00Z</updated><published>2024-01-01T00:00:00Z</published></entry>"
         b'<entry><link href="http://b.test/c/"/></entry></feed>'
     )
-    rss = etree.fromstring(b"<rss><channel><item><link>http://b.test/a/</link><pubDate>Tue, 05 Mar 2024</pubDate>"
-                           b"</item></channel></rss>")
+    rss = etree.fromstring(
+        b"<rss><channel><item><link>http://b.test/a/</link><pubDate>Tue, 05 Mar 2024</pubDate></item></channel></rss>"
+    )
     assert discovery.feed_updated(atom) == {"http://b.test/b/": "2024-03-05T10:00:00Z"}
     assert discovery.feed_updated(rss) == {}

@@ -156,8 +156,11 @@ def test_rest_listing_urls():
     [
         ('<body class="single single-post"><p>x</p></body>', BASE + "/2024/03/p/", "post"),
         ('<body class="single single-post"><p>x</p></body>', BASE + "/2024/03/p/comment-page-2/", "part"),
-        ('<body><script type="application/ld+json">{"@graph": [{"@type": "BlogPosting"}]}</script></body>',
-         BASE + "/posts/p/", "post"),
+        (
+            '<body><script type="application/ld+json">{"@graph": [{"@type": "BlogPosting"}]}</script></body>',
+            BASE + "/posts/p/",
+            "post",
+        ),
         ('<body><script type="application/ld+json">{"@type": "WebSite"}</script></body>', BASE + "/", "other"),
     ],
 )
