@@ -3,7 +3,8 @@
 Analysts upgrade the extractor and re-run it over WARC files (local files, folders, or every WARC of a store),
 getting records with the crawl's schema and ``warc`` pointers to the same response records. Pages are decoded as
 the crawl decodes them (HTTP charset, BOM, ``<meta charset>``; Windows-1252 when that fails), and a page that
-cannot be extracted costs one counted page, never the run. Stats use the crawl's ``extract/*`` keys.
+cannot be extracted costs one counted page, never the run. Stats use the crawl's ``extract/*`` keys. Pages are
+extracted in worker processes (``run_records``), records written in archive order.
 
 Page classification and URL normalisation are the crawl's (``crawler.wordpress``); since ``pipelines`` never imports
 ``crawler``, the caller passes them in (the ``blogarc extract`` command does).
