@@ -121,6 +121,9 @@ EXTRACT_WORKERS = -1
 EXTRACT_WORKER_MAX_MEMORY = 4 * 1024**3
 # Records per text batch file (text/{site}/{run_id}/part-NNNNN.jsonl.gz).
 TEXT_BATCH_ITEMS = 1000
+# Each batch also as Parquet (part-NNNNN.parquet: the same records, typed columns; pipelines/parquet.py).
+TEXT_PARQUET = True
+FEED_EXPORTERS = {"parquet": "pipelines.parquet.ParquetItemExporter"}
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORAGES = {"store": "pipelines.feed_storage.StoreFeedStorage"}
 

@@ -2,7 +2,7 @@
 
 ```
 warc/{site}/{name}.warc.gz   warc/{site}/{name}.cdxj
-text/{site}/{run_id}/part-{batch:05d}.jsonl.gz
+text/{site}/{run_id}/part-{batch:05d}.jsonl.gz   text/{site}/{run_id}/part-{batch:05d}.parquet
 runs/{site}/{run_id}.json    state/{site}/...
 ```
 """

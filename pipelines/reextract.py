@@ -30,6 +30,7 @@ from warcio.archiveiterator import ArchiveIterator
 from pipelines.extraction import decode_html, extract_post, parse_html
 from pipelines.extraction_pool import DEFAULT_MAX_MEMORY, limit_memory
 from pipelines.layout import site_key, text_prefix
+from pipelines.parquet import write_parquet
 from pipelines.records import TextRecord
 from pipelines.stores import Store
 
@@ -227,21 +228,29 @@ def file_exchanges(paths: Iterable[Path]) -> Iterator[Exchange]:
 def write_batches(
     records: Iterable[TextRecord], store: Store, run_id: str, batch_items: int = BATCH_ITEMS
 ) -> list[str]:
-    """Write records as gzipped JSON Lines under ``text/{site}/{run_id}/part-NNNNN.jsonl.gz``; return the keys."""
-    batches: dict[str, list[str]] = {}
+    """Write records as the crawl does, batch by batch; return the keys written.
+
+    Each batch is ``text/{site}/{run_id}/part-NNNNN.jsonl.gz`` and its Parquet twin ``part-NNNNN.parquet``.
+    """
+    batches: dict[str, list[dict[str, Any]]] = {}
     serials: Counter[str] = Counter()
     keys: list[str] = []
 
     def flush(site: str) -> None:
         serials[site] += 1
-        key = f"{text_prefix(site, run_id)}part-{serials[site]:05d}.jsonl.gz"
-        store.put_bytes(key, gzip.compress("".join(batches.pop(site)).encode("utf-8")))
-        keys.append(key)
+        rows = batches.pop(site)
+        base = f"{text_prefix(site, run_id)}part-{serials[site]:05d}"
+        lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        store.put_bytes(f"{base}.jsonl.gz", gzip.compress(lines.encode("utf-8")))
+        parquet = io.BytesIO()
+        write_parquet(rows, parquet)
+        store.put_bytes(f"{base}.parquet", parquet.getvalue())
+        keys.extend([f"{base}.jsonl.gz", f"{base}.parquet"])
 
     for record in records:
-        lines = batches.setdefault(record.site, [])
-        lines.append(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
-        if len(lines) >= batch_items:
+        rows = batches.setdefault(record.site, [])
+        rows.append(record.as_dict())
+        if len(rows) >= batch_items:
             flush(record.site)
     for site in list(batches):
         flush(site)

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import lxml.html
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -185,6 +187,17 @@ def test_no_wordpress_boilerplate_nor_comment_dates_in_any_text(blog):
             dates = {" ".join(t.split()) for t in tree.xpath("//li[contains(@class, 'comment')]//time//text()")}
             assert dates, item["path"]  # the page shows its comments' dates
             assert not [date for date in dates if date and date in records[item["path"]]["text"]], item["path"]
+
+
+def test_parquet_twins_hold_the_same_records(blog):
+    batches = sorted((blog.store / "text" / blog.site).glob("*/part-*.jsonl.gz"))
+    assert batches
+    for batch in batches:
+        twin = batch.with_name(batch.name.replace(".jsonl.gz", ".parquet"))
+        table = pq.read_table(twin)
+        assert table.schema.names == list(SCHEMA["properties"])  # the JSON Schema's fields, in its order
+        assert table.to_pylist() == read_jsonl_gz([batch])  # same records, same order, nested fields included
+    assert table.schema.field("warc").type.field("offset").type == pa.int64()  # typed: warc.offset is a number
 
 
 def test_records_match_the_json_schema(blog):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import lxml.html
+import pyarrow.parquet as pq
 import pytest
 from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
@@ -264,7 +265,9 @@ def archive_warc(tmp_path) -> Path:
 def test_blogarc_extract_writes_records_with_warc_pointers(archive_warc, tmp_path):
     result = blogarc("extract", str(archive_warc), "--out", str(tmp_path / "out"), "--run-id", "reex-1")
     assert result.returncode == 0, result.stderr.decode()[-3000:]
-    records = read_jsonl_gz(sorted((tmp_path / "out" / "text").rglob("part-*.jsonl.gz")))
+    (batch,) = sorted((tmp_path / "out" / "text").rglob("part-*.jsonl.gz"))
+    records = read_jsonl_gz([batch])
+    assert pq.read_table(batch.with_name(batch.name.replace(".jsonl.gz", ".parquet"))).to_pylist() == records
     assert sorted(r["title"] for r in records) == [
         "Ferry to the Outer Islands",
         "Keeping a Changelog People Actually Read",

@@ -98,8 +98,9 @@ def test_crawl_into_s3_read_back_with_boto3(blog_servers, bucket, tmp_path):
     assert len(warcs) >= 2, "WARC_MAX_SIZE rotates files, each shipped as it closes"
     for key in warcs:
         assert key.removesuffix(".warc.gz") + ".cdxj" in stored
-    texts = [k for k in stored if k.startswith(f"blogs/text/{site}/")]
+    texts = [k for k in stored if k.startswith(f"blogs/text/{site}/") and k.endswith(".jsonl.gz")]
     assert texts and read_jsonl_gz_bytes(stored[texts[0]])
+    assert all(k.removesuffix(".jsonl.gz") + ".parquet" in stored for k in texts)
     manifest = check_run_in_bucket(stored, "blogs/")
     assert manifest["status"] == "finished"
     assert not unfinished_uploads(bucket)
@@ -116,12 +117,13 @@ def test_reextract_from_the_store_into_the_store(blog_servers, bucket, tmp_path)
     crawl = blogarc("crawl", url, "--store", store, "--spool", str(tmp_path / "spool"), *FAST, tmp_path=tmp_path)
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     site = url.split("://")[1].replace(":", "_")
-    crawled = {
-        r["url"]: r for k, data in objects(bucket, f"blogs/text/{site}/").items() for r in read_jsonl_gz_bytes(data)
-    }
+    batches = {k: data for k, data in objects(bucket, f"blogs/text/{site}/").items() if k.endswith(".jsonl.gz")}
+    crawled = {r["url"]: r for data in batches.values() for r in read_jsonl_gz_bytes(data)}
     result = blogarc("extract", store, "--out", store, "--run-id", "v2", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    again = [r for data in objects(bucket, f"blogs/text/{site}/v2/").values() for r in read_jsonl_gz_bytes(data)]
+    written = objects(bucket, f"blogs/text/{site}/v2/")
+    assert sorted(written) == [f"blogs/text/{site}/v2/part-00001.{suffix}" for suffix in ("jsonl.gz", "parquet")]
+    again = read_jsonl_gz_bytes(written[f"blogs/text/{site}/v2/part-00001.jsonl.gz"])
     assert {r["url"] for r in again} == set(crawled)  # the same posts and pages, nothing else
     client = boto3.client("s3")
     for record in again:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TEXT_FEED = "store:text/%(site)s/%(run_id)s/part-%(batch_id)05d.jsonl.gz"
+TEXT_PARQUET_FEED = "store:text/%(site)s/%(run_id)s/part-%(batch_id)05d.parquet"
 WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
 REST_ROUTES = ("posts", "pages")
 # A listed date must be this much older than our last capture to skip a fetch: the blog's clock is not ours, and
@@ -135,7 +136,7 @@ class BlogSpider(SitemapSpider):
         spider.pool = ExtractionPool(workers, memory) if spider.extract and workers > 0 else None
         if spider.extract and not settings.getdict("FEEDS"):
             # Settings are not frozen until extensions are built, which happens after the spider exists.
-            settings.set("FEEDS", {TEXT_FEED: text_feed_options(settings)}, priority="spider")
+            settings.set("FEEDS", text_feeds(settings), priority="spider")
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
         return spider
@@ -495,16 +496,28 @@ class BlogSpider(SitemapSpider):
             self.pool.shutdown()
 
 
-def text_feed_options(settings: Any) -> dict[str, Any]:
-    """Scrapy FEEDS options for the clean-text batches: gzipped JSON Lines, a file per batch."""
-    return {
-        "format": "jsonlines",
-        "encoding": "utf-8",
+def text_feeds(settings: Any) -> dict[str, dict[str, Any]]:
+    """Scrapy FEEDS for the clean-text batches: gzipped JSON Lines, and their Parquet twins (``TEXT_PARQUET``).
+
+    Both feeds count the same items in the same batches, so ``part-00003.jsonl.gz`` and ``part-00003.parquet``
+    hold the same records.
+    """
+    batch = {
         "batch_item_count": settings.getint("TEXT_BATCH_ITEMS"),
-        "postprocessing": ["scrapy.extensions.postprocessing.GzipPlugin"],
         "store_empty": False,
         "item_classes": [TextRecord],
     }
+    feeds = {
+        TEXT_FEED: {
+            "format": "jsonlines",
+            "encoding": "utf-8",
+            "postprocessing": ["scrapy.extensions.postprocessing.GzipPlugin"],
+            **batch,
+        }
+    }
+    if settings.getbool("TEXT_PARQUET"):
+        feeds[TEXT_PARQUET_FEED] = {"format": "parquet", **batch}
+    return feeds
 
 
 def _decodes(response: TextResponse) -> bool:
