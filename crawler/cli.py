@@ -7,12 +7,14 @@ returns the exit status).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from crawler.commands import archive, crawl, extract, replay, upload
 from pipelines import __version__
 
-COMMAND_MODULES = [crawl, extract, archive, replay, upload]
+# Imported when the parser is built, not with this module: extraction workers are spawned processes, which import
+# the script that started them again; keeping this module light keeps Scrapy, boto3 and pyarrow out of every worker.
+COMMAND_MODULES = ("crawl", "extract", "archive", "replay", "upload")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,8 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="blogarc", description="Archive blogs: WARC files, clean text, manifests.")
     parser.add_argument("--version", action="version", version=f"blogarc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in COMMAND_MODULES:
-        module.add_parser(commands)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"crawler.commands.{name}").add_parser(commands)
     return parser
 
 

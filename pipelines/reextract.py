@@ -30,7 +30,7 @@ from warcio.archiveiterator import ArchiveIterator
 from pipelines.extraction import decode_html, extract_post, parse_html
 from pipelines.extraction_pool import DEFAULT_MAX_MEMORY, limit_memory
 from pipelines.layout import site_key, text_prefix
-from pipelines.parquet import write_parquet
+from pipelines.parquet import jsonl_to_parquet
 from pipelines.records import TextRecord
 from pipelines.stores import Store
 
@@ -240,10 +240,10 @@ def write_batches(
         serials[site] += 1
         rows = batches.pop(site)
         base = f"{text_prefix(site, run_id)}part-{serials[site]:05d}"
-        lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        store.put_bytes(f"{base}.jsonl.gz", gzip.compress(lines.encode("utf-8")))
+        lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+        store.put_bytes(f"{base}.jsonl.gz", gzip.compress(lines))
         parquet = io.BytesIO()
-        write_parquet(rows, parquet)
+        jsonl_to_parquet(lines, parquet)
         store.put_bytes(f"{base}.parquet", parquet.getvalue())
         keys.extend([f"{base}.jsonl.gz", f"{base}.parquet"])
 
