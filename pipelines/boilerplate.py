@@ -1,12 +1,15 @@
-"""WordPress and Jetpack boilerplate, kept as data (CSS selectors), and a matcher that prunes it in one walk.
+"""The page as trafilatura should see it: WordPress and Jetpack boilerplate pruned, media text made plain text.
 
-Pruning happens before trafilatura sees the page: comment lists and forms, share/like/related blocks, post
-navigation, author boxes, widgets, footers and captions are removed so trafilatura's heuristics never have to guess
-about them; captions only when they are caption-sized. Fifty selectors compiled to fifty XPath expressions cost
-one full scan of the tree each (about 13 ms on a news page, more than trafilatura's own extraction); simple
-selectors (``tag``, ``#id``, ``.class``, ``tag.class.other``) are therefore indexed by id, class and tag and
-matched in one pass over the id and class values of the page (about 1.2 ms). Other selectors are compiled to
-one XPath union.
+Rules are data (CSS selectors, caption classes, credit patterns). Pruning happens before trafilatura sees the page:
+comment lists and forms, share/like/related blocks, post navigation, author boxes, widgets, footers and
+caption-sized captions are removed so trafilatura's heuristics never have to guess about them. What media say that
+is the author's text (a descriptive caption without its credit, the description in a dead plugin player's fallback)
+becomes a plain paragraph, since trafilatura drops anything classed caption or embedded.
+
+Fifty selectors compiled to fifty XPath expressions cost one full scan of the tree each (about 13 ms on a news
+page, more than trafilatura's own extraction); simple selectors (``tag``, ``#id``, ``.class``, ``tag.class.other``)
+are therefore indexed by id, class and tag and matched in one pass over the id and class values of the page (about
+1.2 ms). Other selectors are compiled to one XPath union.
 """
 
 from __future__ import annotations
