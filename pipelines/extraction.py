@@ -56,20 +56,13 @@ _local = threading.local()
 
 
 @dataclass
-class Extracted:
-    """What extraction finds on a page; the record builder adds URL, WARC and crawl fields."""
+class Extracted(Declared):
+    """What extraction finds on a page: its declared (or guessed) metadata, main text and reader comments.
 
-    text: str
-    title: str | None = None
-    author: str | None = None
-    published: str | None = None
-    modified: str | None = None
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    language: str | None = None
-    description: str | None = None
-    image: str | None = None
-    canonical_url: str | None = None
+    The record builder adds URL, WARC and crawl fields.
+    """
+
+    text: str = ""
     comments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -170,7 +163,7 @@ def extract_post(
     text = _main_text(page, tree, work, removed, url, guessed.title, favor_precision)
     if not text:
         return None
-    return _extracted(text, guessed, comments)
+    return Extracted(**vars(guessed), text=text, comments=comments)
 
 
 def clean_text(html: str) -> str:
@@ -256,23 +249,6 @@ def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) ->
     if not guessed.published:
         guessed.published = find_date(tree, url=url, original_date=True, extensive_search=True)
     return guessed
-
-
-def _extracted(text: str, meta: Declared, comments: list[dict[str, Any]]) -> Extracted:
-    return Extracted(
-        text=text,
-        title=meta.title,
-        author=meta.author,
-        published=meta.published,
-        modified=meta.modified,
-        categories=meta.categories,
-        tags=meta.tags,
-        language=meta.language,
-        description=meta.description,
-        image=meta.image,
-        canonical_url=meta.canonical_url,
-        comments=comments,
-    )
 
 
 def paragraphs(text: str, title: str | None = None) -> str:

@@ -72,16 +72,18 @@ class ExtractionPool:
             ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``max_memory`` too).
             BrokenProcessPool: the page's worker died twice in a row.
         """
-        for attempt in (1, 2):
-            executor = self._live_executor()
-            try:
-                future = executor.submit(extract_body, body, encoding, url, favor_precision)
-                return await asyncio.wrap_future(future)
-            except BrokenProcessPool:
-                self._replace(executor)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return await self._in_worker(body, encoding, url, favor_precision)
+        except BrokenProcessPool:  # this page's worker, or another one in flight, died: once more, in a fresh pool
+            return await self._in_worker(body, encoding, url, favor_precision)
+
+    async def _in_worker(self, body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
+        executor = self._live_executor()
+        try:
+            return await asyncio.wrap_future(executor.submit(extract_body, body, encoding, url, favor_precision))
+        except BrokenProcessPool:
+            self._replace(executor)
+            raise
 
     def _live_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:

@@ -81,7 +81,7 @@ def declared_metadata(tree: etree._Element) -> Declared:
     entity, graph = main_entity(tree)
     meta = meta_tags(tree)
     return Declared(
-        title=_str(entity.get("headline")) or _str(meta.get("og:title")),  # as declared_title
+        title=_title(entity, meta),
         author=_author_name(entity, graph) or _first_text(_XPATH["author"](tree)) or _meta_author(meta),
         published=_str(entity.get("datePublished")) or _first_text(_XPATH["published"](tree)),
         modified=_str(entity.get("dateModified")) or _first_text(_XPATH["modified"](tree)),
@@ -95,9 +95,12 @@ def declared_metadata(tree: etree._Element) -> Declared:
 
 
 def declared_title(tree: etree._Element) -> str | None:
-    """The title ``declared_metadata`` would give, without reading the rest."""
-    entity, _ = main_entity(tree)
-    return _str(entity.get("headline")) or _str(meta_tags(tree).get("og:title"))
+    """The title ``declared_metadata`` gives, without reading the rest."""
+    return _title(main_entity(tree)[0], meta_tags(tree))
+
+
+def _title(entity: dict[str, Any], meta: dict[str, str]) -> str | None:
+    return _str(entity.get("headline")) or _str(meta.get("og:title"))
 
 
 def meta_tags(tree: etree._Element) -> dict[str, str]:
