@@ -32,7 +32,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.extraction import clean_text, extract_post, parse_html  # noqa: E402
+from pipelines.extract.core import clean_text, extract_post, parse_html  # noqa: E402
 
 
 def fixture_pages() -> list[tuple[str, str]]:

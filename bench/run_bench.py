@@ -457,7 +457,7 @@ def print_table(
 # Where a py-spy sample goes: the first rule (innermost frame first) whose text occurs in a frame.
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("imports / process start-up", ("_find_and_load", "spawn.py:2", "_fixup_main_from_path")),
-    ("trafilatura extract_post (workers)", ("extract_post (pipelines/extraction.py",)),
+    ("trafilatura extract_post (workers)", ("extract_post (pipelines/extract/core.py",)),
     ("lxml HTML parse (parsel, once a page)", ("create_root_node",)),
     (
         "process-pool IPC (pickle, pipes)",
@@ -468,7 +468,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "multiprocessing/queues.py",
         ),
     ),
-    ("WARC records + gzip (warcio)", ("warcio/", "pipelines/warc", "WarcExporter")),
+    ("WARC records + gzip (warcio)", ("warcio/", "pipelines/warc/records", "WarcExporter")),
     ("follow()/admit(): urljoin, canonical URL, scope rules, Request", ("BlogSpider.follow", "BlogSpider.admit")),
     ("discovery XPaths + CSS url() scan (crawler/discovery.py)", ("crawler/discovery.py",)),
     ("classify()", ("classify (crawler/spiders/blog.py",)),

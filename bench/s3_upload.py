@@ -38,7 +38,7 @@ BENCH = Path(__file__).resolve().parent
 # Python puts this folder first on sys.path, where bench/incremental.py would shadow the `incremental` package
 # Twisted imports: import blogarc (and Twisted) with the repository first, then the sibling benchmark helpers.
 sys.path[:] = [str(BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-from pipelines.s3store import S3Options, S3Store  # noqa: E402
+from pipelines.store.s3 import S3Options, S3Store  # noqa: E402
 
 sys.path.append(str(BENCH))
 import make_blog  # noqa: E402
@@ -159,7 +159,7 @@ def process_cpu(pid: int) -> float:
 
 def read_manifest(store: str, endpoint: str) -> dict:
     """The single run manifest in a store (folder or s3://bucket/prefix)."""
-    from pipelines.stores import open_store
+    from pipelines.store.base import open_store
 
     target = open_store(store, {"endpoint_url": endpoint})
     (key,) = [k for k in target.list_keys("runs/") if k.endswith(".json")]

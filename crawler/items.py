@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pipelines import records
+from pipelines.text import record as records
 
 if TYPE_CHECKING:
     from scrapy.http import Response
 
-    from pipelines.extraction import Extracted
-    from pipelines.warcfile import RecordLocation
+    from pipelines.extract.core import Extracted
+    from pipelines.warc.files import RecordLocation
 
 
 class TextRecord(records.TextRecord):
-    """A post or page as analysts load it (fields and building: ``pipelines.records``, shared with re-extraction)."""
+    """A post or page as analysts load it (fields and building: ``pipelines.text.record``, shared with rerun)."""
 
     @classmethod
     def from_page(

@@ -4,7 +4,7 @@
 ``If-None-Match`` (its last ``ETag``) and ``If-Modified-Since`` (its last ``Last-Modified``), so an unchanged page
 costs a ``304 Not Modified`` and no body. The WARC exporter turns that 304 into a ``revisit`` record. Hubs the spider
 must read in full every run (the home page, sitemaps, REST listings: ``request.meta["hub"]``) and ``robots.txt``
-are never conditional. The state comes from ``pipelines/incremental.py`` (``spider.crawl_state``); without state
+are never conditional. The state comes from ``pipelines/runs/incremental.py`` (``spider.crawl_state``); without state
 (a first or ``--full`` run) this middleware does nothing.
 """
 

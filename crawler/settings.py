@@ -47,7 +47,7 @@ ARCHIVE_SPOOL_DIR = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 
-# --- Uploads and the local spool (pipelines/warc_exporter.py, pipelines/spool.py) -------------------------------
+# --- Uploads and the local spool (pipelines/warc/exporter.py, pipelines/store/spool.py) ------------------------
 # Closed WARCs shipped to the store at once, while the crawl goes on.
 ARCHIVE_UPLOAD_CONCURRENCY = 2
 # First delay before a failed upload is tried again (doubles each time, up to 10 minutes).
@@ -58,7 +58,7 @@ ARCHIVE_SPOOL_MAX_SIZE = 4 * 1024**3
 # Seconds paused with a full spool before the crawl gives up (reason store_unavailable); 0 = wait forever.
 ARCHIVE_SPOOL_FULL_TIMEOUT = 3600.0
 
-# --- S3 stores (pipelines/s3store.py) ----------------------------------------------------------------------------
+# --- S3 stores (pipelines/store/s3.py) --------------------------------------------------------------------------
 # Endpoint, region and credentials: Scrapy's AWS_* settings (AWS_ENDPOINT_URL, AWS_REGION_NAME, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_USE_SSL, AWS_VERIFY) or boto3's own environment and profiles.
 # AWS_VERIFY = False turns TLS verification off (only when asked); a path names a CA bundle.
@@ -77,7 +77,7 @@ ARCHIVE_S3_MAX_ATTEMPTS = 5
 ARCHIVE_S3_CONNECT_TIMEOUT = 10.0
 ARCHIVE_S3_READ_TIMEOUT = 60.0
 
-# --- Incremental crawls (pipelines/incremental.py, pipelines/state.py, crawler/middlewares.py) -------------------
+# --- Incremental crawls (pipelines/runs/incremental.py, pipelines/runs/state.py, crawler/middlewares.py) ---------
 # With crawl state from earlier runs (state/{site}/ in the store): conditional requests, revisit records for unchanged
 # payloads, posts whose sitemap lastmod / REST modified_gmt is older than their last capture not fetched at all.
 # False (blogarc crawl --full) captures every body again.
@@ -121,17 +121,17 @@ EXTRACT_WORKERS = -1
 EXTRACT_WORKER_MAX_MEMORY = 4 * 1024**3
 # Records per text batch file (text/{site}/{run_id}/part-NNNNN.jsonl.gz).
 TEXT_BATCH_ITEMS = 1000
-# Each batch also as Parquet (part-NNNNN.parquet: the same records, typed columns; pipelines/parquet.py).
+# Each batch also as Parquet (part-NNNNN.parquet: the same records, typed columns; pipelines/text/parquet.py).
 TEXT_PARQUET = True
-FEED_EXPORTERS = {"parquet": "pipelines.parquet.ParquetItemExporter"}
+FEED_EXPORTERS = {"parquet": "pipelines.text.parquet.ParquetItemExporter"}
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_STORAGES = {"store": "pipelines.feed_storage.StoreFeedStorage"}
+FEED_STORAGES = {"store": "pipelines.text.feed.StoreFeedStorage"}
 
 # --- Components ------------------------------------------------------------------------------------------------
 EXTENSIONS = {
-    "pipelines.incremental.Incremental": 90,
-    "pipelines.warc_exporter.WarcExporter": 100,
-    "pipelines.manifest.RunManifest": 110,
+    "pipelines.runs.incremental.Incremental": 90,
+    "pipelines.warc.exporter.WarcExporter": 100,
+    "pipelines.runs.manifest.RunManifest": 110,
     "crawler.progress.Progress": 120,
 }
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ConditionalRequests": 560}

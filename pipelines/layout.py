@@ -1,9 +1,10 @@
-"""The store layout (DESIGN.md): which key each product gets, site keys and run ids.
+"""The store layout (DESIGN.md): every key prefix and file-name rule, and nowhere else.
 
 ```
-warc/{site}/{name}.warc.gz   warc/{site}/{name}.cdxj
-text/{site}/{run_id}/part-{batch:05d}.jsonl.gz   text/{site}/{run_id}/part-{batch:05d}.parquet
-runs/{site}/{run_id}.json    state/{site}/...
+warc/{site}/{name}.warc.gz   warc/{site}/{name}.cdxj           WARC files and their indexes
+text/{site}/{run_id}/part-{batch:05d}.jsonl.gz   ….parquet      clean-text batches and their Parquet twins
+runs/{site}/{run_id}.json                                       run manifests
+state/{site}/urls.jsonl.gz   state/{site}/lock.json             crawl state and the site's lock
 ```
 """
 
@@ -14,6 +15,13 @@ import re
 import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+
+WARC, TEXT, RUNS, STATE = "warc", "text", "runs", "state"
+PREFIXES = (WARC, TEXT, RUNS, STATE)
+WARC_SUFFIXES = (".warc.gz", ".warc")
+INDEX_SUFFIX = ".cdxj"
+TEXT_SUFFIX = ".jsonl.gz"
+PARQUET_SUFFIX = ".parquet"
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
@@ -49,16 +57,87 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+# --- file names ---------------------------------------------------------------------------------------------------
+
+
+def is_warc_name(name: str) -> bool:
+    """Whether a file name or key names a WARC file (``.warc.gz`` or ``.warc``)."""
+    return name.endswith(WARC_SUFFIXES)
+
+
+def is_index_name(name: str) -> bool:
+    """Whether a file name or key names a CDXJ index."""
+    return name.endswith(INDEX_SUFFIX)
+
+
+def index_name(warc: str) -> str:
+    """The index beside a WARC: ``x.warc.gz`` -> ``x.cdxj`` (a file name, a path or a key alike)."""
+    for suffix in WARC_SUFFIXES:
+        if warc.endswith(suffix):
+            return warc[: -len(suffix)] + INDEX_SUFFIX
+    return warc + INDEX_SUFFIX
+
+
+def warc_names_for_index(index: str) -> tuple[str, ...]:
+    """The WARC names an index can belong to: ``x.cdxj`` -> ``x.warc.gz``, ``x.warc``."""
+    stem = index.removesuffix(INDEX_SUFFIX)
+    return tuple(stem + suffix for suffix in WARC_SUFFIXES)
+
+
+def batch_name(batch: int, suffix: str = TEXT_SUFFIX) -> str:
+    """``part-00001.jsonl.gz`` (or with ``PARQUET_SUFFIX``, its Parquet twin)."""
+    return f"part-{batch:05d}{suffix}"
+
+
+# --- keys -----------------------------------------------------------------------------------------------------------
+
+
+def site_prefix(kind: str, site: str) -> str:
+    """``warc/{site}/``, ``text/{site}/``, ``runs/{site}/`` or ``state/{site}/``."""
+    if kind not in PREFIXES:
+        raise ValueError(f"Unknown store prefix {kind!r}")
+    return f"{kind}/{site}/"
+
+
 def warc_key(site: str, filename: str) -> str:
     """Key of a WARC file or its index."""
-    return f"warc/{site}/{filename}"
+    return f"{WARC}/{site}/{filename}"
 
 
 def text_prefix(site: str, run_id: str) -> str:
     """Prefix of a run's clean-text batches."""
-    return f"text/{site}/{run_id}/"
+    return f"{TEXT}/{site}/{run_id}/"
+
+
+def batch_key(site: str, run_id: str, batch: int, suffix: str = TEXT_SUFFIX) -> str:
+    """Key of one text batch (or its Parquet twin)."""
+    return text_prefix(site, run_id) + batch_name(batch, suffix)
 
 
 def manifest_key(site: str, run_id: str) -> str:
     """Key of a run's manifest."""
-    return f"runs/{site}/{run_id}.json"
+    return f"{RUNS}/{site}/{run_id}.json"
+
+
+def state_key(site: str) -> str:
+    """Key of a site's crawl state."""
+    return f"{STATE}/{site}/urls.jsonl.gz"
+
+
+def lock_key(site: str) -> str:
+    """Key of a site's lock."""
+    return f"{STATE}/{site}/lock.json"
+
+
+def key_kind(key: str) -> str:
+    """The kind of object a store key names: ``warc``, ``cdxj``, ``text``, ``manifest`` or ``state``."""
+    top = key.split("/", 1)[0]
+    if top == WARC:
+        return "cdxj" if is_index_name(key) else "warc"
+    return {TEXT: "text", RUNS: "manifest", STATE: "state"}.get(top, "other")
+
+
+def key_site(key: str) -> str:
+    """The site a key belongs to (its second segment), or "" for a key outside the layout."""
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] in PREFIXES else ""

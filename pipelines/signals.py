@@ -1,7 +1,7 @@
 """Signals blogarc components send, in addition to Scrapy's (``scrapy/signals.py``).
 
 ``object_stored``: an object reached the store and was verified there.
-    Arguments: ``obj`` (``pipelines.stores.StoredObject``), ``kind`` (``"warc"``, ``"cdxj"`` or ``"text"``).
+    Arguments: ``obj`` (``pipelines.store.base.StoredObject``), ``kind`` (``"warc"``, ``"cdxj"`` or ``"text"``).
     Sent from the reactor thread. The run manifest lists every object announced this way.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from pipelines.stores import StoredObject
+    from pipelines.store.base import StoredObject
 
 object_stored = object()
 

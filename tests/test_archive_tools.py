@@ -25,9 +25,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.cli import build_parser
-from pipelines.lookup import fetch_record, find_captures
-from pipelines.replay import default_pywb_home, install_pywb, prepare_collection
-from pipelines.stores import file_sha256, open_store
+from pipelines.archive.lookup import fetch_record, find_captures
+from pipelines.archive.replay import default_pywb_home, install_pywb, prepare_collection
+from pipelines.store.base import file_sha256, open_store
 from tests.util import warcio_check
 
 ROOT = Path(__file__).resolve().parent.parent

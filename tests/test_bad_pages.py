@@ -40,7 +40,7 @@ BAD = {
     "/2024/05/binary-as-html/": "skipped/other",  # no post markup to tell it is a post
     "/2024/05/wrong-charset/": "ok",  # decoded as Windows-1252 when the declared UTF-8 does not fit the bytes
     "/2024/05/missing-charset/": "ok",
-    "/2024/05/twenty-megabytes/": "empty",  # more elements than extraction takes (pipelines.extraction.MAX_ELEMENTS)
+    "/2024/05/twenty-megabytes/": "empty",  # more elements than extraction takes (pipelines.extract.core.MAX_ELEMENTS)
     "/2024/05/deeply-nested/": "empty",  # libxml2 drops what lies deeper than it nests: nothing of the post is left
     "/2024/05/no-main-text/": "empty",  # a gallery without a word
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.warcfile import complete_prefix
+from pipelines.warc.files import complete_prefix
 from tests.util import warcio_check
 
 ROOT = Path(__file__).resolve().parent.parent

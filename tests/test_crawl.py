@@ -18,11 +18,11 @@ import pyarrow.parquet as pq
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.stores import file_sha256
+from pipelines.store.base import file_sha256
 from tests.util import read_jsonl_gz, warcio_check
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((ROOT / "pipelines" / "schema" / "text-record.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "pipelines" / "text" / "text-record.schema.json").read_text())
 FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
 # the fixture blogs' REST listings are paged by 2 (tests/fixtures/blogs/make_fixtures.py)

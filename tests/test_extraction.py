@@ -25,14 +25,14 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.boilerplate import keep_player_descriptions
-from pipelines.extraction import clean_text, extract_post
-from pipelines.reextract import decode
+from pipelines.extract.boilerplate import keep_player_descriptions
+from pipelines.extract.core import clean_text, extract_post
+from pipelines.extract.rerun import decode
 from tests.util import read_jsonl_gz
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "fixtures" / "extraction"
-SCHEMA = json.loads((ROOT / "pipelines" / "schema" / "text-record.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "pipelines" / "text" / "text-record.schema.json").read_text())
 
 
 def load_case(name: str) -> tuple[bytes, str, dict]:

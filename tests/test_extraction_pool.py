@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from pipelines.extraction_pool import ExtractionError, ExtractionPool
+from pipelines.extract.pool import ExtractionError, ExtractionPool
 
 POST = (
     "<html><head><title>Low tide</title></head><body><article><h1>Low tide</h1>"

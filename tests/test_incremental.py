@@ -26,10 +26,10 @@ import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.replay import default_pywb_home, install_pywb
-from pipelines.sitelock import SiteLock, SiteLocked
-from pipelines.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CrawlState, UrlState, load_state, state_key
-from pipelines.stores import open_store
+from pipelines.archive.replay import default_pywb_home, install_pywb
+from pipelines.runs.sitelock import SiteLock, SiteLocked
+from pipelines.runs.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CrawlState, UrlState, load_state, state_key
+from pipelines.store.base import open_store
 from tests.blogserver import BlogServer
 from tests.test_archive_tools import ROOT, wait_for
 from tests.test_crawl import ASSETS, FAST, FIXTURES, REST, SCHEMA, run_blogarc

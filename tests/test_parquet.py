@@ -9,7 +9,7 @@ import pyarrow
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.parquet import jsonl_to_parquet
+from pipelines.text.parquet import jsonl_to_parquet
 
 RECORD = {
     "url": "https://blog.example.org/2024/05/ein-langer-beitrag/",

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.warcfile import complete_prefix
+from pipelines.warc.files import complete_prefix
 
 # Moto's in-process server drops the temporary files of aborted multipart parts without closing them.
 pytestmark = pytest.mark.filterwarnings("ignore:Unclosed file <tempfile.SpooledTemporaryFile:ResourceWarning")
@@ -245,7 +245,7 @@ def big_warc(path: Path, megabytes: int) -> Path:
 
 
 def test_multipart_upload_of_a_warc_larger_than_the_part_size(bucket, tmp_path):
-    from pipelines.s3store import S3Options, S3Store
+    from pipelines.store.s3 import S3Options, S3Store
 
     warc = big_warc(tmp_path / "big.warc", 12)
     store = S3Store(f"s3://{bucket}/mp", options=S3Options(part_size=5 * 1024**2, part_concurrency=2))
@@ -415,8 +415,8 @@ def test_wrong_credentials_fail_at_start_with_one_clear_error(blog_servers, auth
 )
 def test_hostile_host_names_stay_inside_the_prefix(host, bucket, tmp_path):
     from pipelines.layout import manifest_key, site_key, text_prefix, warc_key
-    from pipelines.spool import Spool
-    from pipelines.stores import open_store
+    from pipelines.store.base import open_store
+    from pipelines.store.spool import Spool
 
     try:
         site = site_key(host)
@@ -440,7 +440,7 @@ def test_hostile_host_names_stay_inside_the_prefix(host, bucket, tmp_path):
 
 
 def test_credentials_in_the_store_uri_are_refused_without_echo():
-    from pipelines.stores import open_store
+    from pipelines.store.base import open_store
 
     with pytest.raises(ValueError) as error:
         open_store(f"s3://AKIA:{SECRET}@bucket/prefix")

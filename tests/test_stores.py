@@ -7,7 +7,7 @@ import hashlib
 import boto3
 import pytest
 
-from pipelines.stores import FileStore, S3Store, open_store, safe_key
+from pipelines.store.base import FileStore, S3Store, open_store, safe_key
 
 
 @pytest.mark.parametrize("key", ["../x", "/abs", "a/../../b", "a//b", "", "a\\b", "./a"])
@@ -96,7 +96,7 @@ def test_s3_prefix_does_not_leak_into_siblings(bucket, tmp_path):
 
 
 def test_file_store_check_refuses_a_store_it_cannot_write(tmp_path):
-    from pipelines.stores import StoreConfigError
+    from pipelines.store.base import StoreConfigError
 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
@@ -108,7 +108,7 @@ def test_file_store_check_refuses_a_store_it_cannot_write(tmp_path):
 def test_s3_options_from_settings_reach_botocore():
     from scrapy.settings import Settings
 
-    from pipelines.s3store import S3Options
+    from pipelines.store.s3 import S3Options
 
     settings = Settings({"ARCHIVE_S3_ADDRESSING_STYLE": "path", "ARCHIVE_S3_REQUEST_CHECKSUM": "when_required",
                          "ARCHIVE_S3_PART_SIZE": "8388608", "ARCHIVE_S3_MAX_ATTEMPTS": "7",
@@ -126,7 +126,7 @@ def test_s3_options_from_settings_reach_botocore():
 
 
 def test_one_process_at_a_time_per_site_spool(tmp_path):
-    from pipelines.spool import Spool, SpoolBusy
+    from pipelines.store.spool import Spool, SpoolBusy
 
     spool = Spool(tmp_path)
     held = spool.lock("blog.example")

@@ -11,8 +11,8 @@ from scrapy.http import Headers, HtmlResponse, Request, Response
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from pipelines.warc import build_request_record, build_response_record, status_line
-from pipelines.warcfile import OPEN_SUFFIX, WarcFile, WarcRoller, complete_prefix, repair_open_file, warc_name
+from pipelines.warc.files import OPEN_SUFFIX, WarcFile, WarcRoller, complete_prefix, repair_open_file, warc_name
+from pipelines.warc.records import build_request_record, build_response_record, status_line
 from tests.util import warcio_check
 
 GZIP_BODY = gzip.compress(b"<html><body><p>compressed page</p></body></html>")

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.progress import human_bytes
-from pipelines.catalog import run_summaries, to_timestamp, warc_files
-from pipelines.download import download
-from pipelines.lookup import ArchivedRecord, fetch_record, find_captures, nearest, revisited
-from pipelines.stores import open_store
-from pipelines.verify import verify_store
-from pipelines.wacz import build_wacz
+from pipelines.archive.catalog import run_summaries, to_timestamp, warc_files
+from pipelines.archive.download import download
+from pipelines.archive.lookup import ArchivedRecord, fetch_record, find_captures, nearest, revisited
+from pipelines.archive.verify import verify_store
+from pipelines.archive.wacz import build_wacz
+from pipelines.store.base import open_store
 
 if TYPE_CHECKING:
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -32,9 +32,9 @@ from crawler.spiders.blog import BlogSpider
 from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, manifest_key, new_run_id, site_key
-from pipelines.manifest import FINISHED_REASONS
-from pipelines.spool import Spool
-from pipelines.stores import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
+from pipelines.runs.manifest import FINISHED_REASONS
+from pipelines.store.base import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
+from pipelines.store.spool import Spool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -15,10 +15,9 @@ from itertools import chain
 from pathlib import Path
 
 from crawler.wordpress import canonical_url, classify_page
-from pipelines.extraction import extract_post
-from pipelines.extraction_pool import default_workers
-from pipelines.layout import check_run_id, new_run_id
-from pipelines.reextract import (
+from pipelines.extract.core import extract_post
+from pipelines.extract.pool import default_workers
+from pipelines.extract.rerun import (
     Exchange,
     Reextraction,
     decode,
@@ -27,7 +26,8 @@ from pipelines.reextract import (
     store_exchanges,
     write_batches,
 )
-from pipelines.stores import open_store
+from pipelines.layout import check_run_id, new_run_id
+from pipelines.store.base import open_store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -3,7 +3,7 @@
 ``blogarc replay [--site S] [--port P]`` lays out a pywb collection named after each site key (WARCs copied from
 the store, the store's CDXJ indexes merged) and then becomes pywb's ``wayback`` server, so
 ``http://127.0.0.1:P/SITE/URL`` replays URL. pywb runs from its own virtual environment (see
-``pipelines/replay.py`` for why); ``--install-pywb`` makes one.
+``pipelines/archive/replay.py`` for why); ``--install-pywb`` makes one.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import socket
 import sys
 from pathlib import Path
 
-from pipelines.catalog import pick_sites
-from pipelines.replay import (
+from pipelines.archive.catalog import pick_sites
+from pipelines.archive.replay import (
     PYWB_REQUIREMENT,
     default_pywb_home,
     find_pywb,
@@ -24,7 +24,7 @@ from pipelines.replay import (
     prepare_collection,
     wayback_command,
 )
-from pipelines.stores import open_store
+from pipelines.store.base import open_store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

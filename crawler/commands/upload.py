@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 from scrapy.settings import Settings
 
 from crawler.commands.crawl import EXIT_PENDING, SECRET_SETTINGS, check_store
-from pipelines.manifest import complete_parked_manifest
-from pipelines.spool import Spool, SpoolBusy, ship_parked, ship_warc
-from pipelines.stores import StoreUnavailable, spool_dir, store_from_settings
+from pipelines.runs.manifest import complete_parked_manifest
+from pipelines.store.base import StoreUnavailable, spool_dir, store_from_settings
+from pipelines.store.spool import Spool, SpoolBusy, ship_parked, ship_warc
 
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
 
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 logger = logging.getLogger("blogarc.upload")
 

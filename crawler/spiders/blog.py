@@ -36,15 +36,15 @@ from crawler.wordpress import (
     rest_listing_url,
     same_site_hosts,
 )
-from pipelines.extraction import Extracted, extract_post
-from pipelines.extraction_pool import ExtractionPool, default_workers, extract_body
+from pipelines.extract.core import Extracted, extract_post
+from pipelines.extract.pool import ExtractionPool, default_workers, extract_body
 from pipelines.layout import check_run_id, new_run_id, site_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from pipelines.state import CrawlState
+    from pipelines.runs.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class BlogSpider(SitemapSpider):
         self.known_dates: dict[str, datetime] = {}
         self.rest_root: str | None = None
         self.pages_admitted = 0
-        self.crawl_state: CrawlState | None = None  # set by pipelines.incremental when the run opens
+        self.crawl_state: CrawlState | None = None  # set by pipelines.runs.incremental when the run opens
         self.gone: list[str] = []
         self.swept = False
 

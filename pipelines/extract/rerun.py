@@ -27,12 +27,12 @@ from typing import IO, Any
 from lxml import etree
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.extraction import decode_html, extract_post, parse_html
-from pipelines.extraction_pool import DEFAULT_MAX_MEMORY, limit_memory
+from pipelines.extract.core import decode_html, extract_post, parse_html
+from pipelines.extract.pool import DEFAULT_MAX_MEMORY, limit_memory
 from pipelines.layout import site_key, text_prefix
-from pipelines.parquet import jsonl_to_parquet
-from pipelines.records import TextRecord
-from pipelines.stores import Store
+from pipelines.store.base import Store
+from pipelines.text.parquet import jsonl_to_parquet
+from pipelines.text.record import TextRecord
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Input is a parsed lxml tree (Scrapy's ``response.selector.root``: no second pars
 The page's own metadata (JSON-LD, ``article:*`` and Open Graph meta, bylines, ``rel=category tag``) and its reader
 comments (WordPress comment markup, as structured data) are read first; trafilatura's and htmldate's heuristics
 guess only the title, author or date the page leaves undeclared. Then WordPress and Jetpack boilerplate
-(``pipelines.boilerplate``) is pruned and trafilatura extracts the main text. When that leaves too little text
+(``pipelines.extract.boilerplate``) is pruned and trafilatura extracts the main text. When that leaves too little text
 (a theme that wraps the whole post in a class we prune), trafilatura runs again on the unpruned page. A text that
 is nothing but the page's title and menu links (trafilatura's last resort on a page without main text) is no
 text. Comments never enter ``text``.
@@ -34,9 +34,9 @@ from trafilatura.metadata import extract_author, extract_title
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
-from pipelines.boilerplate import BOILERPLATE, BOILERPLATE_SELECTORS, CAPTION, CAPTION_SELECTORS, Matcher, prune
-from pipelines.comments import extract_comments, fallback_comments
-from pipelines.metadata import Declared, declared_metadata, declared_title
+from pipelines.extract.boilerplate import BOILERPLATE, BOILERPLATE_SELECTORS, CAPTION, CAPTION_SELECTORS, Matcher, prune
+from pipelines.extract.comments import extract_comments, fallback_comments
+from pipelines.extract.metadata import Declared, declared_metadata, declared_title
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 It listens to ``response_downloaded``, which Scrapy sends right after the download handler returns, before the
 downloader middlewares run: the response is still compressed and redirects are not yet followed, so robots.txt,
 redirects, 404s and gzip bodies are all archived as they came. Records go to a ``.open`` file in a local spool
-folder (``pipelines/spool.py``).
+folder (``pipelines/store/spool.py``).
 
 Each file is shipped as soon as it closes, while the crawl goes on: indexed (CDXJ), copied to the store off the
 reactor thread (at most ``ARCHIVE_UPLOAD_CONCURRENCY`` files at once), and deleted locally only after the store
@@ -33,12 +33,12 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import defer, reactor
 
 from pipelines import __version__
+from pipelines.runs.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, note_capture, payload_digest
 from pipelines.signals import announce_stored
-from pipelines.spool import Spool, SpoolBusy, ship_parked, ship_warc
-from pipelines.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, note_capture, payload_digest
-from pipelines.stores import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
-from pipelines.warc import warcinfo_fields
-from pipelines.warcfile import Revisit, WarcRoller
+from pipelines.store.base import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
+from pipelines.store.spool import Spool, SpoolBusy, ship_parked, ship_warc
+from pipelines.warc.files import Revisit, WarcRoller
+from pipelines.warc.records import warcinfo_fields
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from scrapy.http import Request, Response
     from twisted.internet.defer import Deferred
 
-    from pipelines.state import CrawlState, UrlState
-    from pipelines.stores import Store
+    from pipelines.runs.state import CrawlState, UrlState
+    from pipelines.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class WarcExporter:
         for path, key in self.spool.parked(f"text/{self.site}/") + self.spool.parked(f"runs/{self.site}/"):
             try:
                 if key.startswith("runs/"):
-                    from pipelines.manifest import complete_parked_manifest  # noqa: PLC0415 - manifest imports us
+                    from pipelines.runs.manifest import complete_parked_manifest  # noqa: PLC0415 - manifest imports us
 
                     await run_in_thread(complete_parked_manifest, self.store, path, key)
                 else:

@@ -18,14 +18,14 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.timeutils import iso_date_to_timestamp, timestamp_to_datetime
 
-from pipelines.catalog import read_index
-from pipelines.index import CdxjEntry, url_key
+from pipelines.archive.catalog import read_index
 from pipelines.layout import site_key
+from pipelines.warc.cdxj import CdxjEntry, url_key
 
 if TYPE_CHECKING:
     from warcio.statusandheaders import StatusAndHeaders
 
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The clean-text record, built the same way by a crawl and by re-extraction from WARC files.
 
-Schema: ``pipelines/schema/text-record.schema.json``.
+Schema: ``pipelines/text/text-record.schema.json``.
 ``TextRecord.build`` combines what extraction found with what the archive knows about the exchange: URL, status,
 when it was received (the WARC-Date of the response record) and where that record is (``warc`` pointer).
 """
@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipelines.extraction import Extracted
+    from pipelines.extract.core import Extracted
 
 
 @dataclass

@@ -27,11 +27,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.catalog import fetch_to, warc_files
-from pipelines.stores import file_sha256
+from pipelines.archive.catalog import fetch_to, warc_files
+from pipelines.store.base import file_sha256
 
 if TYPE_CHECKING:
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 PYWB_REQUIREMENT = "pywb==2.10.0"
 CONFIG_YAML = """\

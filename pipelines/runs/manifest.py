@@ -26,14 +26,14 @@ from scrapy.utils.asyncio import run_in_thread
 from pipelines import __version__
 from pipelines.layout import manifest_key, text_prefix
 from pipelines.signals import announce_stored, object_stored
-from pipelines.spool import Spool, local_file, ship_parked
-from pipelines.stores import file_sha256, spool_dir, store_from_settings
+from pipelines.store.base import file_sha256, spool_dir, store_from_settings
+from pipelines.store.spool import Spool, local_file, ship_parked
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-    from pipelines.stores import Store, StoredObject
+    from pipelines.store.base import Store, StoredObject
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ COUNTS = (
     ("extract_empty", "extract/empty"),
     ("extract_failed", "extract/failed"),
     ("robots_forbidden", "robotstxt/forbidden"),
-    # incremental runs (pipelines/incremental.py): what the crawl state saved the blog and the store
+    # incremental runs (pipelines/runs/incremental.py): what the crawl state saved the blog and the store
     ("conditional_requests", "incremental/conditional_requests"),
     ("revisits_not_modified", "incremental/revisits/server-not-modified"),
     ("revisits_identical", "incremental/revisits/identical-payload-digest"),

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class CrawlState:
     gone: set[str] = field(default_factory=set)
     payloads: dict[str, UrlState] = field(default_factory=dict)  # non-200 bodies by payload digest
     meta: dict[str, Any] = field(default_factory=dict)
-    mode: str = "full"  # full | revalidate | incremental (pipelines/incremental.py chooses; not stored)
+    mode: str = "full"  # full | revalidate | incremental (pipelines/runs/incremental.py chooses; not stored)
 
     @property
     def conditional(self) -> bool:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from warcio.timeutils import PAD_14_DOWN, PAD_14_UP, pad_timestamp
 
-from pipelines.index import CdxjEntry, parse_cdxj
+from pipelines.warc.cdxj import CdxjEntry, parse_cdxj
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 CHUNK = 8 << 20  # bytes per ranged read when streaming an object
 WARC_SUFFIXES = (".warc.gz", ".warc")

@@ -22,13 +22,13 @@ import shutil
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from pipelines.index import cdxj_path, write_cdxj
 from pipelines.layout import text_prefix, warc_key
-from pipelines.stores import safe_key
-from pipelines.warcfile import OPEN_SUFFIX, repair_open_file
+from pipelines.store.base import safe_key
+from pipelines.warc.cdxj import cdxj_path, write_cdxj
+from pipelines.warc.files import OPEN_SUFFIX, repair_open_file
 
 if TYPE_CHECKING:
-    from pipelines.stores import Store, StoredObject
+    from pipelines.store.base import Store, StoredObject
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipelines.stores import FileStore
+from pipelines.store.base import FileStore
 
 if TYPE_CHECKING:
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Where archives land: one ``Store`` protocol, chosen by URI scheme (``STORE_SCHEMES``).
 
 * a plain path or ``file://`` URI: a local folder (the default, ``./archive``);
-* ``s3://bucket/prefix``: any S3-compatible server through boto3 (``pipelines/s3store.py``; endpoint, credentials
+* ``s3://bucket/prefix``: any S3-compatible server through boto3 (``pipelines/store/s3.py``; endpoint, credentials
   and region come from boto3's own chain and environment, or from Scrapy's ``AWS_*`` settings).
 
 Keys are relative, ``/``-separated paths under the store's root (``warc/{site}/...``). ``safe_key`` refuses keys
@@ -208,7 +208,7 @@ def store_from_settings(settings: Any) -> Store:
         "aws_session_token": settings.get("AWS_SESSION_TOKEN"),
     }
     uri = settings.get("ARCHIVE_STORE") or "archive"
-    s3_options = load_object("pipelines.s3store.S3Options").from_settings(settings) if uri.startswith("s3:") else None
+    s3_options = load_object("pipelines.store.s3.S3Options").from_settings(settings) if uri.startswith("s3:") else None
     return open_store(uri, client_options=options, s3_options=s3_options)
 
 
@@ -227,14 +227,14 @@ def spool_dir(settings: Any, store: Store) -> Path:
 
 # Stores by URI scheme, as dotted paths (like Scrapy's FEED_STORAGES_BASE): the S3 store, and boto3, load on use.
 STORE_SCHEMES: dict[str, str] = {
-    "": "pipelines.stores.FileStore",
-    "file": "pipelines.stores.FileStore",
-    "s3": "pipelines.s3store.S3Store",
+    "": "pipelines.store.base.FileStore",
+    "file": "pipelines.store.base.FileStore",
+    "s3": "pipelines.store.s3.S3Store",
 }
 
 
 def __getattr__(name: str) -> Any:
     """``S3Store`` and ``S3Options`` are importable from here too, loaded on first use."""
     if name in ("S3Store", "S3Options"):
-        return load_object(f"pipelines.s3store.{name}")
+        return load_object(f"pipelines.store.s3.{name}")
     raise AttributeError(name)

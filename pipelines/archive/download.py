@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pipelines.catalog import copy_object, listed_objects, load_manifests, warc_files
-from pipelines.stores import file_sha256
+from pipelines.archive.catalog import copy_object, listed_objects, load_manifests, warc_files
+from pipelines.store.base import file_sha256
 
 if TYPE_CHECKING:
-    from pipelines.catalog import Listed
-    from pipelines.stores import Store
+    from pipelines.archive.catalog import Listed
+    from pipelines.store.base import Store
 
 PART_SUFFIX = ".part"
 

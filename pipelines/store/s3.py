@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pipelines.stores import CHUNK, StoreConfigError, StoredObject, StoreUnavailable, file_sha256, safe_key
+from pipelines.store.base import CHUNK, StoreConfigError, StoredObject, StoreUnavailable, file_sha256, safe_key
 
 MiB = 1024**2
 # boto3 and urllib3 log request headers (the access key id is in Authorization) at DEBUG, and chatter at INFO

@@ -22,7 +22,7 @@ import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from pipelines.extraction import Extracted, decode_html, extract_post
+from pipelines.extract.core import Extracted, decode_html, extract_post
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.catalog import fetch_to, load_manifests, warc_files
+from pipelines.archive.catalog import fetch_to, load_manifests, warc_files
 
 if TYPE_CHECKING:
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 PAGES_FORMAT = "json-pages-1.0"
 

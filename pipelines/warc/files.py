@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.warcwriter import WARCWriter
 
-from pipelines.warc import build_request_record, build_response_record, build_revisit_record
+from pipelines.warc.records import build_request_record, build_response_record, build_revisit_record
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response

@@ -1,14 +1,14 @@
 """Incremental crawls: the Scrapy extension that holds the site's lock and crawl state for a run.
 
-At ``spider_opened`` it takes the site's lock in the store (``pipelines/sitelock.py``; a second overlapping run
+At ``spider_opened`` it takes the site's lock in the store (``pipelines/runs/sitelock.py``; a second overlapping run
 waits ``ARCHIVE_LOCK_WAIT`` seconds, then stops with reason ``site_locked``), loads the crawl state
-(``pipelines/state.py``) and chooses the run's mode, put on the spider as ``spider.crawl_state``:
+(``pipelines/runs/state.py``) and chooses the run's mode, put on the spider as ``spider.crawl_state``:
 
 * ``full``: no state yet, or ``ARCHIVE_INCREMENTAL`` off (``blogarc crawl --full``): every body is stored again;
 * ``revalidate``: every ``ARCHIVE_REVALIDATE_EVERY`` runs: every known URL is asked for again (conditionally), none
   is skipped on the strength of a sitemap ``lastmod`` or REST ``modified_gmt``;
 * ``incremental``: conditional requests (``crawler/middlewares.py``), revisit records for unchanged payloads
-  (``pipelines/warc_exporter.py``), and posts whose listed date is older than their last capture are not fetched.
+  (``pipelines/warc/exporter.py``), and posts whose listed date is older than their last capture are not fetched.
 
 The state is written every ``ARCHIVE_STATE_CHECKPOINT`` seconds (the lock renewed with it) and at
 ``spider_closed``, then the lock is released.
@@ -25,15 +25,15 @@ from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from pipelines.sitelock import SiteLock, SiteLocked
-from pipelines.state import CrawlState, load_state, state_key
-from pipelines.stores import store_from_settings
+from pipelines.runs.sitelock import SiteLock, SiteLocked
+from pipelines.runs.state import CrawlState, load_state, state_key
+from pipelines.store.base import store_from_settings
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 logger = logging.getLogger(__name__)
 

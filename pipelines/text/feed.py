@@ -1,13 +1,13 @@
 """Scrapy feed storage for the ``store:`` URI scheme: clean-text batches written through blogarc's store.
 
 ``FEEDS = {"store:text/%(site)s/%(run_id)s/part-%(batch_id)05d.jsonl.gz": {...}}`` with
-``FEED_STORAGES = {"store": "pipelines.feed_storage.StoreFeedStorage"}`` sends each finished batch to the store
+``FEED_STORAGES = {"store": "pipelines.text.feed.StoreFeedStorage"}`` sends each finished batch to the store
 named by ``ARCHIVE_STORE`` (local folder or S3) under that key, so text and WARCs share one store, one layout and
 one set of credentials. Each batch is written to a local temporary file first and only then persisted (in a
 thread), so a reader never sees half a batch; every stored batch is announced for the run manifest.
 
 A batch the store does not take (store down, retries spent) is not lost: it is parked in the spool under its key
-(``pipelines/spool.py``) and shipped before the run manifest, by the next run, or by ``blogarc upload``.
+(``pipelines/store/spool.py``) and shipped before the run manifest, by the next run, or by ``blogarc upload``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from typing import IO, TYPE_CHECKING, Any
 from scrapy.extensions.feedexport import BlockingFeedStorage
 
 from pipelines.signals import announce_stored
-from pipelines.spool import Spool
-from pipelines.stores import StoredObject, safe_key, spool_dir, store_from_settings
+from pipelines.store.base import StoredObject, safe_key, spool_dir, store_from_settings
+from pipelines.store.spool import Spool
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
 
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
 
 logger = logging.getLogger(__name__)
 

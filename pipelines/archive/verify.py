@@ -4,7 +4,7 @@ For each site:
 
 * every run manifest parses, and every object it lists is present with the listed size and SHA-256;
 * every WARC is whole and well-formed: each record as long as its ``Content-Length`` and each gzip member whole
-  (``pipelines.warcfile.complete_prefix``, warcio underneath), a ``warcinfo`` record first; with ``deep``, warcio
+  (``pipelines.warc.files.complete_prefix``, warcio underneath), a ``warcinfo`` record first; with ``deep``, warcio
   recomputes every block and payload digest (what ``warcio check`` does);
 * every WARC has its CDXJ index, and every index entry points at a real record: the offset and length of a
   record of that WARC, with the entry's URL and time; every capture record is indexed;
@@ -27,13 +27,13 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.limitreader import LimitReader
 from warcio.timeutils import iso_date_to_timestamp
 
-from pipelines.catalog import fetch_to, index_key_for, is_warc, listed_objects, load_manifests, pick_sites
-from pipelines.index import parse_cdxj
-from pipelines.warcfile import complete_prefix
+from pipelines.archive.catalog import fetch_to, index_key_for, is_warc, listed_objects, load_manifests, pick_sites
+from pipelines.warc.cdxj import parse_cdxj
+from pipelines.warc.files import complete_prefix
 
 if TYPE_CHECKING:
-    from pipelines.index import CdxjEntry
-    from pipelines.stores import Store
+    from pipelines.store.base import Store
+    from pipelines.warc.cdxj import CdxjEntry
 
 INDEXED_TYPES = ("response", "revisit", "resource", "metadata")  # what cdxj-indexer indexes by default
 

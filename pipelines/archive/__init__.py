@@ -1,0 +1,4 @@
+"""Archive tools: what archivists do with a store, without a crawl.
+
+catalog, lookup, download, verify, wacz, replay.
+"""
