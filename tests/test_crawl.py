@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -19,65 +14,23 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.store.base import file_sha256
-from tests.util import read_jsonl_gz, warcio_check
-
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((ROOT / "pipelines" / "text" / "text-record.schema.json").read_text())
-FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
-# the fixture blogs' REST listings are paged by 2 (tests/fixtures/blogs/make_fixtures.py)
-REST = ["-s", "WORDPRESS_REST_PER_PAGE=2"]
-# the fixture blogs serve what WordPress.com serves from its *.wp.com CDNs from "localhost" (the asset host)
-ASSETS = ["-s", r"WORDPRESS_ASSET_HOSTS=(?:^|\.)wp\.com$,^localhost$"]
-
-
-@dataclass
-class Blog:
-    """One crawled fixture blog: its server, ground truth, and what landed in the store."""
-
-    name: str
-    url: str
-    site: str
-    expected: dict
-    store: Path
-    requested: list[str]  # "METHOD TARGET" lines the blog's server logged during the crawl
-
-    def records(self) -> list[dict]:
-        return read_jsonl_gz(sorted((self.store / "text" / self.site).glob("*/part-*.jsonl.gz")))
-
-    def by_path(self) -> dict[str, dict]:
-        return {r["url"][len(self.url) :]: r for r in self.records()}
-
-    def warcs(self) -> list[Path]:
-        return sorted((self.store / "warc" / self.site).glob("*.warc.gz"))
-
-    def manifest(self) -> dict:
-        (path,) = (self.store / "runs" / self.site).glob("*.json")
-        return json.loads(path.read_text())
-
-    def responses(self) -> dict[str, list]:
-        """WARC response records by target path: [(status, headers, raw payload)]."""
-        found: dict[str, list] = {}
-        for warc in self.warcs():
-            with open(warc, "rb") as fh:
-                for record in ArchiveIterator(fh):
-                    if record.rec_type == "response":
-                        path = record.rec_headers.get_header("WARC-Target-URI")[len(self.url) :]
-                        found.setdefault(path, []).append(
-                            (int(record.http_headers.get_statuscode()), record.http_headers, record.raw_stream.read())
-                        )
-        return found
-
-
-def run_blogarc(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
-    )
+from tests.util import (
+    ASSETS,
+    BLOG_NAMES,
+    BLOGS,
+    FAST,
+    REST,
+    SCHEMA,
+    Blog,
+    blog_expected,
+    blogarc,
+    f1,
+    index_of,
+    read_jsonl_gz,
+    record_at,
+    site_of,
+    warcio_check,
+)
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +39,8 @@ def crawl_run(blog_servers, tmp_path_factory):
     work = tmp_path_factory.mktemp("crawl")
     urls = [server.url + "/" for server in blog_servers.values()]
     before = {name: len(server.requests_seen()) for name, server in blog_servers.items()}
-    result = run_blogarc(
-        "crawl", *urls, "--store", str(work / "store"), "--spool", str(work / "spool"), *FAST, *REST, *ASSETS, cwd=work
-    )
+    store, spool = str(work / "store"), str(work / "spool")
+    result = blogarc("crawl", *urls, "--store", store, "--spool", spool, *FAST, *REST, *ASSETS, cwd=work, text=True)
     requested = {name: server.requests_seen()[before[name] :] for name, server in blog_servers.items()}
     return result, work, requested
 
@@ -99,29 +51,15 @@ def blogs(crawl_run, blog_servers) -> dict[str, Blog]:
     assert result.returncode == 0, result.stderr[-5000:]
     crawled = {}
     for name, server in blog_servers.items():
-        site = re.sub(r"[^a-z0-9._-]+", "_", server.url.split("://", 1)[1])
-        expected = json.loads((FIXTURES / name / "expected.json").read_text())
-        crawled[name] = Blog(name, server.url, site, expected, work / "store", requested[name])
+        crawled[name] = Blog(
+            name, server.url, site_of(server.url), blog_expected(name), work / "store", requested[name]
+        )
     return crawled
 
 
-@pytest.fixture(params=sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").exists()))
+@pytest.fixture(params=BLOG_NAMES)
 def blog(request, blogs) -> Blog:
     return blogs[request.param]
-
-
-def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i : i + n]) for i in range(max(len(words) - n + 1, 1))}
-
-
-def f1(expected: str, got: str) -> float:
-    want, have = shingles(expected), shingles(got)
-    overlap = len(want & have)
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / len(have), overlap / len(want)
-    return 2 * precision * recall / (precision + recall)
 
 
 def test_summary_and_exit_status(crawl_run, blogs):
@@ -181,8 +119,8 @@ def test_no_wordpress_boilerplate_nor_comment_dates_in_any_text(blog):
             assert phrase not in record["text"], f"{record['url']}: {phrase!r} in text"
     for item in blog.expected["items"]:
         if item.get("comments"):
-            route = json.loads((FIXTURES / blog.name / "_routes.json").read_text()).get(item["path"], {})
-            page = FIXTURES / blog.name / (route.get("file") or item["path"].strip("/") + "/index.html")
+            route = json.loads((BLOGS / blog.name / "_routes.json").read_text()).get(item["path"], {})
+            page = BLOGS / blog.name / (route.get("file") or item["path"].strip("/") + "/index.html")
             tree = lxml.html.fromstring(page.read_bytes())
             dates = {" ".join(t.split()) for t in tree.xpath("//li[contains(@class, 'comment')]//time//text()")}
             assert dates, item["path"]  # the page shows its comments' dates
@@ -290,10 +228,9 @@ def test_latin1_page_text_is_decoded(blogs):
 def test_warc_pointer_resolves_to_the_response_record(blog):
     for record in blog.records():
         pointer = record["warc"]
-        with open(blog.store / "warc" / blog.site / pointer["filename"], "rb") as fh:
-            fh.seek(pointer["offset"])
-            member = fh.read(pointer["length"])
-        warc_record = next(iter(ArchiveIterator(io.BytesIO(member))))
+        warc_record = record_at(
+            blog.store / "warc" / blog.site / pointer["filename"], pointer["offset"], pointer["length"]
+        )
         assert warc_record.rec_type == "response"
         assert warc_record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
         assert warc_record.rec_headers.get_header("WARC-Target-URI") == record["url"]
@@ -303,16 +240,13 @@ def test_warc_pointer_resolves_to_the_response_record(blog):
 
 def test_cdxj_index_beside_each_warc(blog):
     for warc in blog.warcs():
-        index = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
-        lines = index.read_text().splitlines()
+        lines = index_of(warc).read_text().splitlines()
         with open(warc, "rb") as fh:
             count = sum(1 for r in ArchiveIterator(fh) if r.rec_type == "response")
         assert len(lines) == count
         entry = json.loads(lines[0].split(" ", 2)[2])
         assert entry["filename"] == warc.name
-        with open(warc, "rb") as fh:
-            fh.seek(int(entry["offset"]))
-            record = next(iter(ArchiveIterator(io.BytesIO(fh.read(int(entry["length"]))))))
+        record = record_at(warc, int(entry["offset"]), int(entry["length"]))
         assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
 
 

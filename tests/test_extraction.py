@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -28,11 +26,9 @@ from warcio.warcwriter import WARCWriter
 from pipelines.extract.boilerplate import keep_player_descriptions
 from pipelines.extract.core import clean_text, extract_post
 from pipelines.extract.rerun import decode
-from tests.util import read_jsonl_gz
+from tests.util import SCHEMA, blogarc, f1, read_jsonl_gz
 
-ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "fixtures" / "extraction"
-SCHEMA = json.loads((ROOT / "pipelines" / "text" / "text-record.schema.json").read_text())
 
 
 def load_case(name: str) -> tuple[bytes, str, dict]:
@@ -43,16 +39,6 @@ def load_case(name: str) -> tuple[bytes, str, dict]:
         head, filler, tail = re.match(rb"(.*?)(<div class=\"filler\">.*</div>\n)(</body></html>)$", body, re.S).groups()
         body = head + filler * (expected["repeat_filler_to_bytes"] // len(filler) + 1) + tail
     return body, (folder / "url.txt").read_text().strip(), expected
-
-
-def f1(expected: str, got: str) -> float:
-    def shingles(text: str) -> set[tuple[str, ...]]:
-        words = re.findall(r"\w+", text.lower())
-        return {tuple(words[i : i + 4]) for i in range(max(len(words) - 3, 1))}
-
-    want, have = shingles(expected), shingles(got)
-    overlap = len(want & have)
-    return 2 * overlap / (len(want) + len(have)) if overlap else 0.0
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
@@ -242,12 +228,6 @@ def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
                 http_headers=StatusAndHeaders("GET / HTTP/1.1", [("Host", "blog.example.org")], is_http_request=True),
             )
             writer.write_request_response_pair(request, response)
-
-
-def blogarc(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args], input=stdin, capture_output=True, cwd=ROOT, timeout=120
-    )
 
 
 @pytest.fixture
