@@ -171,6 +171,17 @@ def record_at(path: Path, offset: int, length: int) -> ArcWarcRecord:
     return next(iter(ArchiveIterator(io.BytesIO(member))))
 
 
+def check_pointer(warc: Path, record: dict) -> None:
+    """Assert that a text record's ``warc`` pointer is one ranged read away from its response record in ``warc``."""
+    pointer = record["warc"]
+    warc_record = record_at(warc, pointer["offset"], pointer["length"])
+    assert warc_record.rec_type == "response"
+    assert warc_record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
+    assert warc_record.rec_headers.get_header("WARC-Target-URI") == record["url"]
+    assert warc_record.rec_headers.get_header("WARC-Payload-Digest") == pointer["payload_digest"]
+    assert warc_record.rec_headers.get_header("WARC-Date") == record["fetched_at"]
+
+
 @dataclass
 class Blog:
     """One crawled fixture blog: its server, ground truth, and what landed in the store."""
