@@ -43,9 +43,7 @@ class TextPipeline:
         settings = crawler.settings
         if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured("EXTRACT_ENABLED is off")
-        return cls(
-            crawler, Services.of(crawler), settings.getint("TEXT_BATCH_ITEMS"), settings.getbool("TEXT_PARQUET")
-        )
+        return cls(crawler, Services.of(crawler), settings.getint("TEXT_BATCH_ITEMS"), settings.getbool("TEXT_PARQUET"))
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
