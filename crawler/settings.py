@@ -42,6 +42,8 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # --- Store and run ---------------------------------------------------------------------------------------------
 # Where the archive goes: a folder (default ./archive), a file:// URI or s3://bucket/prefix.
 ARCHIVE_STORE = "archive"
+# More stores by URI scheme, {scheme: dotted class path}, merged over pipelines.store.base.STORE_SCHEMES.
+ARCHIVE_STORE_SCHEMES = {}
 # Local folder for WARCs before they reach the store; empty = one folder per store under ~/.cache/blogarc/spool.
 ARCHIVE_SPOOL_DIR = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
