@@ -241,44 +241,6 @@ def open_store(uri: str, settings: Any | None = None) -> Store:
     return cls.from_uri(uri, settings)
 
 
-_CHECKED: dict[str, Exception | None] = {}
-
-
-def check_once(store: Store) -> None:
-    """``store.check()``, done once per process and store URI (the CLI, then each crawler, ask the same).
-
-    Raises:
-        StoreConfigError: the store cannot work as configured.
-        StoreUnavailable: the store could not be reached when it was checked.
-    """
-    if store.uri not in _CHECKED:
-        try:
-            store.check()
-            _CHECKED[store.uri] = None
-        except (StoreConfigError, StoreUnavailable) as exc:
-            _CHECKED[store.uri] = exc
-    if (error := _CHECKED[store.uri]) is not None:
-        raise error
-
-
-def store_from_settings(settings: Any) -> Store:
-    """The store named by ``ARCHIVE_STORE``; S3 stores reuse Scrapy's ``AWS_*`` settings when they are set."""
-    return open_store(settings.get("ARCHIVE_STORE") or "archive", settings)
-
-
-def spool_dir(settings: Any, store: Store) -> Path:
-    """Local folder where WARCs are written before they reach the store.
-
-    ``ARCHIVE_SPOOL_DIR`` when set; otherwise one folder per store URI under the user's cache folder, so a later
-    run against the same store finds (and ships) what an earlier run left behind.
-    """
-    if settings.get("ARCHIVE_SPOOL_DIR"):
-        return Path(settings.get("ARCHIVE_SPOOL_DIR")).expanduser().resolve()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    store_id = hashlib.sha256(store.uri.encode()).hexdigest()[:16]
-    return cache / "blogarc" / "spool" / store_id
-
-
 # Stores by URI scheme, as dotted paths (like Scrapy's FEED_STORAGES_BASE): the S3 store, and boto3, load on use.
 # ARCHIVE_STORE_SCHEMES is merged over it (``store_schemes``).
 STORE_SCHEMES: dict[str, str] = {
