@@ -164,6 +164,6 @@ class ArchivedRecord:
             raise ValueError(f"cannot decode Content-Encoding {coding!r}{BROTLI_HINT if coding == 'br' else ''}")
         try:
             stream = record.content_stream()  # chunked framing, then gzip / deflate / br
-        except AttributeError as exc:  # warcio 1.8.1's br decompressor does not fit brotli >= 1.1 (issue 17)
+        except AttributeError as exc:  # warcio 1.8.1 decodes br with brotlipy, not brotli 1.2 (warcio#73, issue 17)
             raise ValueError(f"warcio cannot decode Content-Encoding {coding!r} with this brotli: {exc}") from None
         return stream.read()

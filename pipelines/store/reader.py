@@ -45,12 +45,16 @@ class RangeReader(io.RawIOBase):
         return self.pos
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        want = min(len(buffer), self.chunk) if self.end is None else min(len(buffer), self.chunk, self.end - self.pos)
-        if want <= 0:
-            return 0
-        data = self._fetch(want)
+        data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (at most ``chunk``) in one ranged read, handed on without a copy."""
+        if size is None or size < 0:
+            return self.readall()
+        want = min(size, self.chunk) if self.end is None else min(size, self.chunk, self.end - self.pos)
+        return self._fetch(want) if want > 0 else b""
 
     def readall(self) -> bytes:
         """The rest in one ranged read, however long: ``BufferedReader.read()`` fetches a record in one request."""
@@ -123,7 +127,8 @@ def read_record(store: Store, key: str, offset: int, length: int, check_digests:
 def copy_object(store: Store, key: str, out: BinaryIO, size: int | None = None, offset: int = 0) -> str:
     """Write an object (from ``offset``) to ``out``, ``CHUNK`` bytes a read; return the SHA-256 of what was written."""
     digest = hashlib.sha256()
-    with open_object(store, key, size, offset) as stream:
+    # unbuffered: each ranged read goes to ``out`` as it came, without a second copy through a buffer
+    with RangeReader(store, key, offset, size) as stream:
         while data := stream.read(CHUNK):
             digest.update(data)
             out.write(data)
