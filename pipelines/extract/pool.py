@@ -19,14 +19,17 @@ import logging
 import multiprocessing
 import os
 import resource
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
 from pipelines.extract.core import Extracted, decode_html, extract_post
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MEMORY = 4 * 1024**3
+T = TypeVar("T")
 
 
 class ExtractionError(Exception):
@@ -72,15 +75,23 @@ class ExtractionPool:
             ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``max_memory`` too).
             BrokenProcessPool: the page's worker died twice in a row.
         """
-        try:
-            return await self._in_worker(body, encoding, url, favor_precision)
-        except BrokenProcessPool:  # this page's worker, or another one in flight, died: once more, in a fresh pool
-            return await self._in_worker(body, encoding, url, favor_precision)
+        return await self.run(extract_body, body, encoding, url, favor_precision)
 
-    async def _in_worker(self, body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` in a worker (a module-level function: it is pickled), with the pool's defences.
+
+        Raises:
+            BrokenProcessPool: the worker died twice in a row on these arguments.
+        """
+        try:
+            return await self._in_worker(function, *args)
+        except BrokenProcessPool:  # this call's worker, or another one in flight, died: once more, in a fresh pool
+            return await self._in_worker(function, *args)
+
+    async def _in_worker(self, function: Callable[..., T], *args: Any) -> T:
         executor = self._live_executor()
         try:
-            return await asyncio.wrap_future(executor.submit(extract_body, body, encoding, url, favor_precision))
+            return await asyncio.wrap_future(executor.submit(function, *args))
         except BrokenProcessPool:
             self._replace(executor)
             raise
