@@ -27,7 +27,16 @@ from crawler.cli import build_parser
 from pipelines.archive.lookup import fetch_record, find_captures
 from pipelines.archive.replay import prepare_collection
 from pipelines.store.base import file_sha256, open_store
-from tests.util import FAST, blog_expected, blogarc, replaying, site_of, wait_for_url, warcio_check
+from tests.util import (
+    FAST,
+    CountingStore,
+    blog_expected,
+    blogarc,
+    replaying,
+    site_of,
+    wait_for_url,
+    warcio_check,
+)
 
 STYLESHEET = "/wp-content/themes/twentysixteen/style.css?ver=20240402"
 
@@ -93,23 +102,6 @@ def test_get_body_is_the_exact_page_including_gzip_and_latin1(filled, tmp_path):
     raw = blogarc("get", filled.url + filled.expected["gzip"][0], "--store", str(filled.store)).stdout
     head, _, payload = raw.partition(b"\r\n\r\n")
     assert b"Content-Encoding: gzip" in head and payload[:2] == b"\x1f\x8b"  # default: the message as archived
-
-
-class CountingStore:
-    """A real store, with every read it serves written down as (key, offset, length asked, bytes returned)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.uri = inner.uri
-        self.reads: list[tuple[str, int, int | None, int]] = []
-
-    def get_bytes(self, key, offset=0, length=None):
-        data = self.inner.get_bytes(key, offset, length)
-        self.reads.append((key, offset, length, len(data)))
-        return data
-
-    def list_keys(self, prefix=""):
-        return self.inner.list_keys(prefix)
 
 
 def test_get_reads_only_the_record_from_the_warc(filled):

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -239,6 +240,23 @@ def f1(expected: str, got: str) -> float:
     want, have = shingles(expected), shingles(got)
     overlap = len(want & have)  # F1 = 2PR / (P + R), with P = overlap / |have| and R = overlap / |want|
     return 2 * overlap / (len(want) + len(have)) if overlap else 0.0
+
+
+class CountingStore:
+    """A real store, with every read it serves written down as (key, offset, length asked, bytes returned)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.uri = inner.uri
+        self.reads: list[tuple[str, int, int | None, int]] = []
+
+    def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:
+        data = self.inner.get_bytes(key, offset, length)
+        self.reads.append((key, offset, length, len(data)))
+        return data
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        return self.inner.list_keys(prefix)
 
 
 # ---------------------------------------------------------------- replay
