@@ -65,7 +65,7 @@ class Services:
         Raises:
             ValueError: for a store URI no store handles.
         """
-        from pipelines.extract.pool import default_workers
+        from pipelines.extract.pool import default_workers  # keeps worker imports light
 
         store = store_from_settings(settings)
         workers = settings.getint("EXTRACT_WORKERS", -1)

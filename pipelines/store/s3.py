@@ -120,7 +120,7 @@ class S3Store:
         """The part size s3transfer will use for a file of ``size`` bytes, or None for a single PUT."""
         if size < self.options.part_size:
             return None
-        from s3transfer.utils import ChunksizeAdjuster
+        from s3transfer.utils import ChunksizeAdjuster  # the rule s3transfer applies
 
         return ChunksizeAdjuster().adjust_chunksize(self.options.part_size, size)
 

@@ -19,7 +19,7 @@ class BrotliDecompressor:
     """brotlipy's decompressor interface over Google's ``brotli.Decompressor``."""
 
     def __init__(self) -> None:
-        import brotli
+        import brotli  # only when a br record is read
 
         self._decompressor: Any = brotli.Decompressor()
         self.unused_data: bytes | None = None  # warcio reads it; a br stream never carries a next member
