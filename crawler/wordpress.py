@@ -158,7 +158,7 @@ _BODY_CLASSES = etree.XPath("string(//body/@class)")
 
 
 def classify_page(tree: etree._Element, url: str) -> str:
-    """The kind of a parsed HTML page: ``part`` (of a post recorded from its main URL) or ``page_kind``'s verdict.
+    """The kind of a parsed HTML page: ``part`` (of a post recorded from its main URL), else by ``page_kind``'s rule.
 
     The page's own declarations (``og:type``, JSON-LD: ``pipelines.extract.metadata.declares_article``) are read
     only when its body classes do not decide: JSON-LD is the costly signal, and WordPress pages always have them.

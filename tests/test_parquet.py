@@ -12,15 +12,20 @@ import io
 import json
 import types
 import typing
+import uuid
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pyarrow
 import pyarrow.parquet as pq
 import pytest
+from scrapy.http import HtmlResponse, Request
 
+from pipelines.extract.core import extract_post
 from pipelines.text.parquet import TYPE_OVERRIDES, arrow_type, jsonl_to_parquet, text_record_schema
 from pipelines.text.record import TextRecord, json_schema
+from pipelines.warc.files import RecordLocation
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "pipelines" / "text" / "text-record.schema.json"
 
@@ -131,3 +136,28 @@ def test_arrow_type_maps_each_json_schema_type():
     assert arrow_type(nested) == pyarrow.list_(pyarrow.struct([("b", pyarrow.string()), ("a", pyarrow.int64())]))
     with pytest.raises(ValueError):
         arrow_type({"type": ["string", "integer"]})
+
+
+def test_a_record_from_a_crawled_page_fits_the_schema():
+    url = "https://blog.example.org/low-tide/"
+    html = "<html><body><article>" + "<p>The ferry left at dawn and the harbour was quiet.</p>" * 20
+    extracted = extract_post(html + "</article></body></html>", url)
+    location = RecordLocation(
+        filename="blogarc-20240503100000000-00000-blog.example.org.warc.gz",
+        record_id=f"<urn:uuid:{uuid.UUID(int=7)}>",
+        offset=0,
+        length=900,
+        payload_digest="sha1:AAAA",
+        date="2024-05-03T10:00:00Z",
+    )
+    for meta in ({"warc": location}, {}):  # {}: WARC capture switched off
+        response = HtmlResponse(url, body=b"", request=Request(url, meta=meta), status=200)
+        record = TextRecord.from_page(
+            extracted, response, site="blog.example.org", kind="post", run_id="r1", canonical=url, change="new"
+        ).as_dict()
+        jsonschema.validate(record, json_schema())
+        assert list(record) == list(json_schema()["properties"])
+        assert record["warc"] == (location.as_dict() if meta else None)
+        assert record["http_status"] == 200 and "harbour was quiet" in record["text"]
+        if meta:
+            assert record["fetched_at"] == location.date
