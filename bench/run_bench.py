@@ -473,7 +473,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("discovery XPaths + CSS url() scan (crawler/discovery.py)", ("crawler/discovery.py",)),
     ("classify()", ("classify (crawler/spiders/blog.py",)),
     ("XPath selection (links, feeds)", ("Selector.xpath", "TextResponse.xpath")),
-    ("text record build", ("TextRecord.from_page", "BlogSpider.text_record")),
+    ("text record build", ("Recorder.build", "Recorder.record")),
     ("feed export (JSON lines, gzip)", ("feedexport", "exporters.py", "postprocessing.py")),
     (
         "HTTP client (Twisted, http11)",

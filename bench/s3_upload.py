@@ -105,7 +105,10 @@ def bench_upload(endpoint: str, size_mb: int, runs: int, options: S3Options, tmp
             else:
                 store.persist(warc, key)
             times[name].append(time.perf_counter() - started)
-            bare.delete_object(Bucket="bench-upload", Key=store._key(key) if name == "blogarc" else key)
+            if name == "blogarc":
+                store.delete(key)
+            else:
+                bare.delete_object(Bucket="bench-upload", Key=key)
             print(f"  {name:8s} run {run + 1}: {size / MB / times[name][-1]:7.1f} MB/s", flush=True)
     warc.unlink()
     return {name: size / MB / statistics.median(values) for name, values in times.items()}
@@ -159,9 +162,11 @@ def process_cpu(pid: int) -> float:
 
 def read_manifest(store: str, endpoint: str) -> dict:
     """The single run manifest in a store (folder or s3://bucket/prefix)."""
+    from scrapy.settings import Settings
+
     from pipelines.store.base import open_store
 
-    target = open_store(store, {"endpoint_url": endpoint})
+    target = open_store(store, Settings({"AWS_ENDPOINT_URL": endpoint}))
     (key,) = [k for k in target.list_keys("runs/") if k.endswith(".json")]
     return json.loads(target.get_bytes(key))
 

@@ -4,14 +4,16 @@
 ``If-None-Match`` (its last ``ETag``) and ``If-Modified-Since`` (its last ``Last-Modified``), so an unchanged page
 costs a ``304 Not Modified`` and no body. The WARC exporter turns that 304 into a ``revisit`` record. Hubs the spider
 must read in full every run (the home page, sitemaps, REST listings: ``request.meta["hub"]``) and ``robots.txt``
-are never conditional. The state comes from ``pipelines/runs/incremental.py`` (``spider.crawl_state``); without state
-(a first or ``--full`` run) this middleware does nothing.
+are never conditional. What the archive holds comes from the incremental component (``pipelines/runs/incremental.py``);
+in a first or ``--full`` run it knows nothing and this middleware does nothing.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from pipelines.runs.incremental import Incremental
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -23,6 +25,7 @@ class ConditionalRequests:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.incremental: Incremental | None | bool = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
@@ -30,10 +33,12 @@ class ConditionalRequests:
 
     def process_request(self, request: Request) -> None:
         """Add ``If-None-Match`` / ``If-Modified-Since`` when the state knows the URL (the request goes on)."""
-        state = getattr(self.crawler.spider, "crawl_state", None)
-        if state is None or request.meta.get("hub") or urlsplit(request.url).path == "/robots.txt":
+        if self.incremental is False:  # extensions exist before the first request: look once
+            self.incremental = Incremental.of(self.crawler)
+        incremental = self.incremental
+        if incremental is None or request.meta.get("hub") or urlsplit(request.url).path == "/robots.txt":
             return
-        known = state.known(request.url)
+        known = incremental.validators(request.url)
         if known is None:
             return
         if known.etag:

@@ -42,6 +42,8 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # --- Store and run ---------------------------------------------------------------------------------------------
 # Where the archive goes: a folder (default ./archive), a file:// URI or s3://bucket/prefix.
 ARCHIVE_STORE = "archive"
+# More stores by URI scheme, {scheme: dotted class path}, merged over pipelines.store.base.STORE_SCHEMES.
+ARCHIVE_STORE_SCHEMES = {}
 # Local folder for WARCs before they reach the store; empty = one folder per store under ~/.cache/blogarc/spool.
 ARCHIVE_SPOOL_DIR = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
@@ -123,17 +125,18 @@ EXTRACT_WORKER_MAX_MEMORY = 4 * 1024**3
 TEXT_BATCH_ITEMS = 1000
 # Each batch also as Parquet (part-NNNNN.parquet: the same records, typed columns; pipelines/text/parquet.py).
 TEXT_PARQUET = True
-FEED_EXPORTERS = {"parquet": "pipelines.text.parquet.ParquetItemExporter"}
-FEED_EXPORT_ENCODING = "utf-8"
-FEED_STORAGES = {"store": "pipelines.text.feed.StoreFeedStorage"}
 
 # --- Components ------------------------------------------------------------------------------------------------
+# In this order: the exporter closes its last WARC before Uploads drains, and the manifest is written last.
 EXTENSIONS = {
     "pipelines.runs.incremental.Incremental": 90,
     "pipelines.warc.exporter.WarcExporter": 100,
+    "pipelines.store.uploads.Uploads": 105,
     "pipelines.runs.manifest.RunManifest": 110,
     "crawler.progress.Progress": 120,
 }
+# Clean-text records are written to durable batches in the spool (pipelines/text/batches.py), then shipped.
+ITEM_PIPELINES = {"pipelines.text.pipeline.TextPipeline": 300}
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ConditionalRequests": 560}
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead

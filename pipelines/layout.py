@@ -22,6 +22,7 @@ WARC_SUFFIXES = (".warc.gz", ".warc")
 INDEX_SUFFIX = ".cdxj"
 TEXT_SUFFIX = ".jsonl.gz"
 PARQUET_SUFFIX = ".parquet"
+MANIFEST_SUFFIX = ".json"
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
@@ -84,6 +85,16 @@ def warc_names_for_index(index: str) -> tuple[str, ...]:
     return tuple(stem + suffix for suffix in WARC_SUFFIXES)
 
 
+def is_batch_name(name: str) -> bool:
+    """Whether a file name or key names a clean-text batch (``….jsonl.gz``; not its Parquet twin)."""
+    return name.endswith(TEXT_SUFFIX)
+
+
+def is_manifest_name(name: str) -> bool:
+    """Whether a file name or key names a run manifest (``….json``)."""
+    return name.endswith(MANIFEST_SUFFIX)
+
+
 def batch_name(batch: int, suffix: str = TEXT_SUFFIX) -> str:
     """``part-00001.jsonl.gz`` (or with ``PARQUET_SUFFIX``, its Parquet twin)."""
     return f"part-{batch:05d}{suffix}"
@@ -92,11 +103,16 @@ def batch_name(batch: int, suffix: str = TEXT_SUFFIX) -> str:
 # --- keys -----------------------------------------------------------------------------------------------------------
 
 
-def site_prefix(kind: str, site: str) -> str:
-    """``warc/{site}/``, ``text/{site}/``, ``runs/{site}/`` or ``state/{site}/``."""
+def kind_prefix(kind: str) -> str:
+    """``warc/``, ``text/``, ``runs/`` or ``state/``: every site's objects of that kind."""
     if kind not in PREFIXES:
         raise ValueError(f"Unknown store prefix {kind!r}")
-    return f"{kind}/{site}/"
+    return f"{kind}/"
+
+
+def site_prefix(kind: str, site: str) -> str:
+    """``warc/{site}/``, ``text/{site}/``, ``runs/{site}/`` or ``state/{site}/``."""
+    return f"{kind_prefix(kind)}{site}/"
 
 
 def warc_key(site: str, filename: str) -> str:
@@ -116,7 +132,7 @@ def batch_key(site: str, run_id: str, batch: int, suffix: str = TEXT_SUFFIX) -> 
 
 def manifest_key(site: str, run_id: str) -> str:
     """Key of a run's manifest."""
-    return f"{RUNS}/{site}/{run_id}.json"
+    return f"{RUNS}/{site}/{run_id}{MANIFEST_SUFFIX}"
 
 
 def state_key(site: str) -> str:

@@ -1,8 +1,15 @@
 """Signals blogarc components send, in addition to Scrapy's (``scrapy/signals.py``).
 
+All are sent from the reactor thread.
+
+``file_closed``: a finished file is in the spool, ready to ship.
+    Arguments: ``path`` (``Path``), ``key`` (its store key; for a WARC, the key of the WARC itself, its index is
+    made when it ships). Sent by the WARC exporter and the text pipeline; ``pipelines.store.uploads`` ships it.
+``record_written``: a clean-text record is durable in the spool (flushed to its batch file).
+    Arguments: ``record`` (``pipelines.text.record.TextRecord``). The crawl state notes its text only then.
 ``object_stored``: an object reached the store and was verified there.
     Arguments: ``obj`` (``pipelines.store.base.StoredObject``), ``kind`` (``"warc"``, ``"cdxj"`` or ``"text"``).
-    Sent from the reactor thread. The run manifest lists every object announced this way.
+    The run manifest lists every object announced this way.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ if TYPE_CHECKING:
 
     from pipelines.store.base import StoredObject
 
+file_closed = object()
+record_written = object()
 object_stored = object()
 
 

@@ -150,7 +150,7 @@ def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_pat
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "Repaired" in result.stderr
     assert not list(spool.rglob("*.open"))
     shipped = store / "warc" / site_of(url) / open_warc.name.removesuffix(".open")

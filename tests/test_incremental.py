@@ -27,7 +27,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.archive.replay import default_pywb_home, install_pywb
-from pipelines.runs.sitelock import SiteLock, SiteLocked
+from pipelines.runs.sitelock import SiteLock
 from pipelines.runs.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CrawlState, UrlState, load_state, state_key
 from pipelines.store.base import open_store
 from tests.blogserver import BlogServer
@@ -270,19 +270,6 @@ def test_second_overlapping_run_exits_with_a_clear_message(tmp_path):
     assert after.returncode == 0, after.output[-3000:]
     assert "Taking over the stale lock" in after.output
     assert not (site.store / "state" / site.site / "lock.json").exists()
-
-
-def test_lock_on_s3_is_a_conditional_write(bucket):
-    store = open_store(f"s3://{bucket}/archive")
-    first, second = SiteLock(store, "blog.example", "a"), SiteLock(store, "blog.example", "b")
-    first.acquire()
-    with pytest.raises(SiteLocked, match="run a"):
-        second.acquire(wait=0)
-    first.release()
-    second.acquire(wait=0)
-    assert second.read().run_id == "b"
-    second.release()
-    assert second.read() is None
 
 
 def test_verify_checks_that_every_revisit_has_its_original(site, tmp_path):

@@ -28,13 +28,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.progress import human_bytes
-from crawler.spiders.blog import BlogSpider
+from crawler.spiders.blog import BlogSpider, admission_for
 from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, manifest_key, new_run_id, site_key
-from pipelines.runs.manifest import FINISHED_REASONS
-from pipelines.store.base import StoreConfigError, StoreUnavailable, check_once, spool_dir, store_from_settings
-from pipelines.store.spool import Spool
+from pipelines.services import Services
+from pipelines.store.base import StoreConfigError, StoreUnavailable
+from pipelines.store.shipper import FINISHED_REASONS
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -163,34 +163,43 @@ def crawl_command(args: argparse.Namespace) -> int:
             site_key(url if "://" in url else f"https://{url}")
         except ValueError as exc:
             raise SystemExit(f"blogarc crawl: {exc}") from None
-    check_store(settings, "blogarc crawl")
+    services = check_store(settings, "blogarc crawl")
     process = CrawlerProcess(settings)
     crawlers = []
     for url, overrides in sites:
         crawler = process.create_crawler(BlogSpider)
+        services.attach(crawler)  # one store client, spool, shipper and extraction pool for every blog
         process.crawl(crawler, url=url, overrides=overrides)
         crawlers.append(crawler)
-    process.start()
-    return print_summary(crawlers, settings)
-
-
-def check_store(settings: Settings, command: str) -> None:
-    """Exit with one clear line on a store configuration error; warn when the store is unreachable now."""
     try:
-        check_once(store_from_settings(settings))
+        process.start()
+    finally:
+        services.close()
+    return print_summary(crawlers, settings, services)
+
+
+def check_store(settings: Settings, command: str) -> Services:
+    """The job's services, with the store checked.
+
+    A configuration error ends the command with one clear line and exit status 2; an unreachable store is a
+    warning (the crawl goes on into the spool).
+    """
+    try:
+        services = Services.from_settings(settings)
+        services.check_store()
     except (ValueError, StoreConfigError) as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
     except StoreUnavailable as exc:
         print(f"{command}: warning: the store is unreachable ({exc}); files wait in the local spool", file=sys.stderr)
+    return services
 
 
-def print_summary(crawlers: list[Crawler], settings: Settings) -> int:
+def print_summary(crawlers: list[Crawler], settings: Settings, services: Services) -> int:
     """One line per blog, and the files still waiting in the spool; returns the exit status."""
     status = 0
     run_id = settings.get("ARCHIVE_RUN_ID")
-    store = store_from_settings(settings)
-    spool = Spool(spool_dir(settings, store))
+    store, spool = services.store, services.spool
     for crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
         site = getattr(crawler.spider, "site", None) or "?"
@@ -217,12 +226,11 @@ def print_summary(crawlers: list[Crawler], settings: Settings) -> int:
 
 def explain(url: str, site_url: str, settings: Settings) -> str:
     """Why ``url`` would or would not be fetched in a crawl of ``site_url``, as the spider decides it."""
-    spider = BlogSpider(url=site_url)
-    spider.configure(settings)
-    canonical = spider.rules.canonical(url)
-    lines = [f"URL:        {url}", f"canonical:  {canonical}", f"site:       {spider.site}"]
-    page_reason = spider.refusal(canonical)
-    requisite_reason = spider.refusal(canonical, requisite=True)
+    admission = admission_for(site_url if "://" in site_url else f"https://{site_url}", settings)
+    canonical = admission.rules.canonical(url)
+    lines = [f"URL:        {url}", f"canonical:  {canonical}", f"site:       {site_key(admission.start_url)}"]
+    page_reason = admission.refusal(canonical)
+    requisite_reason = admission.refusal(canonical, requisite=True)
     lines.append(f"as a page:  {'refused: ' + page_reason if page_reason else 'fetched (if linked or listed)'}")
     lines.append(f"as a page requisite: {'refused: ' + requisite_reason if requisite_reason else 'fetched'}")
     if is_post_part(canonical):

@@ -9,24 +9,27 @@ text of one saved page.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
 
+from scrapy.settings import Settings
+
 from crawler.wordpress import canonical_url, classify_page
 from pipelines.extract.core import extract_post
-from pipelines.extract.pool import default_workers
 from pipelines.extract.rerun import (
     Exchange,
+    ExtractRun,
     Reextraction,
     decode,
     file_exchanges,
     run_records,
     store_exchanges,
-    write_batches,
 )
 from pipelines.layout import check_run_id, new_run_id
+from pipelines.services import Services
 from pipelines.store.base import open_store
 
 
@@ -60,20 +63,40 @@ def extract_command(args: argparse.Namespace) -> int:
     """Re-extract; prints what was written and the ``extract/*`` counts. Exit status 1 when nothing was written."""
     try:
         run_id = check_run_id(args.run_id or new_run_id())
-        out = open_store(args.out)
+        settings = Settings()
+        settings.setmodule("crawler.settings", priority="project")
+        settings.set("ARCHIVE_STORE", args.out, priority="cmdline")
+        if args.workers >= 0:
+            settings.set("EXTRACT_WORKERS", args.workers, priority="cmdline")
+        services = Services.from_settings(settings)
     except ValueError as exc:
         raise SystemExit(f"blogarc extract: {exc}") from None
     missing = [name for name in args.sources if "://" not in name and not Path(name).exists()]
     if missing:
         raise SystemExit(f"blogarc extract: no such file or folder: {', '.join(missing)}")
     job = Reextraction(run_id, classify_page, canonical_url, args.favor_precision)
-    workers = default_workers() if args.workers < 0 else args.workers
-    keys = write_batches(run_records(job, sources(args.sources), workers), out, run_id)
+    out = ExtractRun(
+        services.shipper,
+        run_id,
+        list(args.sources),
+        settings.getint("TEXT_BATCH_ITEMS"),
+        settings.getbool("TEXT_PARQUET"),
+    )
+    try:
+        asyncio.run(_write(job, sources(args.sources), services, out))
+    finally:
+        services.close()
+    keys = out.finish(job.stats)
     for key in keys:
-        print(out.uri_for(key))
+        print(services.store.uri_for(key))
     counts = ", ".join(f"{name} {value}" for name, value in sorted(job.stats.items()))
     print(f"run {run_id}: {job.stats['extract/ok']} text records in {len(keys)} files ({counts or 'no pages'})")
     return 0 if keys else 1
+
+
+async def _write(job: Reextraction, found: Iterator[Exchange], services: Services, out: ExtractRun) -> None:
+    async for record in run_records(job, found, services.pool()):
+        out.add(record)
 
 
 def extract_html_command(args: argparse.Namespace) -> int:

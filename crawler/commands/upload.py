@@ -13,21 +13,18 @@ import logging
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from scrapy.settings import Settings
 
 from crawler.commands.crawl import EXIT_PENDING, SECRET_SETTINGS, check_store
-from pipelines.runs.manifest import complete_parked_manifest
-from pipelines.store.base import StoreUnavailable, spool_dir, store_from_settings
-from pipelines.store.spool import Spool, SpoolBusy, ship_parked, ship_warc
+from pipelines.store.base import StoreUnavailable
+from pipelines.store.spool import SpoolBusy
 
 if TYPE_CHECKING:
     import argparse
-    from pathlib import Path
 
-    from pipelines.store.base import Store
+    from pipelines.store.shipper import Shipper
 
 logger = logging.getLogger("blogarc.upload")
 
@@ -68,9 +65,8 @@ def upload_command(args: argparse.Namespace) -> int:
     """Ship the spool; returns the exit status."""
     logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     settings = upload_settings(args)
-    check_store(settings, "blogarc upload")
-    store = store_from_settings(settings)
-    spool = Spool(spool_dir(settings, store))
+    services = check_store(settings, "blogarc upload")
+    shipper, spool = services.shipper, services.spool
     started = time.time()
     shipped, left = 0, []
     for site in spool.sites():
@@ -81,62 +77,31 @@ def upload_command(args: argparse.Namespace) -> int:
             left += spool.pending(site)
             continue
         try:
-            shipped += ship_site(store, spool, site, started, settings.getint("ARCHIVE_UPLOAD_CONCURRENCY", 2))
+            shipped += ship_site(shipper, site, started, settings.getint("ARCHIVE_UPLOAD_CONCURRENCY", 2))
         except StoreUnavailable as exc:
             print(f"blogarc upload: the store is unavailable ({exc})", file=sys.stderr)
         finally:
             lock.close()
         left += spool.pending(site)
     left += [key for _, key in spool.parked() if key not in left]
-    print(f"{shipped} file(s) shipped to {store.uri}; {len(left)} still pending in {spool.root}")
+    print(f"{shipped} file(s) shipped to {services.store.uri}; {len(left)} still pending in {spool.root}")
     for key in left:
         print(f"  pending: {key}")
     return EXIT_PENDING if left else 0
 
 
-def ship_site(store: Store, spool: Spool, site: str, started: float, concurrency: int) -> int:
-    """Ship one site's WARCs, parked text batches and manifests; returns how many files reached the store.
+def ship_site(shipper: Shipper, site: str, started: float, concurrency: int) -> int:
+    """Ship one site's WARCs, text batches and manifests (the shipper's order); returns how many files it stored.
 
     Raises:
         StoreUnavailable: when the store goes away; what was not shipped stays in the spool.
     """
-    for prefix in (f"warc/{site}/", f"text/{site}/"):
-        try:
-            if aborted := store.abort_incomplete(prefix.rstrip("/"), started):
-                logger.warning("Aborted %d unfinished upload(s) under %s", aborted, prefix)
-        except StoreUnavailable:
-            raise
-        except Exception as exc:  # e.g. no permission to list uploads: a clean-up, not a reason to stop
-            logger.warning("Could not look for unfinished uploads under %s: %s", prefix, exc)
-    files, _ = spool.leftover_warcs(site)
-    shipped = 0
-    with ThreadPoolExecutor(max(1, concurrency)) as pool:
-        for path, result in zip(files, pool.map(lambda p: _try(ship_warc, store, p, site), files), strict=True):
-            shipped += _report(path, result)
-    for path, key in spool.parked(f"text/{site}/") + spool.parked(f"runs/{site}/"):
-        if key.startswith("runs/"):
-            done = complete_parked_manifest(store, path, key)
-            logger.info("%s %s", "Stored" if done else "Kept (files still pending)", store.uri_for(key))
-            shipped += done
-        else:
-            shipped += _report(path, _try(ship_parked, store, path, key))
-    return shipped
-
-
-def _try(ship: object, *args: object) -> object:
-    """Run one shipment; a ``StoreUnavailable`` stops the whole run, other errors are returned to report."""
-    try:
-        return ship(*args)  # type: ignore[operator]
-    except StoreUnavailable:
-        raise
-    except Exception as exc:  # reported per file, the file stays in the spool
-        return exc
-
-
-def _report(path: Path, result: object) -> int:
-    if isinstance(result, Exception):
-        logger.error("Could not ship %s: %s", path.name, result)
-        return 0
-    for obj, _kind in result if isinstance(result, list) else [(result, "")]:
+    shipper.abort_unfinished(site, started)
+    result = shipper.ship_site(site, concurrency)
+    for obj in result.stored:
         logger.info("Stored %s (%d bytes, sha256 %s)", obj.key, obj.size, obj.sha256[:16])
-    return 1
+    for name, exc in result.failed:
+        logger.error("Could not ship %s: %s", name, exc)
+        if isinstance(exc, StoreUnavailable):
+            raise exc
+    return len(result.stored)

@@ -7,24 +7,28 @@ SHA-256); capture times come from the CDXJ index beside each WARC.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from warcio.timeutils import PAD_14_DOWN, PAD_14_UP, pad_timestamp
 
+from pipelines.layout import (
+    RUNS,
+    TEXT,
+    WARC,
+    index_name,
+    is_manifest_name,
+    is_warc_name,
+    key_site,
+    kind_prefix,
+    site_prefix,
+)
 from pipelines.warc.cdxj import CdxjEntry, parse_cdxj
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
-
     from pipelines.store.base import Store
-
-CHUNK = 8 << 20  # bytes per ranged read when streaming an object
-WARC_SUFFIXES = (".warc.gz", ".warc")
 
 
 @dataclass
@@ -88,24 +92,12 @@ def to_timestamp(text: str, upper: bool = False) -> str:
     return pad_timestamp(digits, PAD_14_UP if upper else PAD_14_DOWN)
 
 
-def is_warc(key: str) -> bool:
-    """Whether a key names a closed WARC file."""
-    return key.endswith(WARC_SUFFIXES)
-
-
-def index_key_for(warc_key: str) -> str:
-    """``warc/s/x.warc.gz`` -> ``warc/s/x.cdxj`` (the layout ``write_cdxj`` follows)."""
-    for suffix in WARC_SUFFIXES:
-        if warc_key.endswith(suffix):
-            return warc_key[: -len(suffix)] + ".cdxj"
-    return warc_key + ".cdxj"
-
-
 def sites(store: Store) -> list[str]:
     """Site keys with anything under ``warc/``, ``text/`` or ``runs/``."""
     found = set()
-    for prefix in ("warc/", "runs/", "text/"):
-        found.update(key.split("/", 2)[1] for key in store.list_keys(prefix) if key.count("/") >= 2)
+    for kind in (WARC, RUNS, TEXT):
+        found.update(key_site(key) for key in store.list_keys(kind_prefix(kind)))
+    found.discard("")  # a key straight under the prefix belongs to no site
     return sorted(found)
 
 
@@ -117,9 +109,7 @@ def pick_sites(store: Store, site: str | None) -> list[str]:
 def load_manifests(store: Store, site: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """The site's run manifests (oldest first) and, for those that cannot be read, key -> error."""
     manifests, broken = [], {}
-    for key in store.list_keys(f"runs/{site}/"):
-        if not key.endswith(".json"):
-            continue
+    for key in filter(is_manifest_name, store.list_keys(site_prefix(RUNS, site))):
         try:
             manifest = json.loads(store.get_bytes(key))
             if not isinstance(manifest, dict) or not isinstance(manifest.get("files", []), list):
@@ -154,11 +144,11 @@ def warc_files(
     """The WARC files of a site (or of every site) with captures between ``since`` and ``until`` (timestamps)."""
     found = []
     for name in pick_sites(store, site):
-        keys = store.list_keys(f"warc/{name}/")
+        keys = store.list_keys(site_prefix(WARC, name))
         listed = listed_objects(load_manifests(store, name)[0])
         present = set(keys)
-        for key in filter(is_warc, keys):
-            index_key = index_key_for(key)
+        for key in filter(is_warc_name, keys):
+            index_key = index_name(key)
             entries = read_index(store, index_key) if index_key in present else []
             stamps = sorted(entry.timestamp for entry in entries)
             entry = listed.get(key)
@@ -210,41 +200,3 @@ def run_summaries(store: Store, site: str | None = None) -> list[dict[str, Any]]
             {"site": name, "manifest": key, "status": "unreadable", "error": err} for key, err in broken.items()
         )
     return sorted(summaries, key=lambda s: (s.get("run_id") or "", s["site"]))
-
-
-def iter_object(store: Store, key: str, size: int | None = None, offset: int = 0) -> Iterator[bytes]:
-    """Stream an object from ``offset`` in chunks of ranged reads, so a 1 GB WARC never sits in memory.
-
-    With ``size`` unknown, a short chunk ends the object; a range starting exactly at the end, which S3 refuses
-    with ``InvalidRange``, ends it too.
-    """
-    while size is None or offset < size:
-        want = CHUNK if size is None else min(CHUNK, size - offset)
-        try:
-            chunk = store.get_bytes(key, offset, want)
-        except Exception as exc:  # S3's 416 arrives as a botocore ClientError; boto3 stays an optional import
-            if offset and size is None and "InvalidRange" in str(exc):
-                return
-            raise
-        if not chunk:
-            return
-        yield chunk
-        offset += len(chunk)
-        if len(chunk) < want:
-            return
-
-
-def copy_object(store: Store, key: str, out: BinaryIO, size: int | None = None, offset: int = 0) -> str:
-    """Write an object (from ``offset``) to ``out``; return the SHA-256 of what was written."""
-    digest = hashlib.sha256()
-    for chunk in iter_object(store, key, size, offset):
-        digest.update(chunk)
-        out.write(chunk)
-    return digest.hexdigest()
-
-
-def fetch_to(store: Store, key: str, target: Path, size: int | None = None) -> str:
-    """Copy an object to a local file (created or replaced); return its SHA-256."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "wb") as out:
-        return copy_object(store, key, out, size)

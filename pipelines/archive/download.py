@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pipelines.archive.catalog import copy_object, listed_objects, load_manifests, warc_files
+from pipelines.archive.catalog import listed_objects, load_manifests, warc_files
 from pipelines.store.base import file_sha256
+from pipelines.store.reader import copy_object
 
 if TYPE_CHECKING:
     from pipelines.archive.catalog import Listed

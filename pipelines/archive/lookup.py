@@ -2,30 +2,33 @@
 
 ``find_captures`` reads the site's CDXJ indexes (small) and never a WARC; ``fetch_record`` then reads exactly the
 ``length`` bytes at ``offset`` of one WARC, which is the record's own gzip member, itself a valid one-record WARC.
-``ArchivedRecord`` splits that record into its WARC headers, HTTP head and payload, and decodes the payload
-(chunked transfer coding, then ``gzip`` / ``deflate`` / ``br`` content codings).
+``ArchivedRecord`` splits that record into its WARC headers, HTTP head and payload, as archived, and has warcio
+decode the payload (``content_stream()``: chunked transfer coding, then the ``gzip``, ``deflate`` or ``br`` content
+coding).
 """
 
 from __future__ import annotations
 
 import io
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
+from warcio.bufferedreaders import BufferedReader, DecompressingBufferedReader
 from warcio.timeutils import iso_date_to_timestamp, timestamp_to_datetime
 
 from pipelines.archive.catalog import read_index
-from pipelines.layout import site_key
+from pipelines.layout import WARC, is_index_name, site_key, site_prefix, warc_key
+from pipelines.store.reader import first_record, open_object
 from pipelines.warc.cdxj import CdxjEntry, url_key
 
 if TYPE_CHECKING:
     from warcio.statusandheaders import StatusAndHeaders
 
     from pipelines.store.base import Store
+
+# warcio decodes br only when the brotli package is importable
+BROTLI_HINT = " (the body is brotli-compressed and the 'brotli' package is not installed: pip install brotli)"
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,9 @@ def find_captures(store: Store, url: str, site: str | None = None) -> list[Captu
     wanted = url_key(url if "://" in url else f"http://{url}")
     found = []
     for name in [site] if site else candidate_sites(url):
-        for key in store.list_keys(f"warc/{name}/"):
-            if not key.endswith(".cdxj"):
-                continue
-            folder = key.rsplit("/", 1)[0]
+        for key in filter(is_index_name, store.list_keys(site_prefix(WARC, name))):
             found.extend(
-                Capture(name, f"{folder}/{entry.filename}", entry)
+                Capture(name, warc_key(name, entry.filename), entry)
                 for entry in read_index(store, key)
                 if entry.urlkey == wanted
             )
@@ -104,7 +104,8 @@ def revisited(store: Store, record: ArchivedRecord, site: str | None = None) -> 
 
 def fetch_record(store: Store, capture: Capture) -> bytes:
     """The record's bytes as stored (its gzip member in a ``.warc.gz``): one ranged read of ``length`` bytes."""
-    return store.get_bytes(capture.warc_key, capture.entry.offset, capture.entry.length)
+    with open_object(store, capture.warc_key, offset=capture.entry.offset, length=capture.entry.length) as stream:
+        return stream.read()
 
 
 @dataclass
@@ -120,24 +121,25 @@ class ArchivedRecord:
 
     @classmethod
     def parse(cls, raw: bytes) -> ArchivedRecord:
-        """Parse one stored record (gzip member or plain).
+        """Parse one stored record (gzip member or plain): warcio reads it, the parts keep their archived bytes.
 
         Raises:
             ValueError: when ``raw`` is not a whole WARC record.
         """
-        block = zlib.decompress(raw, zlib.MAX_WBITS | 16) if raw[:2] == b"\x1f\x8b" else raw
+        # warcio's reader undoes the record's own gzip member (a plain record passes through as it is)
+        block = DecompressingBufferedReader(io.BytesIO(raw)).read()
         head_end = block.find(b"\r\n\r\n")
         if not block.startswith(b"WARC/") or head_end < 0:
             raise ValueError("not a WARC record")
-        record = next(iter(ArchiveIterator(io.BytesIO(raw), check_digests=False)))
+        record = first_record(io.BytesIO(raw))
         length = int(record.rec_headers.get_header("Content-Length") or 0)
         content = block[head_end + 4 : head_end + 4 + length]
         if len(content) != length:
             raise ValueError(f"WARC record cut short: {len(content)} of {length} bytes")
         http_head, payload = b"", content
         if record.http_headers is not None:
-            split = content.find(b"\r\n\r\n")
-            http_head, payload = content[: split + 4], content[split + 4 :]
+            split = length - max(record.payload_length, 0)  # warcio's count of the HTTP head's bytes
+            http_head, payload = content[:split], content[split:]
         return cls(raw, block[: head_end + 4], http_head, payload, record.rec_headers, record.http_headers)
 
     @property
@@ -150,46 +152,18 @@ class ArchivedRecord:
         return self.http_headers.get_header(name) if self.http_headers is not None else None
 
     def body(self) -> bytes:
-        """The payload with transfer and content codings undone (what a browser would render)."""
-        data = self.payload
-        if "chunked" in (self.header("Transfer-Encoding") or "").lower():
-            reader = ChunkedDataReader(io.BytesIO(data))
-            data = b"".join(iter(lambda: reader.read(1 << 16), b""))
-        return decode_content(data, self.header("Content-Encoding") or "")
+        """The payload with transfer and content codings undone (what a browser would render), by warcio.
 
-
-def decode_content(data: bytes, content_encoding: str) -> bytes:
-    """Undo ``Content-Encoding`` codings (``gzip``, ``deflate``, ``br``; applied left to right, undone in reverse).
-
-    Raises:
-        ValueError: for an unknown coding, or ``br`` without the ``brotli`` package.
-    """
-    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
-    for coding in reversed(codings):
-        if coding in ("gzip", "x-gzip"):
-            data = zlib.decompress(data, zlib.MAX_WBITS | 16)
-        elif coding == "deflate":
-            data = _inflate(data)
-        elif coding == "br":
-            data = _unbrotli(data)
-        elif coding != "identity":
-            raise ValueError(f"cannot decode Content-Encoding {coding!r}")
-    return data
-
-
-def _inflate(data: bytes) -> bytes:
-    try:
-        return zlib.decompress(data)
-    except zlib.error:  # servers often send raw deflate without the zlib wrapper
-        return zlib.decompress(data, -zlib.MAX_WBITS)
-
-
-def _unbrotli(data: bytes) -> bytes:
-    try:
-        import brotli  # noqa: PLC0415 - optional: only brotli bodies need it
-    except ImportError:
-        raise ValueError(
-            "the body is brotli-compressed (Content-Encoding: br) and the 'brotli' package is not installed: "
-            "pip install brotli"
-        ) from None
-    return brotli.decompress(data)
+        Raises:
+            ValueError: for a content coding warcio cannot undo (unknown, stacked, or ``br`` without a working
+                ``brotli`` package), rather than the still-encoded bytes.
+        """
+        record = first_record(io.BytesIO(self.raw))
+        coding = (self.header("Content-Encoding") or "").strip().lower()
+        if coding not in ("", "identity") and coding not in BufferedReader.get_supported_decompressors():
+            raise ValueError(f"cannot decode Content-Encoding {coding!r}{BROTLI_HINT if coding == 'br' else ''}")
+        try:
+            stream = record.content_stream()  # chunked framing, then gzip / deflate / br
+        except AttributeError as exc:  # warcio 1.8.1 decodes br with brotlipy, not brotli 1.2 (warcio#73, issue 17)
+            raise ValueError(f"warcio cannot decode Content-Encoding {coding!r} with this brotli: {exc}") from None
+        return stream.read()

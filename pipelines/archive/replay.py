@@ -27,8 +27,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.archive.catalog import fetch_to, warc_files
+from pipelines.archive.catalog import warc_files
 from pipelines.store.base import file_sha256
+from pipelines.store.reader import fetch_to
 
 if TYPE_CHECKING:
     from pipelines.store.base import Store

@@ -12,8 +12,8 @@ For each site:
   ``WARC-Refers-To`` names, or else a response at its ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date``.
 
 Objects that no manifest lists are warnings (a run still going, or one killed before its manifest): ``strict``
-makes them problems. Each WARC is copied once to a temporary folder through ``Store.get_bytes`` (ranged reads),
-so the same checks run on a local folder and on S3.
+makes them problems. Each object is copied once to a temporary folder through the store's ranged reader
+(``pipelines.store.reader``), so the same checks run on a local folder and on S3.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.limitreader import LimitReader
 from warcio.timeutils import iso_date_to_timestamp
 
-from pipelines.archive.catalog import fetch_to, index_key_for, is_warc, listed_objects, load_manifests, pick_sites
+from pipelines.archive.catalog import listed_objects, load_manifests, pick_sites
+from pipelines.layout import TEXT, WARC, index_name, is_index_name, is_warc_name, site_prefix, warc_names_for_index
+from pipelines.store.reader import fetch_to
 from pipelines.warc.cdxj import parse_cdxj
 from pipelines.warc.files import complete_prefix
 
@@ -131,7 +133,7 @@ def verify_store(store: Store, site: str | None = None, deep: bool = False, stri
 
 
 def _verify_site(store: Store, site: str, tmp: Path, report: Report, deep: bool, strict: bool) -> None:
-    present = set(store.list_keys(f"warc/{site}/")) | set(store.list_keys(f"text/{site}/"))
+    present = set(store.list_keys(site_prefix(WARC, site))) | set(store.list_keys(site_prefix(TEXT, site)))
     manifests, broken = load_manifests(store, site)
     report.count("manifests", len(manifests))
     report.problems.extend(Problem(key, f"unreadable run manifest ({err})") for key, err in broken.items())
@@ -151,19 +153,14 @@ def _verify_site(store: Store, site: str, tmp: Path, report: Report, deep: bool,
         sha256 = fetch_to(store, key, local, size)
         report.count("objects")
         _check_listing(key, local, sha256, manifests, report)
-        if is_warc(key):
+        if is_warc_name(key):
             spots, whole_end = _check_warc(key, local, report, deep, originals)
             _check_index(store, key, spots, whole_end, present, report)
-        elif key.endswith(".cdxj") and not any(k in present for k in _warcs_for_index(key)):
+        elif is_index_name(key) and not any(k in present for k in warc_names_for_index(key)):
             report.problems.append(Problem(key, "index of a WARC that is not in the store"))
         local.unlink()
     report.count("revisits", len(originals.revisits))
     report.problems.extend(originals.problems())
-
-
-def _warcs_for_index(index_key: str) -> tuple[str, str]:
-    stem = index_key.removesuffix(".cdxj")
-    return f"{stem}.warc.gz", f"{stem}.warc"
 
 
 def _check_listing(key: str, local: Path, sha256: str, manifests: list[dict[str, Any]], report: Report) -> None:
@@ -240,7 +237,7 @@ def _check_index(
 
     Entries past a damaged part of the WARC are not checked one by one (the damage is reported already).
     """
-    index_key = index_key_for(warc_key)
+    index_key = index_name(warc_key)
     if index_key not in present:
         report.problems.append(Problem(warc_key, f"no index ({index_key} is missing)"))
         return

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.archive.catalog import fetch_to, load_manifests, warc_files
+from pipelines.archive.catalog import load_manifests, warc_files
+from pipelines.layout import TEXT, is_batch_name, site_prefix
+from pipelines.store.reader import fetch_to
 
 if TYPE_CHECKING:
     from pipelines.store.base import Store
@@ -41,9 +43,7 @@ class WaczResult:
 def page_entries(store: Store, site: str, filenames: set[str]) -> list[dict[str, Any]]:
     """Pages for ``pages.jsonl``: each text record (post or page) whose capture is in one of ``filenames``."""
     pages, seen = [], set()
-    for key in store.list_keys(f"text/{site}/"):
-        if not key.endswith(".jsonl.gz"):
-            continue
+    for key in filter(is_batch_name, store.list_keys(site_prefix(TEXT, site))):
         for line in gzip.decompress(store.get_bytes(key)).decode("utf-8").splitlines():
             if not line.strip():
                 continue

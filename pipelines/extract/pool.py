@@ -21,17 +21,18 @@ import logging
 import multiprocessing
 import os
 import resource
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from pipelines.extract.core import Extracted, decode_html, extract_post
 from pipelines.extract.options import DEFAULT_OPTIONS, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
-# Transitional: ExtractOptions.worker_max_memory is the default now (pipelines/extract/rerun.py still imports this).
-DEFAULT_MAX_MEMORY = DEFAULT_OPTIONS.worker_max_memory
+T = TypeVar("T")
 
 
 class ExtractionError(Exception):
@@ -81,6 +82,11 @@ def _start_worker(options: ExtractOptions) -> None:
     _worker_options = options
 
 
+def worker_options() -> ExtractOptions:
+    """The options of the pool this worker process belongs to (the defaults in any other process)."""
+    return _worker_options
+
+
 def _extract_in_worker(body: bytes, encoding: str, url: str, options: ExtractOptions | None) -> Extracted | None:
     """``extract_body`` with the options the worker was started with (or, transitionally, a page's own)."""
     return extract_body(body, encoding, url, options or _worker_options)
@@ -122,15 +128,25 @@ class ExtractionPool:
         own = None
         if favor_precision is not None and favor_precision != self.options.favor_precision:
             own = replace(self.options, favor_precision=favor_precision)
-        try:
-            return await self._in_worker(body, encoding, url, own)
-        except BrokenProcessPool:  # this page's worker, or another one in flight, died: once more, in a fresh pool
-            return await self._in_worker(body, encoding, url, own)
+        return await self.run(_extract_in_worker, body, encoding, url, own)
 
-    async def _in_worker(self, body: bytes, encoding: str, url: str, own: ExtractOptions | None) -> Extracted | None:
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` in a worker (a module-level function: it is pickled), with the pool's defences.
+
+        The function may read the pool's options with ``worker_options()``.
+
+        Raises:
+            BrokenProcessPool: the worker died twice in a row on these arguments.
+        """
+        try:
+            return await self._in_worker(function, *args)
+        except BrokenProcessPool:  # this call's worker, or another one in flight, died: once more, in a fresh pool
+            return await self._in_worker(function, *args)
+
+    async def _in_worker(self, function: Callable[..., T], *args: Any) -> T:
         executor = self._live_executor()
         try:
-            return await asyncio.wrap_future(executor.submit(_extract_in_worker, body, encoding, url, own))
+            return await asyncio.wrap_future(executor.submit(function, *args))
         except BrokenProcessPool:
             self._replace(executor)
             raise

@@ -3,8 +3,12 @@
 Analysts upgrade the extractor and re-run it over WARC files (local files, folders, or every WARC of a store),
 getting records with the crawl's schema and ``warc`` pointers to the same response records. Pages are decoded as
 the crawl decodes them (HTTP charset, BOM, ``<meta charset>``; Windows-1252 when that fails), and a page that
-cannot be extracted costs one counted page, never the run. Stats use the crawl's ``extract/*`` keys. Pages are
-extracted in worker processes (``run_records``), records written in archive order.
+cannot be extracted costs one counted page, never the run. Stats use the crawl's ``extract/*`` keys.
+
+It runs on the crawl's machinery: pages go to the same ``ExtractionPool`` (memory cap, a dead worker replaced and
+its pages tried again), records to the same batch writer (``pipelines/text/batches.py``: durable in the spool,
+gzip level 6, Parquet twins), batches to the store through the same shipper, and each site of the run gets a run
+manifest (``"kind": "extract"``) listing what it stored, written last.
 
 Page classification and URL normalisation are the crawl's (``crawler.wordpress``); since ``pipelines`` never imports
 ``crawler``, the caller passes them in (the ``blogarc extract`` command does).
@@ -12,32 +16,35 @@ Page classification and URL normalisation are the crawl's (``crawler.wordpress``
 
 from __future__ import annotations
 
-import gzip
+import asyncio
 import io
-import json
 import logging
-import multiprocessing
+import socket
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lxml import etree
 from warcio.archiveiterator import ArchiveIterator
 
+from pipelines import __version__
 from pipelines.extract.core import decode_html, extract_post, parse_html
-from pipelines.extract.pool import DEFAULT_MAX_MEMORY, limit_memory
-from pipelines.layout import site_key, text_prefix
-from pipelines.store.base import Store
-from pipelines.text.parquet import jsonl_to_parquet
+from pipelines.layout import is_warc_name, key_kind, manifest_key, site_key
+from pipelines.text.batches import TextBatches
 from pipelines.text.record import TextRecord
+
+if TYPE_CHECKING:
+    from pipelines.extract.pool import ExtractionPool
+    from pipelines.store.base import Store, StoredObject
+    from pipelines.store.shipper import Shipper
 
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-WARC_SUFFIXES = (".warc.gz", ".warc")
 BATCH_ITEMS = 1000
 READ_CHUNK = 8 << 20
 # Pages queued per worker: enough to keep every worker busy, few enough that an archive never sits in memory.
@@ -102,49 +109,6 @@ class Reextraction:
         )
 
 
-def run_records(job: Reextraction, found: Iterable[Exchange], workers: int = 0) -> Iterator[TextRecord]:
-    """The records of ``found``, in order: extracted in this process (``workers`` <= 1) or in worker processes.
-
-    Workers get at most ``IN_FLIGHT_PER_WORKER`` pages each at a time, and their counts are added to
-    ``job.stats``. A job for workers must pickle: its ``classify`` and ``canonicalize`` are module functions.
-    """
-    if workers <= 1:
-        yield from (record for record in map(job.record, found) if record is not None)
-        return
-    context = multiprocessing.get_context("spawn")  # the caller may run threads (boto3's)
-    worker_job = replace(job, stats=Counter())
-    with ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(worker_job,)) as pool:
-        pending: deque[Future[tuple[TextRecord | None, Counter[str]]]] = deque()
-        for exchange in found:
-            pending.append(pool.submit(_worker_record, exchange))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
-                yield from _collect(job, pending.popleft())
-        while pending:
-            yield from _collect(job, pending.popleft())
-
-
-def _collect(job: Reextraction, future: Future[tuple[TextRecord | None, Counter[str]]]) -> Iterator[TextRecord]:
-    record, stats = future.result()
-    job.stats.update(stats)
-    if record is not None:
-        yield record
-
-
-_worker_job: Reextraction | None = None
-
-
-def _start_worker(job: Reextraction) -> None:
-    global _worker_job
-    limit_memory(DEFAULT_MAX_MEMORY)  # a page needing more fails alone (counted by job.record)
-    _worker_job = job
-
-
-def _worker_record(exchange: Exchange) -> tuple[TextRecord | None, Counter[str]]:
-    assert _worker_job is not None, "worker not started"
-    _worker_job.stats.clear()
-    return _worker_job.record(exchange), Counter(_worker_job.stats)
-
-
 def decode(body: bytes, content_type: str = "") -> tuple[str, etree._Element | None]:
     """Decode a body as the crawl does (``extraction.decode_html``) and parse it."""
     html = decode_html(body, content_type or None)
@@ -203,7 +167,7 @@ def local_warcs(paths: Iterable[Path]) -> Iterator[Path]:
     """WARC files named directly, or found under folders."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES))
+            yield from sorted(p for p in path.rglob("*") if is_warc_name(p.name))
         else:
             yield path
 
@@ -211,7 +175,7 @@ def local_warcs(paths: Iterable[Path]) -> Iterator[Path]:
 def store_exchanges(store: Store) -> Iterator[Exchange]:
     """Every HTML response of every WARC file in a store (``warc/{site}/…``)."""
     for key in store.list_keys("warc/"):
-        if not key.endswith(WARC_SUFFIXES):
+        if not is_warc_name(key):
             continue
         found = store.stat(key)
         reader = io.BufferedReader(StoreReader(store, key, found.size if found else 0), READ_CHUNK)
@@ -225,33 +189,106 @@ def file_exchanges(paths: Iterable[Path]) -> Iterator[Exchange]:
             yield from exchanges(fh, path.name)
 
 
-def write_batches(
-    records: Iterable[TextRecord], store: Store, run_id: str, batch_items: int = BATCH_ITEMS
-) -> list[str]:
-    """Write records as the crawl does, batch by batch; return the keys written.
+def extract_exchange(job: Reextraction, exchange: Exchange) -> tuple[TextRecord | None, Counter[str]]:
+    """One exchange's record and its counts (runs in a worker process: job and exchange are pickled)."""
+    local = replace(job, stats=Counter())
+    return local.record(exchange), local.stats
 
-    Each batch is ``text/{site}/{run_id}/part-NNNNN.jsonl.gz`` and its Parquet twin ``part-NNNNN.parquet``.
+
+async def run_records(
+    job: Reextraction, found: Iterable[Exchange], pool: ExtractionPool | None
+) -> AsyncIterator[TextRecord]:
+    """The records of ``found``, in archive order, extracted in the pool's workers (or here, without a pool).
+
+    At most ``IN_FLIGHT_PER_WORKER`` pages a worker are in flight, so an archive never sits in memory. A page whose
+    worker dies twice costs that page (``extract/failed``), never the run. Counts are added to ``job.stats``.
     """
-    batches: dict[str, list[dict[str, Any]]] = {}
-    serials: Counter[str] = Counter()
-    keys: list[str] = []
+    if pool is None:
+        for exchange in found:
+            record, stats = extract_exchange(job, exchange)
+            job.stats.update(stats)
+            if record is not None:
+                yield record
+        return
+    pending: deque[asyncio.Future[tuple[TextRecord | None, Counter[str]]]] = deque()
+    for exchange in found:
+        pending.append(asyncio.ensure_future(pool.run(extract_exchange, job, exchange)))
+        full = len(pending) >= IN_FLIGHT_PER_WORKER * pool.workers
+        if full and (record := await _collect(job, pending.popleft())) is not None:
+            yield record
+    while pending:
+        if (record := await _collect(job, pending.popleft())) is not None:
+            yield record
 
-    def flush(site: str) -> None:
-        serials[site] += 1
-        rows = batches.pop(site)
-        base = f"{text_prefix(site, run_id)}part-{serials[site]:05d}"
-        lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
-        store.put_bytes(f"{base}.jsonl.gz", gzip.compress(lines))
-        parquet = io.BytesIO()
-        jsonl_to_parquet(lines, parquet)
-        store.put_bytes(f"{base}.parquet", parquet.getvalue())
-        keys.extend([f"{base}.jsonl.gz", f"{base}.parquet"])
 
-    for record in records:
-        rows = batches.setdefault(record.site, [])
-        rows.append(record.as_dict())
-        if len(rows) >= batch_items:
-            flush(record.site)
-    for site in list(batches):
-        flush(site)
-    return keys
+async def _collect(
+    job: Reextraction, future: asyncio.Future[tuple[TextRecord | None, Counter[str]]]
+) -> TextRecord | None:
+    try:
+        record, stats = await future
+    except BrokenProcessPool:
+        job.stats["extract/failed"] += 1
+        logger.warning("An extraction worker died twice on one page; the page is skipped")
+        return None
+    job.stats.update(stats)
+    return record
+
+
+@dataclass
+class ExtractRun:
+    """Where an extract run's records go: durable batches per site, shipped, and a manifest per site, last."""
+
+    shipper: Shipper
+    run_id: str
+    sources: list[str]
+    batch_items: int = BATCH_ITEMS
+    parquet: bool = True
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    batches: dict[str, TextBatches] = field(default_factory=dict)
+    stored: dict[str, list[StoredObject]] = field(default_factory=dict)
+
+    def add(self, record: TextRecord) -> None:
+        """Write one record to its site's batch; ship the batch when it closes."""
+        site = record.site
+        if site not in self.batches:
+            self.batches[site] = TextBatches(self.shipper.spool, site, self.run_id, self.batch_items, self.parquet)
+            self.stored[site] = []
+        self._ship(site, self.batches[site].append(record.as_dict()))
+
+    def _ship(self, site: str, closed: list[tuple[Path, str]]) -> None:
+        for path, key in closed:
+            try:
+                self.stored[site].append(self.shipper.ship_file(path, key))
+            except Exception as exc:  # the batch stays in the spool; the manifest names it as pending
+                logger.warning("Could not store %s (%s); it waits in the spool", key, exc)
+
+    def finish(self, stats: Counter[str]) -> list[str]:
+        """Close every batch, ship it, write each site's manifest; return the keys stored."""
+        for site, batches in self.batches.items():
+            self._ship(site, batches.close())
+            pending = self.shipper.pending(site, self.run_id)
+            key = manifest_key(site, self.run_id)
+            if not self.shipper.put_manifest(key, self.manifest(site, stats, pending), pending):
+                logger.warning("The manifest %s waits in the spool with the files it names", key)
+        return [obj.key for objects in self.stored.values() for obj in objects]
+
+    def manifest(self, site: str, stats: Counter[str], pending: list[str]) -> dict[str, Any]:
+        """The run manifest of one site of the extract run."""
+        return {
+            "run_id": self.run_id,
+            "site": site,
+            "kind": "extract",
+            "seeds": self.sources,
+            "status": "interrupted" if pending else "finished",
+            "finish_reason": "finished",
+            "started_at": self.started_at,
+            "finished_at": datetime.now(UTC).isoformat(),
+            "software": {"name": "blogarc", "version": __version__, "hostname": socket.gethostname()},
+            "store": self.shipper.store.uri,
+            "counts": {"records_written": self.batches[site].written, **dict(sorted(stats.items()))},
+            "files": [
+                {"key": obj.key, "kind": key_kind(obj.key), "size": obj.size, "sha256": obj.sha256}
+                for obj in sorted(self.stored[site], key=lambda obj: obj.key)
+            ],
+            "pending": [{"key": key, "kind": key_kind(key)} for key in pending],
+        }

@@ -2,7 +2,7 @@
 
 At ``spider_opened`` it takes the site's lock in the store (``pipelines/runs/sitelock.py``; a second overlapping run
 waits ``ARCHIVE_LOCK_WAIT`` seconds, then stops with reason ``site_locked``), loads the crawl state
-(``pipelines/runs/state.py``) and chooses the run's mode, put on the spider as ``spider.crawl_state``:
+(``pipelines/runs/state.py``) and chooses the run's mode:
 
 * ``full``: no state yet, or ``ARCHIVE_INCREMENTAL`` off (``blogarc crawl --full``): every body is stored again;
 * ``revalidate``: every ``ARCHIVE_REVALIDATE_EVERY`` runs: every known URL is asked for again (conditionally), none
@@ -12,12 +12,18 @@ waits ``ARCHIVE_LOCK_WAIT`` seconds, then stops with reason ``site_locked``), lo
 
 The state is written every ``ARCHIVE_STATE_CHECKPOINT`` seconds (the lock renewed with it) and at
 ``spider_closed``, then the lock is released.
+
+This extension is the state's one owner: the WARC exporter, the conditional-request middleware, the spider and the
+run manifest reach it through ``Incremental.of(crawler)`` and ask it questions (``revisit_for``, ``validators``,
+``skip_requisite``, ``change_of``...); none of them touches the state itself. It never runs ahead of the spool: a
+capture is noted once its records are written (``note_capture``), a text fingerprint once its record is durable in
+a batch file (``record_written``), so a checkpoint never claims what a killed run did not keep.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
@@ -25,15 +31,29 @@ from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from pipelines.layout import state_key
 from pipelines.runs.sitelock import SiteLock, SiteLocked
-from pipelines.runs.state import CrawlState, load_state, state_key
-from pipelines.store.base import store_from_settings
+from pipelines.runs.state import (
+    REVISIT_IDENTICAL,
+    REVISIT_NOT_MODIFIED,
+    CrawlState,
+    UrlState,
+    load_state,
+    note_capture,
+    payload_digest,
+)
+from pipelines.services import Services
+from pipelines.signals import record_written
+from pipelines.warc.files import Revisit
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
     from pipelines.store.base import Store
+    from pipelines.text.record import TextRecord
+    from pipelines.warc.files import RecordLocation
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +81,7 @@ class Incremental:
         self.lock_ttl = max(lock_ttl, 2 * checkpoint)  # a live holder renews well before its lock expires
         self.lock: SiteLock | None = None
         self.state: CrawlState | None = None
+        self.gone: list[str] = []  # posts and pages of earlier runs that now answer 404/410
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -70,7 +91,7 @@ class Incremental:
             raise NotConfigured("the crawl state points into WARC files, and WARC_ENABLED is off")
         extension = cls(
             crawler,
-            store_from_settings(settings),
+            Services.of(crawler).store,
             incremental=settings.getbool("ARCHIVE_INCREMENTAL", True),
             revalidate_every=settings.getint("ARCHIVE_REVALIDATE_EVERY"),
             checkpoint=settings.getfloat("ARCHIVE_STATE_CHECKPOINT", 600.0),
@@ -79,7 +100,15 @@ class Incremental:
         )
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.record_written, signal=record_written)
         return extension
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Incremental | None:
+        """The crawler's incremental component, or None when it is not installed (WARC capture off)."""
+        extensions = getattr(crawler, "extensions", None)
+        found = [ext for ext in getattr(extensions, "middlewares", ()) if isinstance(ext, cls)]
+        return found[0] if found else None
 
     async def spider_opened(self, spider: Spider) -> None:
         site = getattr(spider, "site", None) or spider.name
@@ -92,7 +121,6 @@ class Incremental:
         self.state = await run_in_thread(load_state, self.store, site)
         self.state.mode = self.choose_mode(self.state)
         self.state.start_run(getattr(spider, "run_id", ""), revalidate=self.state.mode != "incremental")
-        spider.crawl_state = self.state
         stats = self.crawler.stats
         stats.set_value("incremental/mode", self.state.mode)
         stats.set_value("incremental/known_urls", len(self.state.previous))
@@ -114,6 +142,102 @@ class Incremental:
         if self.revalidate_every and state.runs_since_revalidation() >= self.revalidate_every:
             return "revalidate"
         return "incremental"
+
+    # --- what the other components ask ----------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """``full``, ``revalidate`` or ``incremental`` (``full`` before the state is loaded)."""
+        return self.state.mode if self.state is not None else "full"
+
+    def revisit_for(self, response: Response) -> Revisit | None:
+        """A revisit when the archive holds this payload already: the server said so (304) or the digest does."""
+        state = self.state
+        if state is None:
+            return None
+        prior = state.known(response.url)
+        if prior is None and response.status not in (200, 304) and response.body:
+            prior = state.known_payload(payload_digest(response.body))  # the same error page for every URL
+        if prior is None:
+            return None
+        if response.status == 304:
+            profile = REVISIT_NOT_MODIFIED
+        elif payload_digest(response.body) == prior.digest:
+            profile = REVISIT_IDENTICAL
+        else:
+            return None
+        return Revisit(
+            profile, {"uri": prior.url, "date": prior.date, "digest": prior.digest, "record_id": prior.record_id}
+        )
+
+    def note_capture(self, response: Response, location: RecordLocation, revisit: Revisit | None) -> None:
+        """Learn from an exchange whose records were just written (called by the WARC exporter)."""
+        if self.state is None:
+            return
+        if revisit is not None:
+            self.crawler.stats.inc_value(f"incremental/revisits/{revisit.profile.rsplit('/', 1)[-1]}")
+        prior = self.state.known(response.url)
+        if prior is None and revisit is not None and response.status not in (200, 304):
+            prior = self.state.known_payload(revisit.refers_to["digest"])
+        note_capture(self.state, response, location, prior, revisit is not None)
+
+    def validators(self, url: str) -> UrlState | None:
+        """What a conditional request for ``url`` can send (None in a full run or for an unknown URL)."""
+        return self.state.known(url) if self.state is not None else None
+
+    def skip_requisite(self, url: str) -> bool:
+        """Whether a stylesheet, script or image archived before need not be asked for again.
+
+        They change their URL (``?ver=``) when they change: archived once is enough until the next revalidation.
+        """
+        return self.state is not None and self.state.skip_by_date and url in self.state.previous
+
+    def last_capture(self, url: str) -> str | None:
+        """When ``url`` was last captured (a WARC-Date), if a listed date may skip fetching it in this run."""
+        state = self.state
+        prior = state.previous.get(url) if state is not None and state.skip_by_date else None
+        return prior.last_seen if prior is not None else None
+
+    def change_of(self, url: str, text_sha256: str) -> str:
+        """``new``, ``changed`` or ``unchanged``: the text of ``url`` against the last record the state knows."""
+        prior = self.state.previous.get(url) if self.state is not None else None
+        if prior is None or prior.text_sha256 is None:
+            return "new"
+        return "unchanged" if prior.text_sha256 == text_sha256 else "changed"
+
+    @property
+    def skips_unchanged_text(self) -> bool:
+        """Whether a page whose text did not change gets no new record (every run but a full one)."""
+        return self.state is not None and self.state.conditional
+
+    def record_written(self, record: TextRecord) -> None:
+        """A text record is durable in its batch file: the state may now say the URL has this text."""
+        if self.state is not None:
+            self.state.set_text(record.url, record.text_sha256)
+
+    def note_gone(self, url: str) -> bool:
+        """A post or page with a record in an earlier run answers 404/410: drop it from the state, list it."""
+        prior = self.state.previous.get(url) if self.state is not None else None
+        if prior is None or prior.text_sha256 is None or url in self.gone:
+            return False
+        self.state.mark_gone(url)
+        self.gone.append(url)
+        self.crawler.stats.inc_value("incremental/gone")
+        return True
+
+    def known_texts(self) -> list[str]:
+        """URLs of earlier runs' posts and pages (those that had a text record), sorted."""
+        if self.state is None:
+            return []
+        return sorted(url for url, prior in self.state.previous.items() if prior.text_sha256 is not None)
+
+    def summary(self) -> dict[str, Any]:
+        """What the run manifest says of the run: its mode, its number, and what is gone."""
+        if self.state is None:
+            return {}
+        return {"mode": self.state.mode, "run_number": self.state.runs, "gone": sorted(self.gone)}
+
+    # --- the state in the store -----------------------------------------------------------------------------
 
     async def checkpoint(self) -> None:
         """Save the state and renew the lock, so a long run's progress survives a crash."""

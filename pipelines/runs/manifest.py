@@ -7,33 +7,35 @@ sends after every ``spider_closed`` handler (WARC shipping, feed export) has fin
 
 When files of the run could not reach the store (it was down), the manifest names them under ``pending`` and is
 itself parked in the local spool instead of the store, so it stays the last object of the run: the next run or
-``blogarc upload`` ships the pending files, then ``complete_parked_manifest`` moves them to ``files`` (as the
+``blogarc upload`` ships the pending files, then ``Shipper.complete_manifest`` moves them to ``files`` (as the
 store describes them), sets the status the crawl earned, and stores the manifest.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.utils.asyncio import run_in_thread
 
 from pipelines import __version__
-from pipelines.layout import manifest_key, text_prefix
+from pipelines.layout import key_kind, manifest_key, text_prefix
+from pipelines.runs.incremental import Incremental
+from pipelines.services import Services
 from pipelines.signals import announce_stored, object_stored
-from pipelines.store.base import file_sha256, spool_dir, store_from_settings
-from pipelines.store.spool import Spool, local_file, ship_parked
+from pipelines.store.base import file_sha256
+from pipelines.store.shipper import FINISHED_REASONS, Shipped
+from pipelines.store.spool import local_file
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-    from pipelines.store.base import Store, StoredObject
+    from pipelines.store.base import StoredObject
+    from pipelines.store.shipper import Shipper
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +83,6 @@ COUNTS = (
     ("text_changed", "incremental/changed"),
     ("state_checkpoints", "incremental/checkpoints"),
 )
-# Reasons a crawl ends having done all it was asked to (a page limit is a request, not a failure).
-FINISHED_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")
 # Reasons a crawl never started: nothing to describe.
 NOT_STARTED_REASONS = ("store_config_error", "spool_busy", "site_locked")
 ERROR_PREFIXES = (
@@ -97,10 +97,11 @@ ERROR_PREFIXES = (
 class RunManifest:
     """Collect what the run stored and write its manifest last."""
 
-    def __init__(self, crawler: Crawler, store: Store, spool: Spool | None = None):
+    def __init__(self, crawler: Crawler, shipper: Shipper):
         self.crawler = crawler
-        self.store = store
-        self.spool = spool or Spool(spool_dir(crawler.settings, store))
+        self.shipper = shipper
+        self.store = shipper.store
+        self.spool = shipper.spool
         self.objects: list[tuple[StoredObject, str]] = []
         self.seeds: list[str] = []
         self.site = ""
@@ -108,7 +109,7 @@ class RunManifest:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunManifest:
-        manifest = cls(crawler, store_from_settings(crawler.settings))
+        manifest = cls(crawler, Services.of(crawler).shipper)
         crawler.signals.connect(manifest.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(manifest.object_stored, signal=object_stored)
         crawler.signals.connect(manifest.engine_stopped, signal=signals.engine_stopped)
@@ -130,27 +131,16 @@ class RunManifest:
             announce_stored(self.crawler, obj, "text")
         pending = await run_in_thread(self.spool.pending, self.site, self.run_id)
         key = manifest_key(self.site, self.run_id)
-        body = json.dumps(self.build(pending), indent=2, sort_keys=False).encode("utf-8")
-        if not pending:
-            try:
-                await run_in_thread(self.store.put_bytes, key, body)
-                logger.info("Run manifest: %s", self.store.uri_for(key))
-                return
-            except Exception as exc:  # the store went down at the very end: keep the manifest for later
-                logger.warning("Could not store the run manifest %s (%s)", key, exc)
-        parked = await run_in_thread(self.spool.park_bytes, key, body)
-        logger.warning("Run manifest parked in %s until the pending files reach the store", parked)
+        if await run_in_thread(self.shipper.put_manifest, key, self.build(pending), pending):
+            logger.info("Run manifest: %s", self.store.uri_for(key))
+        else:
+            logger.warning("Run manifest parked in %s until the pending files reach the store", self.spool.root)
 
     def _ship_parked_text(self) -> list[StoredObject]:
         """One more try for text batches the store refused during the crawl (they belong to this run)."""
-        stored = []
-        for path, key in self.spool.parked(text_prefix(self.site, self.run_id)):
-            try:
-                stored.append(ship_parked(self.store, path, key))
-            except Exception as exc:  # still down: the batch stays parked and is named as pending
-                logger.warning("Text batch %s still cannot reach the store (%s)", key, exc)
-                break
-        return stored
+        shipped = Shipped()
+        self.shipper.ship_texts(self.spool.parked(text_prefix(self.site, self.run_id)), shipped)
+        return shipped.stored
 
     def build(self, pending: list[str] | None = None) -> dict[str, Any]:
         """The manifest as a JSON-ready dict; ``pending`` are the keys of files still in the local spool."""
@@ -182,11 +172,8 @@ class RunManifest:
 
         Their error responses are archived in this run's WARCs; the crawl state drops them.
         """
-        spider = self.crawler.spider
-        state = getattr(spider, "crawl_state", None)
-        if state is None:
-            return {}
-        return {"mode": state.mode, "run_number": state.runs, "gone": sorted(getattr(spider, "gone", []))}
+        incremental = Incremental.of(self.crawler)
+        return incremental.summary() if incremental is not None else {}
 
     def pending_entry(self, key: str) -> dict[str, Any]:
         """A file still in the spool: its size and SHA-256 as they are now (an index not yet made has neither)."""
@@ -211,39 +198,6 @@ class RunManifest:
             k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
         }
         return counts
-
-
-def key_kind(key: str) -> str:
-    """The kind of object a store key names: ``warc``, ``cdxj``, ``text`` or ``manifest``."""
-    if key.startswith("warc/"):
-        return "cdxj" if key.endswith(".cdxj") else "warc"
-    return "text" if key.startswith("text/") else "manifest"
-
-
-def complete_parked_manifest(store: Store, path: Path, key: str) -> bool:
-    """Store a parked manifest once every file it names as pending is in the store.
-
-    Pending entries the store now holds become ``files`` entries (size and SHA-256 as the store reports them), and
-    the status becomes what the crawl earned. Returns True when the manifest was stored (and its copy deleted).
-    """
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    still = []
-    for entry in manifest.get("pending", []):
-        stored = store.stat(entry["key"])
-        if stored is None or entry.get("size", stored.size) != stored.size:
-            still.append(entry)
-        else:  # the SHA-256 taken from the local copy when it was parked, else as the store reports it
-            manifest["files"].append({**entry, "size": stored.size, "sha256": entry.get("sha256") or stored.sha256})
-    manifest["pending"] = still
-    manifest["files"].sort(key=lambda entry: entry["key"])
-    if still:
-        path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return False
-    manifest["status"] = "finished" if manifest.get("finish_reason") in FINISHED_REASONS else "interrupted"
-    manifest["completed_at"] = datetime.now(UTC).isoformat()
-    store.put_bytes(key, json.dumps(manifest, indent=2).encode("utf-8"))
-    Path(path).unlink()
-    return True
 
 
 def _iso(value: Any) -> str | None:

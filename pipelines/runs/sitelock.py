@@ -1,17 +1,20 @@
 """A per-site lock in the store, so two overlapping jobs (two cron runs, two machines) never crawl one site at once.
 
-``state/{site}/lock.json`` names its holder (host, pid, run id) and an expiry. It is created only if absent: on a
-local folder with ``O_CREAT | O_EXCL`` (atomic on POSIX file systems, NFS v3+ included), on S3 with a conditional
-``PutObject`` (``IfNoneMatch="*"``: the server refuses to overwrite an existing key, answering ``412``; AWS S3
-since 2024, MinIO, moto 5). A holder renews the expiry while it runs (with the state checkpoints); a lock whose
-expiry passed belongs to a run that died and is taken over, and so is one whose holder ran on this host under a pid
-that no longer exists (a killed crawl; a recycled pid only makes the lock wait for its expiry).
+``state/{site}/lock.json`` (``layout.lock_key``) names its holder (host, pid, run id) and an expiry. It is created
+only if absent, through the store's ``put_if_absent``: on a local folder with ``O_CREAT | O_EXCL`` (atomic on POSIX
+file systems, NFS v3+ included), on S3 with a conditional ``PutObject`` (``IfNoneMatch="*"``: the server refuses to
+overwrite an existing key, answering ``412``; AWS S3 since 2024, MinIO, moto 5). The lock uses nothing but the
+``Store`` protocol, so it works on any store. A holder renews the expiry while it runs (with the state
+checkpoints); a lock whose expiry passed belongs to a run that died and is taken over, and so is one whose holder
+ran on this host under a pid that no longer exists (a killed crawl; a recycled pid only makes the lock wait for its
+expiry).
 
 The race window, honestly: taking over a *stale* lock is delete-then-create, so two runs that both find the same
 stale lock at the same instant both delete it, and only one create wins (the loser is refused, as it should be).
 The window is open only for a lock that already expired. A store without conditional writes (some S3-compatible
-servers ignore ``If-None-Match``) degrades to last-writer-wins: the lock is then read back after writing and a
-run that does not find itself as holder backs off, which narrows the race to the time between two requests.
+servers ignore ``If-None-Match``) degrades to last-writer-wins: ``put_if_absent`` then reads the lock back after
+writing and a run that does not find its own lock there backs off, which narrows the race to the time between two
+requests.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import os
 import socket
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pipelines.store.base import FileStore
+from pipelines.layout import lock_key
 
 if TYPE_CHECKING:
     from pipelines.store.base import Store
@@ -34,11 +37,6 @@ logger = logging.getLogger(__name__)
 
 class SiteLocked(Exception):
     """Another run holds the site's lock."""
-
-
-def lock_key(site: str) -> str:
-    """Key of a site's lock."""
-    return f"state/{site}/lock.json"
 
 
 @dataclass(frozen=True)
@@ -78,9 +76,9 @@ class SiteLock:
             holder = self.read()
             if holder is not None and (holder.expires < time.time() or self._dead_here(holder)):
                 logger.warning("Taking over the stale lock of %s: %s", self.site, holder.describe())
-                self._delete()
+                self.store.delete(self.key)
                 holder = None
-            if holder is None and self._create():
+            if holder is None and self.store.put_if_absent(self.key, self._body()):
                 self.held = True
                 return
             if time.monotonic() >= deadline:
@@ -91,8 +89,6 @@ class SiteLock:
 
     def read(self) -> Holder | None:
         """The current holder, or None when the lock is free (an unreadable lock counts as stale)."""
-        if not self._exists():
-            return None
         try:
             data = json.loads(self.store.get_bytes(self.key))
             return Holder(str(data["host"]), int(data["pid"]), str(data["run_id"]), float(data["expires"]))
@@ -111,7 +107,7 @@ class SiteLock:
         if self.held:
             holder = self.read()
             if holder is not None and (holder.host, holder.pid, holder.run_id) == self._identity():
-                self._delete()
+                self.store.delete(self.key)
             self.held = False
 
     def _dead_here(self, holder: Holder) -> bool:
@@ -132,41 +128,3 @@ class SiteLock:
     def _body(self) -> bytes:
         holder = Holder(self.me.host, self.me.pid, self.me.run_id, time.time() + self.ttl)
         return json.dumps(asdict(holder)).encode("utf-8")
-
-    def _exists(self) -> bool:
-        if isinstance(self.store, FileStore):
-            return (self.store.root / self.key).is_file()
-        return self.key in self.store.list_keys(self.key)
-
-    def _create(self) -> bool:
-        """Create the lock object only if there is none; False when another run was faster."""
-        if isinstance(self.store, FileStore):
-            path = self.store.root / self.key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                return False
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(self._body())
-            return True
-        return self._create_s3()
-
-    def _create_s3(self) -> bool:
-        store: Any = self.store
-        try:
-            store.client.put_object(Bucket=store.bucket, Key=store._key(self.key), Body=self._body(), IfNoneMatch="*")
-        except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                return False
-            raise
-        holder = self.read()  # a server that ignores If-None-Match: whoever wrote last holds it
-        return holder is not None and (holder.host, holder.pid, holder.run_id) == self._identity()
-
-    def _delete(self) -> None:
-        if isinstance(self.store, FileStore):
-            (self.store.root / self.key).unlink(missing_ok=True)
-            return
-        store: Any = self.store
-        store.client.delete_object(Bucket=store.bucket, Key=store._key(self.key))

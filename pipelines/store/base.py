@@ -4,6 +4,9 @@
 * ``s3://bucket/prefix``: any S3-compatible server through boto3 (``pipelines/store/s3.py``; endpoint, credentials
   and region come from boto3's own chain and environment, or from Scrapy's ``AWS_*`` settings).
 
+Other stores plug in by scheme alone: ``ARCHIVE_STORE_SCHEMES`` (scheme -> dotted class path) is merged over
+``STORE_SCHEMES``, and every store class is built the same way, by ``from_uri(uri, settings)``.
+
 Keys are relative, ``/``-separated paths under the store's root (``warc/{site}/...``). ``safe_key`` refuses keys
 that could escape the root, so nothing a crawled URL contributes can write elsewhere. Two error classes tell the
 caller what to do: ``StoreConfigError`` (fix the configuration: stop now) and ``StoreUnavailable`` (the store is
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from scrapy.utils.misc import load_object
+from scrapy.utils.python import without_none_values
 
 CHUNK = 1 << 20
 
@@ -60,10 +64,23 @@ def safe_key(key: str) -> str:
     return key
 
 
+def check_range(offset: int, length: int | None) -> None:
+    """Refuse a negative ``offset`` or ``length`` (every store's ``get_bytes`` takes the same ranges)."""
+    if offset < 0 or (length is not None and length < 0):
+        raise ValueError(f"Bad range: offset {offset}, length {length}")
+
+
 class Store(Protocol):
-    """What every part that writes or reads the archive uses."""
+    """What every part that writes or reads the archive uses (tests/test_store_contract.py holds each store to it).
+
+    Keys are checked with ``safe_key`` (ValueError otherwise). Prefixes name folders: ``warc/`` and ``warc`` alike.
+    """
 
     uri: str
+
+    @classmethod
+    def from_uri(cls, uri: str, settings: Any | None = None) -> Store:
+        """The store at ``uri``, configured from Scrapy ``settings`` where it has settings (None: defaults)."""
 
     def persist(self, local_path: Path, key: str) -> StoredObject:
         """Copy a finished local file to ``key``, verify it arrived whole, and describe it."""
@@ -71,11 +88,20 @@ class Store(Protocol):
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
         """Write a small object (manifests, state) in one piece."""
 
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Create ``key`` only if there is no object there; True when this call created it, False when one existed."""
+
     def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:
-        """Read an object, or ``length`` bytes of it from ``offset`` (a ranged read)."""
+        """Read an object, or ``length`` bytes of it from ``offset`` (a ranged read).
+
+        Reading past the end gives ``b""``; a missing key raises FileNotFoundError.
+        """
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is fine."""
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        """Keys under ``prefix``, sorted."""
+        """Keys under the folder ``prefix`` (``""``: every key), sorted."""
 
     def uri_for(self, key: str) -> str:
         """The URI of ``key`` (for FEEDS and messages)."""
@@ -97,6 +123,11 @@ class FileStore:
         parsed = urlparse(uri)
         self.root = Path(unquote(parsed.path) if parsed.scheme == "file" else uri).expanduser().resolve()
         self.uri = self.root.as_uri()
+
+    @classmethod
+    def from_uri(cls, uri: str, settings: Any | None = None) -> FileStore:
+        """The folder at ``uri`` (a path or ``file://`` URI); it has no settings."""
+        return cls(uri)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*PurePosixPath(safe_key(key)).parts)
@@ -125,14 +156,36 @@ class FileStore:
         os.replace(tmp.name, target)
         return StoredObject(key, len(data), hashlib.sha256(data).hexdigest())
 
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Create with ``O_CREAT | O_EXCL``: atomic on POSIX file systems, NFS v3+ included."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return True
+
     def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:
-        with open(self._path(key), "rb") as fh:
-            fh.seek(offset)
-            return fh.read() if length is None else fh.read(length)
+        check_range(offset, length)
+        path = self._path(key)
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                return fh.read() if length is None else fh.read(length)
+        except (IsADirectoryError, NotADirectoryError):  # a folder, or under a file: no such object, as on S3
+            raise FileNotFoundError(path) from None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def list_keys(self, prefix: str = "") -> list[str]:
         base = self._path(prefix.rstrip("/")) if prefix else self.root
-        if not base.exists():
+        if not base.is_dir():
             return []
         return sorted(
             p.relative_to(self.root).as_posix()
@@ -164,68 +217,32 @@ class FileStore:
         return len(stale)
 
 
-def open_store(uri: str, client_options: dict[str, Any] | None = None, s3_options: Any = None) -> Store:
-    """The store for ``uri``; ``client_options`` go to the S3 client, ``s3_options`` (``S3Options``) tune it.
+def store_schemes(settings: Any | None = None) -> dict[str, str]:
+    """``STORE_SCHEMES`` with ``ARCHIVE_STORE_SCHEMES`` merged over it (a scheme set to None is removed)."""
+    extra = settings.getdict("ARCHIVE_STORE_SCHEMES") if settings is not None else {}
+    return without_none_values({**STORE_SCHEMES, **extra})
+
+
+def open_store(uri: str, settings: Any | None = None) -> Store:
+    """The store for ``uri``: the class its scheme names, built by ``from_uri(uri, settings)``.
+
+    Args:
+        uri: a path, or ``scheme://...`` for a scheme in ``STORE_SCHEMES`` or ``ARCHIVE_STORE_SCHEMES``.
+        settings: Scrapy settings (the S3 store's ``AWS_*`` and ``ARCHIVE_S3_*``); None for every default.
 
     Raises:
         ValueError: for a scheme no store handles, or a malformed URI.
     """
     scheme = "file" if Path(uri).is_absolute() or "://" not in uri else urlparse(uri).scheme
     try:
-        cls = load_object(STORE_SCHEMES[scheme])
+        cls = load_object(store_schemes(settings)[scheme])
     except KeyError:
         raise ValueError(f"Unsupported store scheme {scheme!r} in {uri!r}") from None
-    return cls(uri) if cls is FileStore else cls(uri, client_options, s3_options)
-
-
-_CHECKED: dict[str, Exception | None] = {}
-
-
-def check_once(store: Store) -> None:
-    """``store.check()``, done once per process and store URI (the CLI, then each crawler, ask the same).
-
-    Raises:
-        StoreConfigError: the store cannot work as configured.
-        StoreUnavailable: the store could not be reached when it was checked.
-    """
-    if store.uri not in _CHECKED:
-        try:
-            store.check()
-            _CHECKED[store.uri] = None
-        except (StoreConfigError, StoreUnavailable) as exc:
-            _CHECKED[store.uri] = exc
-    if (error := _CHECKED[store.uri]) is not None:
-        raise error
-
-
-def store_from_settings(settings: Any) -> Store:
-    """The store named by ``ARCHIVE_STORE``; S3 stores reuse Scrapy's ``AWS_*`` settings when they are set."""
-    options = {
-        "endpoint_url": settings.get("AWS_ENDPOINT_URL"),
-        "region_name": settings.get("AWS_REGION_NAME"),
-        "aws_access_key_id": settings.get("AWS_ACCESS_KEY_ID"),
-        "aws_secret_access_key": settings.get("AWS_SECRET_ACCESS_KEY"),
-        "aws_session_token": settings.get("AWS_SESSION_TOKEN"),
-    }
-    uri = settings.get("ARCHIVE_STORE") or "archive"
-    s3_options = load_object("pipelines.store.s3.S3Options").from_settings(settings) if uri.startswith("s3:") else None
-    return open_store(uri, client_options=options, s3_options=s3_options)
-
-
-def spool_dir(settings: Any, store: Store) -> Path:
-    """Local folder where WARCs are written before they reach the store.
-
-    ``ARCHIVE_SPOOL_DIR`` when set; otherwise one folder per store URI under the user's cache folder, so a later
-    run against the same store finds (and ships) what an earlier run left behind.
-    """
-    if settings.get("ARCHIVE_SPOOL_DIR"):
-        return Path(settings.get("ARCHIVE_SPOOL_DIR")).expanduser().resolve()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    store_id = hashlib.sha256(store.uri.encode()).hexdigest()[:16]
-    return cache / "blogarc" / "spool" / store_id
+    return cls.from_uri(uri, settings)
 
 
 # Stores by URI scheme, as dotted paths (like Scrapy's FEED_STORAGES_BASE): the S3 store, and boto3, load on use.
+# ARCHIVE_STORE_SCHEMES is merged over it (``store_schemes``).
 STORE_SCHEMES: dict[str, str] = {
     "": "pipelines.store.base.FileStore",
     "file": "pipelines.store.base.FileStore",

@@ -1,9 +1,8 @@
 """S3-compatible stores: ``s3://bucket/prefix`` on AWS S3, MinIO, Ceph RGW, Cloudflare R2, Backblaze B2, Wasabi...
 
 Configuration is boto3's own (credential chain, ``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, region), plus Scrapy's
-``AWS_*`` settings, plus ``ARCHIVE_S3_*`` (``S3Options``) for what S3-compatible servers and unattended jobs need:
-path-style addressing, checksums only "when required", TLS verification off only when asked, part size, retries
-and timeouts.
+``AWS_*`` settings, plus ``ARCHIVE_S3_*`` (``S3Options``, in ``pipelines/store/s3options.py``), all read by
+``S3Store.from_uri``. Each store makes its own boto3 session and client, once, on first use.
 
 ``persist`` uploads with ``upload_file`` and a ``TransferConfig`` (multipart from the part size on, parts in
 parallel), asks the server to verify a SHA-256 of every part (``ChecksumAlgorithm``), then compares
@@ -20,21 +19,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pipelines.store.base import CHUNK, StoreConfigError, StoredObject, StoreUnavailable, file_sha256, safe_key
+from pipelines.store.base import (
+    CHUNK,
+    StoreConfigError,
+    StoredObject,
+    StoreUnavailable,
+    check_range,
+    file_sha256,
+    safe_key,
+)
+from pipelines.store.s3options import S3Options, client_options_from_settings, new_client
 
-MiB = 1024**2
-# boto3 and urllib3 log request headers (the access key id is in Authorization) at DEBUG, and chatter at INFO
-# ("Found credentials in environment variables"): keep them to warnings.
-CHATTY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 # Error codes that mean "fix the configuration", not "try later".
 CONFIG_ERROR_CODES = {
     "NoSuchBucket": "does not exist",
@@ -46,83 +48,6 @@ CONFIG_ERROR_CODES = {
     "InvalidBucketName": "says the bucket name is not valid",
     "AllAccessDisabled": "has disabled all access to the bucket",
 }
-
-
-def _tls_verify(value: Any) -> bool | str | None:
-    """``AWS_VERIFY``: unset (verify), a boolean (also as text from ``-s``), or a CA bundle path."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None if value == "" else value
-    text = str(value).strip()
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    return text
-
-
-@dataclass(frozen=True)
-class S3Options:
-    """How the S3 client talks to the server; ``from_settings`` reads the ``ARCHIVE_S3_*`` and ``AWS_*`` settings."""
-
-    addressing_style: str = ""  # "path" for most S3-compatible servers; "" = boto3's choice
-    request_checksum: str = ""  # "when_required" for servers that reject boto3's default checksums
-    checksum_algorithm: str = "SHA256"  # "" = send none (servers without the checksum API)
-    part_size: int = 64 * MiB  # multipart from this size on, in parts of this size (S3's minimum is 5 MiB)
-    part_concurrency: int = 4  # parts of one file in flight at once
-    retry_mode: str = "standard"
-    max_attempts: int = 5
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    verify: bool | str | None = None  # False turns TLS verification off; a path names a CA bundle
-    use_ssl: bool | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> S3Options:
-        """Options from Scrapy settings (defaults where a setting is missing)."""
-
-        def number(name: str, default: float, kind: type = int) -> Any:
-            value = settings.get(name)
-            return default if value in (None, "") else kind(value)
-
-        use_ssl = settings.get("AWS_USE_SSL")
-        return cls(
-            addressing_style=settings.get("ARCHIVE_S3_ADDRESSING_STYLE") or "",
-            request_checksum=settings.get("ARCHIVE_S3_REQUEST_CHECKSUM") or "",
-            checksum_algorithm=(settings.get("ARCHIVE_S3_CHECKSUM_ALGORITHM", "SHA256") or "").upper(),
-            part_size=number("ARCHIVE_S3_PART_SIZE", cls.part_size),
-            part_concurrency=number("ARCHIVE_S3_PART_CONCURRENCY", cls.part_concurrency),
-            retry_mode=settings.get("ARCHIVE_S3_RETRY_MODE") or cls.retry_mode,
-            max_attempts=number("ARCHIVE_S3_MAX_ATTEMPTS", cls.max_attempts),
-            connect_timeout=number("ARCHIVE_S3_CONNECT_TIMEOUT", cls.connect_timeout, float),
-            read_timeout=number("ARCHIVE_S3_READ_TIMEOUT", cls.read_timeout, float),
-            verify=_tls_verify(settings.get("AWS_VERIFY")),
-            use_ssl=None if use_ssl in (None, "") else settings.getbool("AWS_USE_SSL"),
-        )
-
-    def transfer_config(self) -> Any:
-        """The boto3 ``TransferConfig`` for uploads (the benchmark gives bare boto3 the same one)."""
-        from boto3.s3.transfer import TransferConfig  # noqa: PLC0415 - boto3 only when S3 is used
-
-        return TransferConfig(
-            multipart_threshold=self.part_size,
-            multipart_chunksize=self.part_size,
-            max_concurrency=self.part_concurrency,
-        )
-
-    def client_config(self) -> Any:
-        """The botocore ``Config``: retries with backoff, timeouts, addressing and checksum modes."""
-        from botocore.config import Config  # noqa: PLC0415
-
-        return Config(
-            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            s3={"addressing_style": self.addressing_style} if self.addressing_style else None,
-            request_checksum_calculation=self.request_checksum or None,
-            response_checksum_validation=self.request_checksum or None,
-            # files upload in parallel and each in parallel parts: keep a connection for each
-            max_pool_connections=max(10, 4 * self.part_concurrency),
-        )
 
 
 def composite_sha256(path: Path, part_size: int) -> str:
@@ -140,32 +65,6 @@ def composite_sha256(path: Path, part_size: int) -> str:
             if left:
                 break
     return base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
-
-
-_SESSION: Any = None
-_SESSION_LOCK = threading.Lock()
-
-
-def new_client(client_options: dict[str, Any], options: S3Options) -> Any:
-    """A boto3 S3 client from the process's one session.
-
-    The session loads the S3 service model once; every store (the CLI check, WARC uploads, text batches, the
-    manifest) then gets its own client from it in milliseconds, so no store shares another's event hooks.
-    """
-    global _SESSION
-    with _SESSION_LOCK:  # sessions are not thread-safe; the clients they make are
-        import boto3  # noqa: PLC0415 - boto3 only when S3 is used
-
-        for name in CHATTY_LOGGERS:
-            logger = logging.getLogger(name)
-            logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
-        extra: dict[str, Any] = {}
-        if options.verify is not None:
-            extra["verify"] = options.verify
-        if options.use_ssl is not None:
-            extra["use_ssl"] = options.use_ssl
-        _SESSION = _SESSION or boto3.session.Session()
-        return _SESSION.client("s3", config=options.client_config(), **extra, **client_options)
 
 
 class S3Store:
@@ -193,10 +92,17 @@ class S3Store:
         self._client: Any = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_uri(cls, uri: str, settings: Any | None = None) -> S3Store:
+        """The bucket and prefix at ``uri``, with the ``AWS_*`` and ``ARCHIVE_S3_*`` settings (None: boto3's own)."""
+        if settings is None:
+            return cls(uri)
+        return cls(uri, client_options_from_settings(settings), S3Options.from_settings(settings))
+
     @property
     def client(self) -> Any:
-        """The store's boto3 client, made on first use."""
-        with self._lock:
+        """The store's boto3 client, made on first use (with a session of its own)."""
+        with self._lock:  # threads (uploads, the loop) may ask at once: make one client
             if self._client is None:
                 self._client = new_client(self.client_options, self.options)
         return self._client
@@ -279,10 +185,39 @@ class S3Store:
             raise self.translate(exc, f"write of {self.uri_for(key)}") from None
         return StoredObject(key, len(data), sha256)
 
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """A conditional ``PutObject`` (``IfNoneMatch="*"``: the server answers 412 when the key exists).
+
+        Some S3-compatible servers ignore ``If-None-Match`` and overwrite: the object is then read back, and a
+        call that does not find its own bytes lost to a writer that came after it.
+        """
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        extra = {"ChecksumAlgorithm": self.options.checksum_algorithm} if self.options.checksum_algorithm else {}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **extra)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return False
+            raise self.translate(exc, f"conditional write of {self.uri_for(key)}") from None
+        except Exception as exc:
+            raise self.translate(exc, f"conditional write of {self.uri_for(key)}") from None
+        try:
+            return self.get_bytes(key) == data
+        except FileNotFoundError:  # deleted by another run between the two requests
+            return False
+
+    def delete(self, key: str) -> None:
+        try:  # S3 answers a delete of a missing key with success too
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise self.translate(exc, f"delete of {self.uri_for(key)}") from None
+
     def get_bytes(self, key: str, offset: int = 0, length: int | None = None) -> bytes:
-        if offset < 0 or (length is not None and length < 0):
-            raise ValueError(f"Bad range: offset {offset}, length {length}")
-        if length == 0:
+        check_range(offset, length)
+        if length == 0:  # no range request can ask for nothing; a missing key still raises, as for a file
+            if self._head(key) is None:
+                raise FileNotFoundError(self.uri_for(key))
             return b""
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         if offset or length is not None:
@@ -301,8 +236,8 @@ class S3Store:
             raise self.translate(exc, f"read of {self.uri_for(key)}") from None
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        if prefix:
-            safe_key(prefix.rstrip("/"))
+        if prefix:  # a folder, as on a file system: "warc" does not list "warc2/..."
+            prefix = safe_key(prefix.rstrip("/")) + "/"
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
         strip = len(f"{self.prefix}/") if self.prefix else 0
         keys: list[str] = []

@@ -1,12 +1,12 @@
-"""The local spool: files on their way to the store, and what ships them.
+"""The local spool: files on their way to the store (``pipelines/store/shipper.py`` ships them).
 
-Under the spool root (one per store URI by default, ``stores.spool_dir``)::
+Under the spool root (one per store URI by default, ``services.spool_dir``)::
 
     {site}/*.warc.gz.open      WARC being written (repaired at the next start if the writer died)
     {site}/*.warc.gz, *.cdxj   closed, waiting to be shipped (deleted once the store verified them)
     {site}/.lock               held (``flock``) by the process writing there
-    _parked/{key}              anything else that could not reach the store (text batches, run manifests), under
-                               its store key
+    _parked/{key}              everything else, under its store key: text batches (``….jsonl.open`` while
+                               written, then ``.jsonl.gz`` + ``.parquet``) and manifests that wait for their files
 
 Site keys never start with ``_`` or ``.`` (``layout.site_key``), so ``_parked`` cannot be a site. Shipping is
 idempotent: keys are deterministic and a file is deleted only after the store verified it, so a process killed at
@@ -20,19 +20,27 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from pipelines.layout import text_prefix, warc_key
+from pipelines.layout import (
+    RUNS,
+    TEXT,
+    TEXT_SUFFIX,
+    WARC,
+    index_name,
+    is_index_name,
+    is_warc_name,
+    site_prefix,
+    text_prefix,
+    warc_key,
+)
 from pipelines.store.base import safe_key
-from pipelines.warc.cdxj import cdxj_path, write_cdxj
 from pipelines.warc.files import OPEN_SUFFIX, repair_open_file
-
-if TYPE_CHECKING:
-    from pipelines.store.base import Store, StoredObject
 
 logger = logging.getLogger(__name__)
 
 PARKED = "_parked"
+BATCH_OPEN_SUFFIX = ".jsonl.open"  # a text batch being written (pipelines/text/batches.py)
 
 
 class SpoolBusy(Exception):
@@ -84,13 +92,18 @@ class Spool:
         for path in sorted(folder.glob("*" + OPEN_SUFFIX)):
             repaired += 1
             repair_open_file(path)
-        warcs = sorted(p for p in folder.iterdir() if p.name.endswith((".warc.gz", ".warc")))
-        lone = sorted(p for p in folder.glob("*.cdxj") if not any(cdxj_path(w) == p for w in warcs))
+        warcs = sorted(p for p in folder.iterdir() if is_warc_name(p.name))
+        indexes = {index_name(w.name) for w in warcs}
+        lone = sorted(p for p in folder.iterdir() if is_index_name(p.name) and p.name not in indexes)
         return warcs + lone, repaired
+
+    def parked_path(self, key: str) -> Path:
+        """Where the spool keeps a file waiting for the store key ``key``."""
+        return self.root / PARKED / safe_key(key)
 
     def park(self, path: Path, key: str) -> Path:
         """Move a finished file that could not reach the store into ``_parked/{key}``."""
-        target = self.root / PARKED / safe_key(key)
+        target = self.parked_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(path, target)
@@ -105,7 +118,7 @@ class Spool:
 
     def park_bytes(self, key: str, data: bytes) -> Path:
         """Keep a small object (a run manifest) for later."""
-        target = self.root / PARKED / safe_key(key)
+        target = self.parked_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         with open(tmp, "wb") as fh:
@@ -116,15 +129,20 @@ class Spool:
         return target
 
     def parked(self, prefix: str = "") -> list[tuple[Path, str]]:
-        """Parked files under the store key ``prefix``: (local path, key), manifests (``runs/``) last."""
+        """Finished parked files under the store key ``prefix``: (local path, key), manifests (``runs/``) last.
+
+        Text batches still being written (``.jsonl.open``) are not finished: ``text.batches`` closes them.
+        """
         base = self.root / PARKED
         if not base.is_dir():
             return []
         found = [
-            (p, p.relative_to(base).as_posix()) for p in base.rglob("*") if p.is_file() and not p.name.endswith(".tmp")
+            (p, p.relative_to(base).as_posix())
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.endswith((".tmp", BATCH_OPEN_SUFFIX))
         ]
         found = [(p, key) for p, key in found if key.startswith(prefix)]
-        return sorted(found, key=lambda pair: (pair[1].startswith("runs/"), pair[1]))
+        return sorted(found, key=lambda pair: (pair[1].startswith(RUNS + "/"), pair[1]))
 
     def pending(self, site: str, run_id: str = "") -> list[str]:
         """Store keys of everything still waiting in the spool for ``site`` (of ``run_id``'s text, if given)."""
@@ -133,47 +151,29 @@ class Spool:
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
                 final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
-                if final.name.endswith((".warc.gz", ".warc")):  # its index is made when it ships
-                    keys += [warc_key(site, final.name), warc_key(site, cdxj_path(final).name)]
-                elif final.suffix == ".cdxj":
+                if is_warc_name(final.name):  # its index is made when it ships
+                    keys += [warc_key(site, final.name), warc_key(site, index_name(final.name))]
+                elif is_index_name(final.name):
                     keys.append(warc_key(site, final.name))
             keys = sorted(set(keys))
-        text = text_prefix(site, run_id) if run_id else f"text/{site}/"
+        text = text_prefix(site, run_id) if run_id else site_prefix(TEXT, site)
         keys += [key for _, key in self.parked(text)]
+        keys += [key.removesuffix(BATCH_OPEN_SUFFIX) + TEXT_SUFFIX for key in self.open_batches(text)]
         if not run_id:
-            keys += [key for _, key in self.parked(f"runs/{site}/")]
+            keys += [key for _, key in self.parked(site_prefix(RUNS, site))]
         return keys
+
+    def open_batches(self, prefix: str) -> list[str]:
+        """Keys (``….jsonl.open``) of text batches under ``prefix`` that are being written or were cut by a kill."""
+        base = self.root / PARKED
+        folder = self.parked_path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        return sorted(p.relative_to(base).as_posix() for p in folder.rglob("*" + BATCH_OPEN_SUFFIX))
 
 
 def local_file(spool: Spool, key: str) -> Path | None:
     """The spool's copy of a pending store key (a WARC or index of a site, or a parked file), if it exists."""
     parts = key.split("/")
-    if parts[0] == "warc" and len(parts) == 3:
-        path = spool.site_dir(parts[1]) / parts[2]
-    else:
-        path = spool.root / PARKED / safe_key(key)
+    path = spool.site_dir(parts[1]) / parts[2] if parts[0] == WARC and len(parts) == 3 else spool.parked_path(key)
     return path if path.is_file() else None
-
-
-def ship_warc(store: Store, path: Path, site: str) -> list[tuple[StoredObject, str]]:
-    """Index a closed WARC, store it and its index, and delete both locally once the store verified them.
-
-    A lone index (its WARC already stored) is stored alone. Returns what was stored, with its kind.
-    """
-    if path.suffix == ".cdxj":
-        stored = store.persist(path, warc_key(site, path.name))
-        path.unlink()
-        return [(stored, "cdxj")]
-    index_path = write_cdxj(path)
-    warc_obj = store.persist(path, warc_key(site, path.name))
-    index_obj = store.persist(index_path, warc_key(site, index_path.name))
-    path.unlink()
-    index_path.unlink()
-    return [(warc_obj, "warc"), (index_obj, "cdxj")]
-
-
-def ship_parked(store: Store, path: Path, key: str) -> StoredObject:
-    """Store a parked file under its key and delete it locally once verified."""
-    stored = store.persist(path, key)
-    path.unlink()
-    return stored

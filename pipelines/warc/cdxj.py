@@ -14,14 +14,12 @@ from pathlib import Path
 import surt
 from cdxj_indexer.main import write_cdx_index
 
+from pipelines.layout import index_name
+
 
 def cdxj_path(warc_path: Path) -> Path:
-    """``x.warc.gz`` -> ``x.cdxj``, beside the WARC."""
-    name = warc_path.name
-    for suffix in (".warc.gz", ".warc"):
-        if name.endswith(suffix):
-            return warc_path.with_name(name[: -len(suffix)] + ".cdxj")
-    return warc_path.with_name(name + ".cdxj")
+    """``x.warc.gz`` -> ``x.cdxj``, beside the WARC (``layout.index_name``)."""
+    return warc_path.with_name(index_name(warc_path.name))
 
 
 def write_cdxj(warc_path: Path) -> Path:

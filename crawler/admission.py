@@ -1,0 +1,110 @@
+"""Admission: the one place that decides whether a URL is fetched (pure: no Scrapy, no I/O).
+
+Every candidate URL (from sitemaps, feeds, the REST API, links, requisites) goes through ``Admission.admit``:
+canonical form (``crawler.wordpress.ScopeRules``), already seen, scope (the blog's hosts; asset hosts for
+requisites), trap rules, ``--max-pages`` and ``--since``. Most links of a page repeat the ones of every other page
+(menus, sidebars), so ``hrefs`` drops an href already decided before it is resolved and canonicalised, which is
+where admission spends its time. Each decision is counted by the caller under ``links/*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+from crawler.wordpress import ScopeRules, same_site_hosts
+
+
+@dataclass
+class Verdict:
+    """What admission decided for one URL: ``url`` (canonical) is fetched when ``refused`` is None."""
+
+    url: str
+    refused: str | None = None  # a rule name, "offsite", "max-pages", "since"; "seen" for a duplicate
+
+
+@dataclass
+class Admission:
+    """The admission state of one blog's crawl."""
+
+    start_url: str
+    rules: ScopeRules = field(default_factory=ScopeRules.build)
+    max_pages: int = 0
+    since: datetime | None = None
+    hosts: frozenset[str] = frozenset()
+    seen: set[str] = field(default_factory=set)
+    decided_hrefs: set[str] = field(default_factory=set)
+    listed_dates: dict[str, datetime] = field(default_factory=dict)  # sitemap lastmod, REST modified_gmt, Atom
+    pages_admitted: int = 0
+
+    def __post_init__(self) -> None:
+        self.start_url = self.rules.canonical(self.start_url)
+        self.hosts = self.hosts or same_site_hosts(self.start_url)
+
+    def admit(self, url: str, requisite: bool = False) -> Verdict:
+        """Decide ``url``: canonical form, seen, scope, traps, limits (``count_page`` once a page is requested)."""
+        url = self.rules.canonical(url)
+        if url in self.seen:
+            return Verdict(url, "seen")
+        self.seen.add(url)
+        return Verdict(url, self.refusal(url, requisite))
+
+    def refusal(self, url: str, requisite: bool = False) -> str | None:
+        """Why ``url`` is not fetched (a rule name, ``offsite``, ``max-pages``, ``since``), or None."""
+        on_site = urlsplit(url).netloc in self.hosts
+        if not on_site and not (requisite and self.rules.is_asset_host(url)):
+            return "offsite"
+        reason = self.rules.refusal(url)
+        if reason is not None or requisite:
+            return reason
+        if self.max_pages and self.pages_admitted >= self.max_pages:
+            return "max-pages"
+        known = self.listed_dates.get(url)
+        if self.since and known and known < self.since:
+            return "since"
+        return None
+
+    def take_page(self) -> bool:
+        """Use one page of the ``--max-pages`` budget (hubs fetched outside admission); False when none is left."""
+        if self.max_pages and self.pages_admitted >= self.max_pages:
+            return False
+        self.pages_admitted += 1
+        return True
+
+    def count_page(self) -> None:
+        """An admitted page is requested: it uses one page of the ``--max-pages`` budget."""
+        self.pages_admitted += 1
+
+    def note_date(self, url: str, when: datetime | None) -> None:
+        """Remember a date a listing gives for ``url`` (for ``--since`` and incremental skips)."""
+        if when is not None:
+            self.listed_dates[self.rules.canonical(url)] = when
+
+    def mark_seen(self, url: str) -> str:
+        """Note ``url`` (a declared canonical URL, a post part) as seen; return its canonical form."""
+        url = self.rules.canonical(url)
+        self.seen.add(url)
+        return url
+
+    def hrefs(self, base: str, hrefs: Iterable[str]) -> Iterator[str]:
+        """The absolute URLs among ``hrefs`` (relative to ``base``) not decided before, for ``admit``."""
+        parts = urlsplit(base)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        for href in hrefs:
+            href = href.strip()
+            if href.startswith(("http://", "https://")):
+                key = href
+            elif href.startswith("//"):
+                key = f"{parts.scheme}:{href}"
+            elif href.startswith("/"):
+                key = origin + href
+            else:
+                key = f"{base} {href}"
+            if key in self.decided_hrefs:
+                continue
+            self.decided_hrefs.add(key)
+            url = urljoin(base, href)
+            if url.startswith(("http://", "https://")):
+                yield url

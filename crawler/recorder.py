@@ -1,0 +1,147 @@
+"""The recorder: a post or page of the crawl -> its clean-text record (parts, change, since).
+
+A post split with ``<!--nextpage-->`` becomes one record: part 1 fetches the other parts (archived like any
+exchange) and joins their text; the other parts are archived only. A page whose declared canonical URL was
+recorded already is a duplicate. ``--since`` drops posts whose own dates are older. In an incremental run a page
+whose text did not change since the last record writes none. Extraction runs in the shared worker pool (or in this
+process, on Scrapy's parsed tree, when there is none); a page that fails costs one counted page, never the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request
+from scrapy.http import TextResponse
+
+from crawler import discovery
+from pipelines.extract.core import extract_post
+from pipelines.extract.pool import extract_body
+from pipelines.text.record import TextRecord
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from crawler.admission import Admission
+    from pipelines.extract.core import Extracted
+    from pipelines.extract.pool import ExtractionPool
+    from pipelines.runs.incremental import Incremental
+    from pipelines.warc.files import RecordLocation
+
+logger = logging.getLogger(__name__)
+
+
+class Recorder:
+    """Turn one site's posts and pages into text records."""
+
+    def __init__(self, crawler: Crawler, admission: Admission, site: str, run_id: str, **options: Any):
+        self.crawler = crawler
+        self.admission = admission
+        self.site = site
+        self.run_id = run_id
+        self.favor_precision: bool = options.get("favor_precision", False)
+        self.pool: ExtractionPool | None = options.get("pool")
+        self.incremental: Incremental | None = options.get("incremental")
+        self.recorded: set[str] = set()
+
+    async def record(self, response: TextResponse, kind: str) -> TextRecord | None:
+        """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer."""
+        stats = self.crawler.stats
+        declared = discovery.canonical_link(response.selector.root) or ""
+        canonical = self.admission.rules.canonical(urljoin(response.url, declared))
+        if canonical in self.recorded:
+            stats.inc_value("pages/duplicate")
+            return None
+        part, others = discovery.post_parts(response.selector.root)
+        if part is not None and part != 1:
+            stats.inc_value("pages/post_part")  # recorded with part 1
+            return None
+        extracted = await self.extract(response)
+        if extracted is None:
+            return None
+        if others:
+            extracted = await self.join_parts(response, extracted, others)
+        since = self.admission.since
+        if since and _older_than(extracted, since):
+            stats.inc_value("extract/older_than_since")
+            return None
+        incremental = self.incremental
+        change = incremental.change_of(response.url, extracted.text_sha256) if incremental else "new"
+        if change == "unchanged" and incremental is not None and incremental.skips_unchanged_text:
+            stats.inc_value("incremental/unchanged")  # new bytes (a nonce, a date), same text: no new record
+            return None
+        self.recorded.add(canonical)
+        stats.inc_value("extract/ok")
+        stats.inc_value(f"extract/{kind}")
+        stats.inc_value(f"incremental/{change}")
+        return self.build(extracted, response, kind=kind, canonical=canonical, change=change)
+
+    def build(self, extracted: Extracted, response: TextResponse, **facts: Any) -> TextRecord:
+        """Combine what extraction found with what the crawl knows of the response."""
+        location: RecordLocation | None = response.meta.get("warc")  # None only when WARC capture is off
+        return TextRecord.build(
+            extracted,
+            url=response.url,
+            site=self.site,
+            run_id=self.run_id,
+            http_status=response.status,
+            fetched_at=location.date if location else datetime.now(UTC).isoformat(),
+            warc=location.as_dict() if location else None,
+            **facts,
+        )
+
+    async def join_parts(self, first: TextResponse, extracted: Extracted, others: list[str]) -> Extracted:
+        """Fetch the other parts of a split post (archived like any exchange) and append their text."""
+        texts = [extracted.text]
+        rules = self.admission.rules
+        for href in others:
+            url = rules.canonical(urljoin(first.url, href))
+            if url == rules.canonical(first.url) or urlsplit(url).netloc not in self.admission.hosts:
+                continue
+            self.admission.mark_seen(url)
+            # never conditional: a 304 here would leave the joined text short of a part
+            response = await self.crawler.engine.download_async(Request(url, meta={"hub": True}))
+            part = await self.extract(response) if isinstance(response, TextResponse) else None
+            if part is not None:
+                texts.append(part.text)
+        extracted.text = "\n\n".join(texts)
+        return extracted
+
+    async def extract(self, response: TextResponse) -> Extracted | None:
+        """Extract one page (in a worker process when there is a pool); count failures and empty pages."""
+        stats = self.crawler.stats
+        try:
+            if self.pool is None and not _decodes(response):
+                # a charset that does not fit the bytes (Latin-1 served as UTF-8): Scrapy's tree is full of U+FFFD;
+                # decode as the workers and `blogarc extract` do
+                extracted = extract_body(response.body, response.encoding, response.url, self.favor_precision)
+            elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
+                extracted = extract_post(response.selector.root, response.url, self.favor_precision)
+            else:
+                extracted = await self.pool.extract(
+                    response.body, response.encoding, response.url, self.favor_precision
+                )
+        except Exception as exc:  # noqa: BLE001 - hostile markup must cost one page, never the crawl
+            stats.inc_value("extract/failed")
+            logger.warning("Extraction failed on %s: %r", response.url, exc)
+            return None
+        if extracted is None:
+            stats.inc_value("extract/empty")
+        return extracted
+
+
+def _decodes(response: TextResponse) -> bool:
+    """Whether the body is valid in the encoding Scrapy chose: Scrapy replaces what is not with U+FFFD, silently.
+
+    Reads the text Scrapy already decoded (and parsed) instead of decoding the body again; a page that really holds
+    U+FFFD only takes the slower path, with the same result.
+    """
+    return "\ufffd" not in response.text
+
+
+def _older_than(extracted: Extracted, since: datetime) -> bool:
+    when = discovery.parse_date(extracted.modified) or discovery.parse_date(extracted.published)
+    return when is not None and when < since

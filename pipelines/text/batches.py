@@ -1,0 +1,137 @@
+"""Text batches: clean-text records appended one by one to a spool file, closed into a batch and its Parquet twin.
+
+The one batch writer, for the crawl (``pipelines/text/pipeline.py``) and for re-extraction (``blogarc extract``).
+A batch being written is ``_parked/text/{site}/{run_id}/part-NNNNN.jsonl.open`` in the spool: plain JSON Lines,
+each record written whole and flushed to the OS at once, so a killed process loses at most the line it was
+writing. A batch closes at ``batch_items`` records or when the run ends: its lines become ``part-NNNNN.jsonl.gz``
+(one gzip member) and ``part-NNNNN.parquet`` beside it, each written to a temporary name and renamed, then the
+``.open`` file goes. The closed files wait under their store keys until the shipper stores them.
+
+``repair_batches`` finishes what a killed process left: each ``.open`` batch is cut to its last whole line and
+closed the same way (closing is deterministic, so redoing a close that was cut short gives the same bytes).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelines.layout import PARQUET_SUFFIX, TEXT, TEXT_SUFFIX, batch_key, site_prefix
+
+if TYPE_CHECKING:
+    from pipelines.store.spool import Spool
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".jsonl.open"
+GZIP_LEVEL = 6
+
+
+class TextBatches:
+    """The batches of one site in one run, written into the spool."""
+
+    def __init__(self, spool: Spool, site: str, run_id: str, batch_items: int = 1000, parquet: bool = True):
+        self.spool = spool
+        self.site = site
+        self.run_id = run_id
+        self.batch_items = max(1, batch_items)
+        self.parquet = parquet
+        self.batch = self._first_free_batch()
+        self.count = 0  # records in the open batch
+        self.written = 0  # records in all batches of this writer
+        self._fh: Any = None
+
+    def _first_free_batch(self) -> int:
+        """The next free batch number of this run in the spool (a resumed run id must not overwrite a batch)."""
+        folder = self.spool.parked_path(batch_key(self.site, self.run_id, 0)).parent
+        used = [int(p.name[5:10]) for p in folder.glob("part-[0-9][0-9][0-9][0-9][0-9].*")] if folder.is_dir() else []
+        return max(used, default=0) + 1
+
+    @property
+    def open_path(self) -> Path:
+        """The spool file of the batch being written."""
+        key = batch_key(self.site, self.run_id, self.batch, OPEN_SUFFIX)
+        return self.spool.parked_path(key)
+
+    def append(self, record: dict[str, Any]) -> list[tuple[Path, str]]:
+        """Write one record (durable once this returns); return the files of a batch it closed, if any."""
+        if self._fh is None:
+            self.open_path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.open_path, "ab")  # noqa: SIM115 - open for the batch's lifetime
+        self._fh.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._fh.flush()
+        self.count += 1
+        self.written += 1
+        return self.close() if self.count >= self.batch_items else []
+
+    def close(self) -> list[tuple[Path, str]]:
+        """Close the open batch (if it has records): its ``.jsonl.gz`` and Parquet files, with their keys."""
+        if self._fh is None:
+            return []
+        self._fh.close()
+        self._fh = None
+        closed = close_batch(self.open_path, self.parquet)
+        self.batch += 1
+        self.count = 0
+        return closed
+
+
+def close_batch(open_path: Path, parquet: bool = True) -> list[tuple[Path, str]]:
+    """Turn an ``.open`` batch into its ``.jsonl.gz`` (and ``.parquet``) beside it; return (path, key) pairs.
+
+    Lines after the last newline (a record cut by a kill) are dropped. An empty batch leaves nothing.
+    """
+    data = open_path.read_bytes()
+    data = data[: data.rfind(b"\n") + 1]
+    if not data:
+        open_path.unlink()
+        return []
+    stem = open_path.name.removesuffix(OPEN_SUFFIX)
+    gz_path = open_path.with_name(stem + TEXT_SUFFIX)
+    _write_atomically(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
+    closed = [gz_path]
+    if parquet:
+        from pipelines.text.parquet import jsonl_to_parquet  # noqa: PLC0415 - pyarrow only where batches close
+
+        pq_path = open_path.with_name(stem + PARQUET_SUFFIX)
+        tmp = pq_path.with_name(pq_path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            jsonl_to_parquet(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, pq_path)
+        closed.append(pq_path)
+    open_path.unlink()
+    root = _parked_root(open_path)
+    return [(path, path.relative_to(root).as_posix()) for path in closed]
+
+
+def repair_batches(spool: Spool, site: str) -> int:
+    """Close every ``.open`` batch of ``site`` a killed process left in the spool; return how many."""
+    folder = spool.parked_path(site_prefix(TEXT, site).rstrip("/"))
+    found = sorted(folder.rglob("*" + OPEN_SUFFIX)) if folder.is_dir() else []
+    for path in found:
+        closed = close_batch(path)
+        logger.warning("Repaired the text batch %s: %d file(s) to ship", path.name, len(closed))
+    return len(found)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _parked_root(path: Path) -> Path:
+    """The ``_parked`` folder above a parked file (keys are paths below it)."""
+    for parent in path.parents:
+        if parent.name == "_parked":
+            return parent
+    raise ValueError(f"{path} is not in a spool's _parked folder")

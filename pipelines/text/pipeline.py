@@ -1,0 +1,68 @@
+"""The text pipeline: a Scrapy item pipeline that writes each clean-text record of a crawl into its batch.
+
+Each record is appended to the open batch of the site's run in the spool and flushed before ``process_item``
+returns (``pipelines/text/batches.py``), then ``record_written`` is sent: from then on the crawl state may say the
+URL has this text, because a killed crawl keeps it (the next start repairs and ships the batch). Batches close at
+``TEXT_BATCH_ITEMS`` records and when the spider closes; each closed file (``part-NNNNN.jsonl.gz`` and, with
+``TEXT_PARQUET``, its ``.parquet`` twin) is announced with ``file_closed`` and shipped by ``Uploads``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import run_in_thread
+
+from pipelines.services import Services
+from pipelines.signals import file_closed, record_written
+from pipelines.text.batches import TextBatches
+from pipelines.text.record import TextRecord
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class TextPipeline:
+    """Write text records to durable batches in the spool and announce the batches that close."""
+
+    def __init__(self, crawler: Crawler, services: Services, batch_items: int, parquet: bool):
+        self.crawler = crawler
+        self.services = services
+        self.batch_items = batch_items
+        self.parquet = parquet
+        self.batches: TextBatches | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TextPipeline:
+        settings = crawler.settings
+        if not settings.getbool("EXTRACT_ENABLED"):
+            raise NotConfigured("EXTRACT_ENABLED is off")
+        return cls(crawler, Services.of(crawler), settings.getint("TEXT_BATCH_ITEMS"), settings.getbool("TEXT_PARQUET"))
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        site = getattr(spider, "site", None) or spider.name
+        run_id = getattr(spider, "run_id", "") or "run"
+        self.batches = TextBatches(self.services.spool, site, run_id, self.batch_items, self.parquet)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, TextRecord) or self.batches is None:
+            return item
+        closed = self.batches.append(item.as_dict())
+        self.crawler.signals.send_catch_log(signal=record_written, record=item)
+        self._announce(closed)
+        return item
+
+    async def close_spider(self) -> None:
+        if self.batches is not None:
+            self._announce(await run_in_thread(self.batches.close))
+
+    def _announce(self, closed: list[tuple[Path, str]]) -> None:
+        for path, key in closed:
+            self.crawler.signals.send_catch_log(signal=file_closed, path=path, key=key)
