@@ -3,23 +3,18 @@
 Each text batch ``text/{site}/{run_id}/part-NNNNN.jsonl.gz`` gets a twin ``part-NNNNN.parquet`` holding the same
 records, in the same order, with one fixed Arrow schema (``text_record_schema()``, derived from the record's JSON
 Schema: ``arrow_type``): lists stay lists, ``comments`` is a list of structs and ``warc`` a struct, so
-``warc.offset`` is a column. Dates stay the
-ISO 8601 strings the page declared (time zone included); cast them in the query (``TRY_CAST(published AS
-TIMESTAMPTZ)``) rather than lose the offset here. Files are zstd-compressed.
+``warc.offset`` is a column. Dates stay the ISO 8601 strings the page declared (time zone included); cast them in
+the query (``TRY_CAST(published AS TIMESTAMPTZ)``) rather than lose the offset here. Files are zstd-compressed.
 
-The crawl writes them through Scrapy's feed exports (``ParquetItemExporter``, format ``parquet``), re-extraction
-with ``jsonl_to_parquet``.
+The one batch writer (``pipelines/text/batches.py``, for the crawl and for re-extraction) writes them with
+``jsonl_to_parquet`` when a batch closes.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from functools import lru_cache
 from typing import IO, TYPE_CHECKING, Any
-
-from itemadapter import ItemAdapter
-from scrapy.exporters import BaseItemExporter
 
 from pipelines.text.record import json_schema
 
@@ -100,23 +95,3 @@ def jsonl_to_parquet(jsonl: bytes, sink: str | IO[bytes]) -> None:
         memory_pool=pool,
     )
     pq.write_table(table, sink, compression=COMPRESSION, memory_pool=pool)
-
-
-class ParquetItemExporter(BaseItemExporter):
-    """Scrapy feed exporter for ``format: parquet``: a batch's items, written as one Parquet file when it closes.
-
-    Parquet is columnar: nothing can be written before the batch is complete, so items wait in memory, as JSON lines
-    (a batch is ``TEXT_BATCH_ITEMS`` records, 1000 by default: a few megabytes of text).
-    """
-
-    def __init__(self, file: IO[bytes], **kwargs: Any):
-        super().__init__(dont_fail=True, **kwargs)
-        self.file = file
-        self.lines: list[str] = []
-
-    def export_item(self, item: Any) -> None:
-        self.lines.append(json.dumps(ItemAdapter(item).asdict(), ensure_ascii=False))
-
-    def finish_exporting(self) -> None:
-        jsonl_to_parquet("\n".join(self.lines).encode("utf-8"), self.file)
-        self.lines = []
