@@ -190,9 +190,6 @@ def test_body_is_decoded_by_warcio_whatever_the_coding(store, tmp_path, name):
     assert all(f"{k}: {v}".encode() in record.http_head for k, v in headers)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17: warcio 1.8.1 decodes br with brotlipy's API, not brotli 1.2's (warcio#73)"
-)
 def test_body_of_a_brotli_response(tmp_path):
     brotli = pytest.importorskip("brotli")
     out = io.BytesIO()

@@ -23,12 +23,12 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spiders import SitemapSpider
-from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawler import discovery
 from crawler.admission import Admission
 from crawler.recorder import Recorder
-from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page, rest_listing_url
+from crawler.spiders.sources import Sources
+from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
 from pipelines.layout import check_run_id, new_run_id, site_key
 from pipelines.runs.incremental import Incremental
 from pipelines.services import Services
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from pipelines.text.record import TextRecord
 
 WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
-REST_ROUTES = ("posts", "pages")
 # A listed date must be this much older than our last capture to skip a fetch: the blog's clock is not ours, and
 # lastmod has whole seconds (an edit right after a capture must not hide behind it). Costs a 304 at most.
 LASTMOD_SLACK = timedelta(minutes=5)
@@ -63,7 +62,7 @@ def admission_for(url: str, settings: Any) -> Admission:
     return Admission(url, rules, max_pages=settings.getint("ARCHIVE_MAX_PAGES"), since=since)
 
 
-class BlogSpider(SitemapSpider):
+class BlogSpider(Sources, SitemapSpider):
     """Crawl one blog from all its discovery sources; see the module docstring."""
 
     name = "blog"
@@ -197,76 +196,6 @@ class BlogSpider(SitemapSpider):
             if (request := self.admit(url, source, requisite=requisite)) is not None:
                 yield request
 
-    # --- sources ------------------------------------------------------------------------------------------------
-
-    def robots_downloaded(self, response: Response, request: Request, spider: Any) -> None:
-        """Schedule the sitemaps robots.txt lists (the robots middleware fetched it; no second request)."""
-        if spider is not self or not self.options["sitemaps"] or urlsplit(request.url).path != "/robots.txt":
-            return
-        if urlsplit(request.url).netloc not in self.admission.hosts or response.status != 200:
-            return
-        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            if sitemap := self.admit(url, "sitemap", callback=self._parse_sitemap):
-                self.crawler.engine.crawl(sitemap)
-
-    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """SitemapSpider's parsing, with every URL through admission (scope, traps, de-duplication)."""
-        if response.status >= 400:
-            self.crawler.stats.inc_value(f"pages/http_{response.status}")
-            return
-        self.crawler.stats.inc_value("pages/sitemap")
-        for request in super()._parse_sitemap(response):
-            self.crawler.stats.inc_value("links/listed/sitemap")
-            callback = request.callback if request.callback == self._parse_sitemap else self.parse
-            admitted = self.admit(request.url, "sitemap", callback=callback)
-            if admitted is not None:
-                yield admitted
-
-    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Remember each entry's ``lastmod``; with ``--since``, drop entries not modified since."""
-        since = self.admission.since
-        for entry in entries:
-            lastmod = discovery.parse_date(entry.get("lastmod"))
-            self.admission.note_date(entry["loc"], lastmod)
-            if since and lastmod and lastmod < since:
-                self.crawler.stats.inc_value("links/refused/since")
-                continue
-            yield entry
-
-    def rest_requests(self, api_root: str) -> Iterator[Request]:
-        """First listing page of posts and pages from the REST API root a page announced."""
-        if not self.options["rest"] or self.rest_root is not None:
-            return
-        self.rest_root = api_root
-        for route in REST_ROUTES:
-            if self.take_page():
-                yield self.rest_listing(route, 1)
-
-    def rest_listing(self, route: str, page: int) -> Request:
-        """The Request for one listing page of the REST API (a hub: never conditional)."""
-        since = self.admission.since.strftime("%Y-%m-%dT%H:%M:%S") if self.admission.since else None
-        url = rest_listing_url(self.rest_root or "", route, page, self.rest_per_page, since)
-        return Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": page, "hub": True})
-
-    def parse_rest(self, response: Response) -> Iterator[Request]:
-        """Follow each entry's ``link``; request the next listing page while there is one."""
-        stats = self.crawler.stats
-        entries = discovery.rest_entries(response.text) if isinstance(response, TextResponse) else None
-        if response.status != 200 or entries is None:
-            stats.inc_value("rest/unavailable")
-            return
-        stats.inc_value("pages/rest")
-        for entry in entries:
-            link = entry.get("link")
-            if not isinstance(link, str):
-                continue
-            self.admission.note_date(link, discovery.parse_date(entry.get("modified_gmt")))
-            yield from self.follow(response.url, [link], "rest")
-        page, route = response.meta["rest_page"], response.meta["rest_route"]
-        total = int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
-        if entries and page < total and self.take_page():
-            yield self.rest_listing(route, page + 1)
-
     # --- pages --------------------------------------------------------------------------------------------------
 
     async def parse(self, response: Response) -> AsyncIterator[Request | TextRecord]:
@@ -305,13 +234,6 @@ class BlogSpider(SitemapSpider):
             stats.inc_value(f"extract/skipped/{kind}")
         elif self.recorder is not None and (record := await self.recorder.record(response, kind)) is not None:
             yield record
-
-    def parse_feed(self, response: TextResponse) -> Iterator[Request]:
-        """An RSS or Atom feed: its entries' links, and Atom ``updated`` dates for incremental skips."""
-        self.crawler.stats.inc_value("pages/feed")
-        for link, updated in discovery.feed_updated(response.selector.root).items():
-            self.admission.note_date(urljoin(response.url, link), discovery.parse_date(updated))
-        yield from self.follow(response.url, discovery.feed_links(response.selector.root), "feed")
 
     def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
         """Links, requisites and the REST API of an HTML page, through admission."""

@@ -21,6 +21,7 @@ from pipelines.archive.catalog import read_index
 from pipelines.layout import WARC, is_index_name, site_key, site_prefix, warc_key
 from pipelines.store.reader import first_record, open_object
 from pipelines.warc.cdxj import CdxjEntry, url_key
+from pipelines.warc.codecs import use_brotli
 
 if TYPE_CHECKING:
     from warcio.statusandheaders import StatusAndHeaders
@@ -163,6 +164,7 @@ class ArchivedRecord:
         if coding not in ("", "identity") and coding not in BufferedReader.get_supported_decompressors():
             raise ValueError(f"cannot decode Content-Encoding {coding!r}{BROTLI_HINT if coding == 'br' else ''}")
         try:
+            use_brotli()
             stream = record.content_stream()  # chunked framing, then gzip / deflate / br
         except AttributeError as exc:  # warcio 1.8.1 decodes br with brotlipy, not brotli 1.2 (warcio#73, issue 17)
             raise ValueError(f"warcio cannot decode Content-Encoding {coding!r} with this brotli: {exc}") from None

@@ -31,6 +31,7 @@ from pipelines.archive.catalog import listed_objects, load_manifests, pick_sites
 from pipelines.layout import TEXT, WARC, index_name, is_index_name, is_warc_name, site_prefix, warc_names_for_index
 from pipelines.store.reader import fetch_to
 from pipelines.warc.cdxj import parse_cdxj
+from pipelines.warc.codecs import use_brotli
 from pipelines.warc.files import complete_prefix
 
 if TYPE_CHECKING:
@@ -182,6 +183,7 @@ def _check_warc(
     key: str, path: Path, report: Report, deep: bool, originals: Originals | None = None
 ) -> tuple[dict[int, RecordSpot], int]:
     """Structure (and, with ``deep``, digests) of one WARC; returns its whole records by offset, and their end."""
+    use_brotli()
     report.count("warcs")
     size = path.stat().st_size
     whole_end, whole_records = complete_prefix(path)

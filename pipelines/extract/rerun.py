@@ -17,7 +17,6 @@ Page classification and URL normalisation are the crawl's (``crawler.wordpress``
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import socket
 from collections import Counter, deque
@@ -33,9 +32,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import __version__
 from pipelines.extract.core import decode_html, extract_post, parse_html
-from pipelines.layout import is_warc_name, key_kind, manifest_key, site_key
+from pipelines.layout import WARC, is_warc_name, key_kind, kind_prefix, manifest_key, site_key
+from pipelines.store.reader import open_object
 from pipelines.text.batches import TextBatches
 from pipelines.text.record import TextRecord
+from pipelines.warc.codecs import use_brotli
 
 if TYPE_CHECKING:
     from pipelines.extract.pool import ExtractionPool
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 BATCH_ITEMS = 1000
-READ_CHUNK = 8 << 20
 # Pages queued per worker: enough to keep every worker busy, few enough that an archive never sits in memory.
 IN_FLIGHT_PER_WORKER = 4
 
@@ -117,6 +117,7 @@ def decode(body: bytes, content_type: str = "") -> tuple[str, etree._Element | N
 
 def exchanges(stream: IO[bytes], filename: str) -> Iterator[Exchange]:
     """The successful HTML response records of one WARC stream, with their ``warc`` pointers."""
+    use_brotli()
     iterator = ArchiveIterator(stream)
     for record in iterator:
         if record.rec_type != "response" or record.http_headers is None:
@@ -144,25 +145,6 @@ def exchanges(stream: IO[bytes], filename: str) -> Iterator[Exchange]:
         )
 
 
-class StoreReader(io.RawIOBase):
-    """A read-only stream over a store object, fetched in ranged reads (WARC files can be gigabytes)."""
-
-    def __init__(self, store: Store, key: str, size: int):
-        self.store, self.key, self.size, self.pos = store, key, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        length = min(len(buffer), self.size - self.pos)
-        if length <= 0:
-            return 0
-        data = self.store.get_bytes(self.key, self.pos, length)
-        buffer[: len(data)] = data
-        self.pos += len(data)
-        return len(data)
-
-
 def local_warcs(paths: Iterable[Path]) -> Iterator[Path]:
     """WARC files named directly, or found under folders."""
     for path in paths:
@@ -173,13 +155,10 @@ def local_warcs(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def store_exchanges(store: Store) -> Iterator[Exchange]:
-    """Every HTML response of every WARC file in a store (``warc/{site}/…``)."""
-    for key in store.list_keys("warc/"):
-        if not is_warc_name(key):
-            continue
-        found = store.stat(key)
-        reader = io.BufferedReader(StoreReader(store, key, found.size if found else 0), READ_CHUNK)
-        yield from exchanges(reader, PurePosixPath(key).name)
+    """Every HTML response of every WARC file in a store (``warc/{site}/…``), read in ranged reads."""
+    for key in store.list_keys(kind_prefix(WARC)):
+        if is_warc_name(key):
+            yield from exchanges(open_object(store, key), PurePosixPath(key).name)
 
 
 def file_exchanges(paths: Iterable[Path]) -> Iterator[Exchange]:

@@ -241,6 +241,11 @@ def open_store(uri: str, settings: Any | None = None) -> Store:
     return cls.from_uri(uri, settings)
 
 
+def store_from_settings(settings: Any) -> Store:
+    """The store named by ``ARCHIVE_STORE``; S3 stores reuse Scrapy's ``AWS_*`` settings when they are set."""
+    return open_store(settings.get("ARCHIVE_STORE") or "archive", settings)
+
+
 # Stores by URI scheme, as dotted paths (like Scrapy's FEED_STORAGES_BASE): the S3 store, and boto3, load on use.
 # ARCHIVE_STORE_SCHEMES is merged over it (``store_schemes``).
 STORE_SCHEMES: dict[str, str] = {
