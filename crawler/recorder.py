@@ -124,7 +124,7 @@ class Recorder:
                 extracted = await self.pool.extract(
                     response.body, response.encoding, response.url, self.favor_precision
                 )
-        except Exception as exc:  # noqa: BLE001 - hostile markup must cost one page, never the crawl
+        except Exception as exc:  # hostile markup must cost one page, never the crawl
             stats.inc_value("extract/failed")
             logger.warning("Extraction failed on %s: %r", response.url, exc)
             return None

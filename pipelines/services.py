@@ -65,7 +65,7 @@ class Services:
         Raises:
             ValueError: for a store URI no store handles.
         """
-        from pipelines.extract.pool import default_workers  # noqa: PLC0415 - keeps worker imports light
+        from pipelines.extract.pool import default_workers  # keeps worker imports light
 
         store = store_from_settings(settings)
         workers = settings.getint("EXTRACT_WORKERS", -1)
@@ -117,7 +117,7 @@ class Services:
         if self.pool_workers <= 0:
             return None
         if self._pool is None:
-            from pipelines.extract.pool import ExtractionPool  # noqa: PLC0415
+            from pipelines.extract.pool import ExtractionPool
 
             self._pool = ExtractionPool(self.pool_workers, self.pool_max_memory)
         return self._pool

@@ -10,8 +10,24 @@ from pathlib import Path
 import pytest
 
 from tests.blogserver import BlogServer
+from tests.util import BLOGS
 
-FIXTURE_BLOGS = Path(__file__).parent / "fixtures" / "blogs"
+
+def point_boto3_at(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:
+    """boto3's own environment pointing at a test server, with dummy credentials."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def new_bucket() -> str:
+    """A fresh bucket on the server boto3's environment points at."""
+    import boto3
+
+    name = f"blogarc-test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +39,7 @@ def blog_servers(tmp_path_factory):
     logs = tmp_path_factory.mktemp("access-logs")
     servers = {}
     try:
-        for root in sorted(p for p in FIXTURE_BLOGS.iterdir() if p.is_dir()):
+        for root in sorted(p for p in BLOGS.iterdir() if p.is_dir()):
             servers[root.name] = BlogServer(root, access_log=logs / f"{root.name}.log").__enter__()
         yield servers
     finally:
@@ -46,21 +62,14 @@ def s3_server():
 @pytest.fixture
 def s3_env(s3_server, monkeypatch):
     """boto3's own environment pointing at the test server, with dummy credentials."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    point_boto3_at(monkeypatch, s3_server)
     return s3_server
 
 
 @pytest.fixture
 def bucket(s3_env):
     """A fresh bucket per test."""
-    import boto3
-
-    name = f"blogarc-test-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3").create_bucket(Bucket=name)
-    return name
+    return new_bucket()
 
 
 class RestartableS3:
@@ -98,17 +107,18 @@ class RestartableS3:
 @pytest.fixture
 def restartable_s3(monkeypatch):
     """A ``RestartableS3`` with a fresh bucket, boto3's environment pointing at it; yields (server, bucket)."""
-    import boto3
-
     server = RestartableS3()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    name = f"blogarc-test-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3").create_bucket(Bucket=name)
-    yield server, name
+    point_boto3_at(monkeypatch, server.url)
+    yield server, new_bucket()
     server.stop()
     with warnings.catch_warnings():  # moto leaves the temporary files of aborted parts to the garbage collector
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+@pytest.fixture(scope="session")
+def pywb_bin() -> Path:
+    """Pywb in its own virtual environment (made once per machine, under the user's cache), as `--install-pywb` does."""
+    from pipelines.archive.replay import default_pywb_home, install_pywb
+
+    return install_pywb(default_pywb_home())

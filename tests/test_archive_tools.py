@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import html
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,25 +25,20 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.cli import build_parser
 from pipelines.archive.lookup import fetch_record, find_captures
-from pipelines.archive.replay import default_pywb_home, install_pywb, prepare_collection
+from pipelines.archive.replay import prepare_collection
 from pipelines.store.base import file_sha256, open_store
-from tests.util import warcio_check
+from tests.util import (
+    FAST,
+    CountingStore,
+    blog_expected,
+    blogarc,
+    replaying,
+    site_of,
+    wait_for_url,
+    warcio_check,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
 STYLESHEET = "/wp-content/themes/twentysixteen/style.css?ver=20240402"
-
-
-def blogarc(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    """Run `blogarc ARGS` as a user would (output as bytes: `get` writes binary)."""
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
 
 
 @dataclass
@@ -82,11 +76,10 @@ def filled(blog_servers, tmp_path_factory) -> Filled:
         args = ["crawl", server.url + "/", "--store", str(store), "--spool", str(work / "spool"), *FAST, *full]
         result = blogarc(*args, timeout=240)
         assert result.returncode == 0, result.stderr.decode()[-3000:]
-    site = server.url.split("://", 1)[1].replace(":", "_")
+    site = site_of(server.url)
     run_ids = sorted(p.stem for p in (store / "runs" / site).glob("*.json"))
     assert len(run_ids) == 2
-    expected = json.loads((FIXTURES / "classic" / "expected.json").read_text())
-    return Filled(store, server.url, site, run_ids, expected)
+    return Filled(store, server.url, site, run_ids, blog_expected("classic"))
 
 
 def live_body(url: str) -> bytes:
@@ -109,23 +102,6 @@ def test_get_body_is_the_exact_page_including_gzip_and_latin1(filled, tmp_path):
     raw = blogarc("get", filled.url + filled.expected["gzip"][0], "--store", str(filled.store)).stdout
     head, _, payload = raw.partition(b"\r\n\r\n")
     assert b"Content-Encoding: gzip" in head and payload[:2] == b"\x1f\x8b"  # default: the message as archived
-
-
-class CountingStore:
-    """A real store, with every read it serves written down as (key, offset, length asked, bytes returned)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.uri = inner.uri
-        self.reads: list[tuple[str, int, int | None, int]] = []
-
-    def get_bytes(self, key, offset=0, length=None):
-        data = self.inner.get_bytes(key, offset, length)
-        self.reads.append((key, offset, length, len(data)))
-        return data
-
-    def list_keys(self, prefix=""):
-        return self.inner.list_keys(prefix)
 
 
 def test_get_reads_only_the_record_from_the_warc(filled):
@@ -343,44 +319,15 @@ def test_wacz_passes_wacz_validate_with_post_titles(filled, tmp_path):
 # ---------------------------------------------------------------- replay
 
 
-@pytest.fixture(scope="session")
-def pywb_bin() -> Path:
-    """Pywb in its own virtual environment (made once per machine, under the user's cache), as `--install-pywb` does."""
-    return install_pywb(default_pywb_home())
-
-
-def wait_for(url: str, timeout: float = 60) -> tuple[int, bytes]:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return response.status, response.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
 def test_pywb_replays_a_post_and_its_stylesheet(filled, pywb_bin, tmp_path):
-    command = [sys.executable, "-m", "crawler.cli", "replay", "--store", str(filled.store), "--site", filled.site]
-    command += ["--port", "0", "--dir", str(tmp_path / "pywb"), "--pywb", str(pywb_bin)]
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
-    try:
-        line = process.stdout.readline()
+    with replaying(filled.store, filled.site, tmp_path / "pywb", pywb_bin) as (line, base):
         assert f"{filled.site}: 2 WARC files, replay at http://127.0.0.1:" in line, line
-        base = line.split("replay at ", 1)[1].strip().removesuffix("/URL")
         post = next(i for i in filled.expected["items"] if i["path"] == "/2023/11/the-lighthouse-keepers-logbook/")
-        status, body = wait_for(f"{base}/{filled.url}{post['path']}")
+        status, body = wait_for_url(f"{base}/{filled.url}{post['path']}")
         page = html.unescape(body.decode("utf-8", "replace"))
         assert status == 200 and post["title"] in page
-        status, css = wait_for(f"{base}/{filled.url}{STYLESHEET}")
+        status, css = wait_for_url(f"{base}/{filled.url}{STYLESHEET}")
         assert status == 200 and b"Theme Name: Twenty" in css.replace(b"Twentysixteen", b"Twenty Sixteen")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
 
 
 # ---------------------------------------------------------------- s3://

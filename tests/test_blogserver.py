@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.blogserver import BlogServer
-
-BLOGS = Path(__file__).parent / "fixtures" / "blogs"
+from tests.util import BLOG_NAMES, BLOGS, blog_expected
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -144,18 +143,15 @@ def test_head_sends_headers_only_and_keeps_alive(classic: BlogServer) -> None:
         connection.close()
 
 
-ALL_BLOGS = sorted(p.name for p in BLOGS.iterdir() if (p / "expected.json").exists())
-
-
 def test_all_five_fixture_blogs_exist() -> None:
     """The generator made every blog the crawl tests expect."""
-    assert ALL_BLOGS == ["block", "classic", "notwp", "plain", "wpcom"]
+    assert BLOG_NAMES == ["block", "classic", "notwp", "plain", "wpcom"]
 
 
-@pytest.mark.parametrize("blog", ALL_BLOGS)
+@pytest.mark.parametrize("blog", BLOG_NAMES)
 def test_every_expected_item_is_served(blog: str) -> None:
     """Every post, page, listing, feed and sitemap named in expected.json is served with 200."""
-    expected = json.loads((BLOGS / blog / "expected.json").read_text("utf-8"))
+    expected = blog_expected(blog)
     with BlogServer(BLOGS / blog) as server:
         for item in expected["items"]:
             status, _, body = fetch(server.url_for(item["path"]))
@@ -165,10 +161,10 @@ def test_every_expected_item_is_served(blog: str) -> None:
             assert fetch(server.url_for(path))[0] == 200, path
 
 
-@pytest.mark.parametrize("blog", ALL_BLOGS)
+@pytest.mark.parametrize("blog", BLOG_NAMES)
 def test_traps_answer_so_a_wrong_crawler_would_fall_in(blog: str) -> None:
     """Trap targets and tracking variants answer (200, or a share redirect); drafts are 404."""
-    expected = json.loads((BLOGS / blog / "expected.json").read_text("utf-8"))
+    expected = blog_expected(blog)
     with BlogServer(BLOGS / blog) as server:
         for target in expected["traps"] + list(expected["tracking_variants"]):
             status, headers, _ = fetch(server.url_for(target))
@@ -177,10 +173,10 @@ def test_traps_answer_so_a_wrong_crawler_would_fall_in(blog: str) -> None:
             assert fetch(server.url_for(target))[0] == 404, target
 
 
-@pytest.mark.parametrize("blog", ALL_BLOGS)
+@pytest.mark.parametrize("blog", BLOG_NAMES)
 def test_requisites_are_served_from_their_host(blog: str) -> None:
     """Every page requisite (on the blog or the asset host) is a 200 with a non-HTML type and no placeholders."""
-    expected = json.loads((BLOGS / blog / "expected.json").read_text("utf-8"))
+    expected = blog_expected(blog)
     assert expected["requisites"]
     with BlogServer(BLOGS / blog) as server:
         for template in expected["requisites"]:
@@ -288,7 +284,7 @@ def test_plain_permalinks_are_routes_to_files() -> None:
 
 def test_notwp_is_not_wordpress() -> None:
     """The Hugo blog: no WordPress body classes; posts are articles with BlogPosting JSON-LD; robots names the sitemap."""
-    expected = json.loads((BLOGS / "notwp" / "expected.json").read_text("utf-8"))
+    expected = blog_expected("notwp")
     assert expected["json_ld_only"] and set(expected["json_ld_only"]) <= {item["path"] for item in expected["items"]}
     with BlogServer(BLOGS / "notwp") as server:
         for item in expected["items"]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,46 +12,30 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.warc.files import complete_prefix
-from tests.util import warcio_check
-
-ROOT = Path(__file__).resolve().parent.parent
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
-
-
-def blogarc_command() -> list[str]:
-    """The installed console script, as the README has users call it."""
-    script = shutil.which("blogarc")
-    assert script, "the blogarc console script is not installed (pip install -e .)"
-    return [script]
-
-
-def isolated_env(tmp_path: Path) -> dict[str, str]:
-    """The user's environment with a private cache folder (the default spool lives there)."""
-    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-
-
-def site_of(url: str) -> str:
-    return url.split("://", 1)[1].replace(":", "_")
+from tests.util import (
+    FAST,
+    ROOT,
+    blogarc,
+    blogarc_argv,
+    blogarc_env,
+    index_of,
+    only_manifest,
+    site_of,
+    slow,
+    warcio_check,
+)
 
 
 def test_readme_crawl_command_into_default_store(blog_servers, tmp_path):
     url = blog_servers["wpcom"].url
-    result = subprocess.run(
-        [*blogarc_command(), "crawl", url],
-        cwd=tmp_path,
-        env=isolated_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = blogarc("crawl", url, home=tmp_path, script=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     archive = tmp_path / "archive"
     site = site_of(url)
     assert list((archive / "warc" / site).glob("*.warc.gz"))
     assert list((archive / "warc" / site).glob("*.cdxj"))
     assert list((archive / "text" / site).glob("*/part-00001.jsonl.gz"))
-    (manifest,) = (archive / "runs" / site).glob("*.json")
-    assert json.loads(manifest.read_text())["status"] == "finished"
+    assert only_manifest(archive, site)["status"] == "finished"
     assert f"{site}: ok (finished)" in result.stdout
     assert "Finished (finished)" in result.stderr  # the end-of-crawl summary
 
@@ -78,7 +59,7 @@ def test_scrapy_crawl_runs_the_same_job(blog_servers, tmp_path):
             *FAST,
         ],
         cwd=ROOT,
-        env=isolated_env(tmp_path),
+        env=blogarc_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=300,
@@ -91,23 +72,10 @@ def test_scrapy_crawl_runs_the_same_job(blog_servers, tmp_path):
 
 
 def test_bad_arguments_get_a_clear_error(tmp_path):
-    result = subprocess.run(
-        [*blogarc_command(), "crawl", "--store", "ftp://x/y", "http://127.0.0.1:9/"],
-        cwd=tmp_path,
-        env=isolated_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = blogarc("crawl", "--store", "ftp://x/y", "http://127.0.0.1:9/", home=tmp_path, script=True, text=True)
     assert result.returncode != 0
     assert "Unsupported store scheme 'ftp'" in result.stderr + result.stdout
-    result = subprocess.run(
-        [*blogarc_command(), "crawl", "http://127.0.0.1:9/", "-s", "NOEQUALS"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = blogarc("crawl", "http://127.0.0.1:9/", "-s", "NOEQUALS", cwd=tmp_path, script=True, text=True)
     assert result.returncode != 0 and "NAME=VALUE" in result.stderr
 
 
@@ -124,12 +92,11 @@ def wait_for_open_warc(spool: Path, min_records: int, timeout: float = 60) -> Pa
 def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_path):
     url = blog_servers["classic"].url
     store, spool = tmp_path / "store", tmp_path / "spool"
-    slow = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     args = ["crawl", url, "--store", str(store), "--spool", str(spool)]
     process = subprocess.Popen(
-        [*blogarc_command(), *args, *slow],
+        blogarc_argv(*args, *slow(0.3), script=True),
         cwd=tmp_path,
-        env=isolated_env(tmp_path),
+        env=blogarc_env(tmp_path, script=True),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -142,14 +109,7 @@ def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_pat
     whole_bytes, whole_records = complete_prefix(open_warc)
     assert whole_records >= 7
 
-    result = subprocess.run(
-        [*blogarc_command(), *args, *FAST],
-        cwd=tmp_path,
-        env=isolated_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = blogarc(*args, *FAST, home=tmp_path, script=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "Repaired" in result.stderr
     assert not list(spool.rglob("*.open"))
@@ -159,14 +119,13 @@ def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_pat
     assert warcio_check(shipped).returncode == 0
     with open(shipped, "rb") as fh:
         assert sum(1 for _ in ArchiveIterator(fh)) == whole_records
-    assert shipped.with_name(shipped.name.removesuffix(".warc.gz") + ".cdxj").exists()
-    (manifest,) = (store / "runs" / site_of(url)).glob("*.json")
-    manifest = json.loads(manifest.read_text())
+    assert index_of(shipped).exists()
+    manifest = only_manifest(store, site_of(url))
     assert manifest["counts"]["warc_files_repaired"] == 1
     assert any(f["key"].endswith(shipped.name) for f in manifest["files"])
 
 
 @pytest.mark.parametrize("flag", ["--help"])
 def test_help(flag, tmp_path):
-    result = subprocess.run([*blogarc_command(), "crawl", flag], capture_output=True, text=True, timeout=60)
+    result = blogarc("crawl", flag, script=True, text=True, timeout=60)
     assert result.returncode == 0 and "--store" in result.stdout

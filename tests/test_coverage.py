@@ -7,73 +7,54 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_crawl import ASSETS, FAST, REST, run_blogarc
-from tests.util import read_jsonl_gz
+from tests.util import ASSETS, FAST, REST, Blog, blog_expected, blogarc, site_of
 
-FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
 LINKS_OFF = ["-s", "ARCHIVE_FOLLOW_LINKS=False"]
 
 
 def crawl(server, tmp_path: Path, *options: str) -> tuple[dict, dict[str, dict], list[str]]:
     """Crawl one fixture blog into a fresh store: (manifest, records by path, requests the server saw)."""
     before = len(server.requests_seen())
-    result = run_blogarc(
-        "crawl",
-        server.url,
-        "--store",
-        str(tmp_path / "store"),
-        "--spool",
-        str(tmp_path / "spool"),
-        *FAST,
-        *REST,
-        *ASSETS,
-        *options,
-        cwd=tmp_path,
-    )
+    store, spool = str(tmp_path / "store"), str(tmp_path / "spool")
+    args = ["crawl", server.url, "--store", store, "--spool", spool, *FAST, *REST, *ASSETS, *options]
+    result = blogarc(*args, cwd=tmp_path, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    site = server.url.split("://", 1)[1].replace(":", "_")
-    (manifest,) = (tmp_path / "store" / "runs" / site).glob("*.json")
-    records = read_jsonl_gz(sorted((tmp_path / "store" / "text" / site).glob("*/*.jsonl.gz")))
-    by_path = {r["url"][len(server.url) :]: r for r in records}
-    return json.loads(manifest.read_text()), by_path, server.requests_seen()[before:]
-
-
-def expected(name: str) -> dict:
-    return json.loads((FIXTURES / name / "expected.json").read_text())
+    blog = Blog("", server.url, site_of(server.url), {}, tmp_path / "store", server.requests_seen()[before:])
+    return blog.manifest(), blog.by_path(), blog.requested
 
 
 @pytest.mark.parametrize("blog", ["block", "plain"])
 def test_rest_api_alone_finds_every_post_and_page(blog_servers, tmp_path, blog):
     manifest, records, _ = crawl(blog_servers[blog], tmp_path, *LINKS_OFF, "-s", "WORDPRESS_SITEMAPS=False")
-    assert {i["path"] for i in expected(blog)["items"]} <= set(records)
-    assert manifest["counts"]["discovered"]["rest"] >= len(expected(blog)["items"])
+    assert {i["path"] for i in blog_expected(blog)["items"]} <= set(records)
+    assert manifest["counts"]["discovered"]["rest"] >= len(blog_expected(blog)["items"])
     assert manifest["counts"]["pages"]["rest"] >= 3  # paged listings were followed
 
 
 @pytest.mark.parametrize("blog", ["block", "notwp"])
 def test_sitemaps_alone_find_every_post_and_page(blog_servers, tmp_path, blog):
     manifest, records, _ = crawl(blog_servers[blog], tmp_path, *LINKS_OFF, "-s", "WORDPRESS_REST=False")
-    assert {i["path"] for i in expected(blog)["items"]} <= set(records)
-    assert manifest["counts"]["discovered"]["sitemap"] >= len(expected(blog)["items"])
+    assert {i["path"] for i in blog_expected(blog)["items"]} <= set(records)
+    assert manifest["counts"]["discovered"]["sitemap"] >= len(blog_expected(blog)["items"])
 
 
 def test_links_alone_cover_a_blog_without_sitemaps_or_rest(blog_servers, tmp_path):
     _, records, _ = crawl(
         blog_servers["block"], tmp_path, "-s", "WORDPRESS_SITEMAPS=False", "-s", "WORDPRESS_REST=False"
     )
-    assert {i["path"] for i in expected("block")["items"]} <= set(records)
+    assert {i["path"] for i in blog_expected("block")["items"]} <= set(records)
 
 
 def test_max_pages_holds(blog_servers, tmp_path):
     manifest, _, requested = crawl(blog_servers["classic"], tmp_path, "--max-pages", "5", "--no-requisites")
     pages = [line for line in requested if not line.endswith("/robots.txt")]
-    redirects = sum(1 for line in pages if line.split(" ", 1)[1] in expected("classic")["redirects"])
+    redirects = sum(1 for line in pages if line.split(" ", 1)[1] in blog_expected("classic")["redirects"])
     assert len(pages) - redirects <= 5, pages
     assert manifest["counts"]["refused"]["max-pages"] > 0
 
 
 def test_since_keeps_only_newer_posts(blog_servers, tmp_path):
-    items = expected("block")["items"]
+    items = blog_expected("block")["items"]
     dates = sorted({(i.get("modified") or i["published"])[:10] for i in items if i["kind"] == "post"})
     since = dates[-2]  # the two newest modification dates
     _, records, _ = crawl(blog_servers["block"], tmp_path, "--since", since)
@@ -83,14 +64,14 @@ def test_since_keeps_only_newer_posts(blog_servers, tmp_path):
 
 def test_explain_names_the_rule(blog_servers, tmp_path):
     url = blog_servers["classic"].url
-    result = run_blogarc(
-        "crawl", url, "--explain", url + "/2024/04/ferry-to-the-outer-islands/?replytocom=21", cwd=tmp_path
+    result = blogarc(
+        "crawl", url, "--explain", url + "/2024/04/ferry-to-the-outer-islands/?replytocom=21", cwd=tmp_path, text=True
     )
     assert result.returncode == 0
     assert "refused: reply" in result.stdout
-    result = run_blogarc("crawl", url, "--explain", url + "/private/secret-draft/", cwd=tmp_path)
+    result = blogarc("crawl", url, "--explain", url + "/private/secret-draft/", cwd=tmp_path, text=True)
     assert "as a page:  fetched" in result.stdout and "disallowed by" in result.stdout
-    result = run_blogarc("crawl", url, "--explain", "https://offsite.invalid/x", cwd=tmp_path)
+    result = blogarc("crawl", url, "--explain", "https://offsite.invalid/x", cwd=tmp_path, text=True)
     assert "refused: offsite" in result.stdout
 
 
@@ -101,15 +82,13 @@ def test_sites_file_with_per_site_settings(blog_servers, tmp_path):
         f"{blog_servers['notwp'].url}/   # defaults\n"
     )
     store = tmp_path / "store"
-    result = run_blogarc(
-        "crawl", "--sites", str(sites), "--store", str(store), "--spool", str(tmp_path / "spool"), *FAST, cwd=tmp_path
-    )
+    args = ["crawl", "--sites", str(sites), "--store", str(store), "--spool", str(tmp_path / "spool"), *FAST]
+    result = blogarc(*args, cwd=tmp_path, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     settings = {}
     for manifest in (store / "runs").glob("*/*.json"):
         data = json.loads(manifest.read_text())
         settings[data["site"]] = data["settings"]
-    wpcom = blog_servers["wpcom"].url.split("://", 1)[1].replace(":", "_")
-    notwp = blog_servers["notwp"].url.split("://", 1)[1].replace(":", "_")
+    wpcom, notwp = site_of(blog_servers["wpcom"].url), site_of(blog_servers["notwp"].url)
     assert settings[wpcom]["DOWNLOAD_DELAY"] == 0.2 and settings[wpcom]["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
     assert settings[notwp]["DOWNLOAD_DELAY"] == 0.0

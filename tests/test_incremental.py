@@ -9,7 +9,6 @@ digest), and a second run of a site whose lock is held stops with a clear messag
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,19 +25,29 @@ import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.archive.replay import default_pywb_home, install_pywb
 from pipelines.runs.sitelock import SiteLock
 from pipelines.runs.state import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CrawlState, UrlState, load_state, state_key
 from pipelines.store.base import open_store
 from tests.blogserver import BlogServer
-from tests.test_archive_tools import ROOT, wait_for
-from tests.test_crawl import ASSETS, FAST, FIXTURES, REST, SCHEMA, run_blogarc
-from tests.util import read_jsonl_gz, warcio_check
+from tests.util import (
+    ASSETS,
+    BLOGS,
+    FAST,
+    IN_PROCESS,
+    REST,
+    ROOT,
+    SCHEMA,
+    blogarc,
+    replaying,
+    site_of,
+    text_records,
+    wait_for_url,
+    warcio_check,
+)
 
 CHANGED = "/2024/02/notes-on-packing-light/"
 ADDED = "/2024/05/sourdough-again/"
 DELETED = "/2023/11/the-lighthouse-keepers-logbook/"
-ONE_PROCESS = ["-s", "EXTRACT_WORKERS=0"]  # no worker pool to start: these crawls are small
 
 
 @dataclass
@@ -73,19 +82,22 @@ class Site:
 
     def __init__(self, tmp: Path, conditional: bool = True, fixture: str | Path = "classic"):
         self.root = tmp / "blog"
-        shutil.copytree(fixture if isinstance(fixture, Path) else FIXTURES / fixture, self.root)
+        shutil.copytree(fixture if isinstance(fixture, Path) else BLOGS / fixture, self.root)
         self.store = tmp / "store"
         self.spool = tmp / "spool"
         self.server = BlogServer(self.root, access_log=tmp / "access.log", conditional=conditional).__enter__()
-        self.site = re.sub(r"[^a-z0-9._-]+", "_", self.server.url.split("://", 1)[1])
+        self.site = site_of(self.server.url)
         self.runs: list[Run] = []
 
     def crawl(self, *extra: str) -> Run:
         run_id = f"run{len(self.runs) + 1}-{time.time_ns()}"
         args = ["crawl", self.server.url + "/", "--store", str(self.store), "--spool", str(self.spool)]
-        result = run_blogarc(*args, "--run-id", run_id, *FAST, *REST, *ASSETS, *ONE_PROCESS, *extra, cwd=self.root)
+        # extraction in the crawling process: these crawls are small, a worker pool would only cost its start
+        result = blogarc(
+            *args, "--run-id", run_id, *FAST, *REST, *ASSETS, *IN_PROCESS, *extra, cwd=self.root, text=True
+        )
         warcs = [p for p in sorted((self.store / "warc" / self.site).glob("*.warc.gz")) if p not in self.known()]
-        records = read_jsonl_gz(sorted((self.store / "text" / self.site / run_id).glob("part-*.jsonl.gz")))
+        records = text_records(self.store, self.site, run_id)
         manifest_path = self.store / "runs" / self.site / f"{run_id}.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
         run = Run(run_id, result.returncode, result.stdout + result.stderr, warcs, records, manifest)
@@ -273,14 +285,14 @@ def test_second_overlapping_run_exits_with_a_clear_message(tmp_path):
 
 
 def test_verify_checks_that_every_revisit_has_its_original(site, tmp_path):
-    ok = run_blogarc("verify", "--store", str(site.store), "--json", cwd=tmp_path)
+    ok = blogarc("verify", "--store", str(site.store), "--json", cwd=tmp_path, text=True)
     report = json.loads(ok.stdout)
     assert ok.returncode == 0 and report["counts"]["revisits"] > 20, ok.stdout[-3000:]
     broken = tmp_path / "store"
     shutil.copytree(site.store, broken)
     for path in site.runs[0].warcs:  # the originals of every later revisit
         (broken / path.relative_to(site.store)).unlink()
-    bad = run_blogarc("verify", "--store", str(broken), "--json", cwd=tmp_path)
+    bad = blogarc("verify", "--store", str(broken), "--json", cwd=tmp_path, text=True)
     problems = [p["message"] for p in json.loads(bad.stdout)["problems"]]
     assert bad.returncode == 1 and any(re.search(r"revisit at byte \d+ refers to http", m) for m in problems)
 
@@ -290,7 +302,7 @@ def test_get_at_a_later_run_returns_the_archived_body(site, tmp_path):
     second = site.runs[1]
     (revisit,) = [h for t, uri, _, h in second.warc_records() if uri == url and t == "revisit"]
     at = revisit.get_header("WARC-Date")[:19] + "Z"
-    got = run_blogarc("get", url, "--at", at, "--body", "--store", str(site.store), cwd=tmp_path)
+    got = blogarc("get", url, "--at", at, "--body", "--store", str(site.store), cwd=tmp_path, text=True)
     assert got.returncode == 0, got.stderr[-2000:]
     assert "revisit of" in got.stderr
     assert got.stdout == fixture_page(site, "about/index.html")
@@ -310,35 +322,15 @@ def test_state_round_trips_and_a_damaged_state_means_a_full_run(tmp_path):
     assert not load_state(store, "blog.example").exists
 
 
-@pytest.fixture(scope="session")
-def pywb(tmp_path_factory) -> Path:
-    """Pywb in its own environment, as ``blogarc replay --install-pywb`` makes it (once per machine)."""
-    return install_pywb(default_pywb_home())
-
-
-def test_pywb_replays_revisits_with_the_original_body(site, pywb, tmp_path):
+def test_pywb_replays_revisits_with_the_original_body(site, pywb_bin, tmp_path):
     home, about = site.url("/"), site.url("/about/")
     (revisit,) = [h for t, uri, _, h in site.runs[1].warc_records() if uri == home and t == "revisit"]
     assert revisit.get_header("WARC-Profile") == REVISIT_IDENTICAL  # the home page is asked for unconditionally
     stamp = re.sub(r"\D", "", revisit.get_header("WARC-Date"))[:14]
-    command = ["replay", "--store", str(site.store), "--site", site.site, "--port", "0"]
-    command += ["--dir", str(tmp_path / "pywb"), "--pywb", str(pywb)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *command],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        base = process.stdout.readline().split("replay at ", 1)[1].strip().removesuffix("/URL")
-        status, about_body = wait_for(f"{base}/id_/{about}")  # latest capture: a 304 revisit in the WARC
+    with replaying(site.store, site.site, tmp_path / "pywb", pywb_bin) as (_, base):
+        status, about_body = wait_for_url(f"{base}/id_/{about}")  # latest capture: a 304 revisit in the WARC
         with urllib.request.urlopen(f"{base}/{stamp}id_/{home}", timeout=30) as response:
             home_body, memento = response.read(), response.headers.get("Memento-Datetime")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
     assert status == 200 and about_body.decode("utf-8") == fixture_page(site, "about/index.html")
     assert memento == format_datetime(datetime.fromisoformat(revisit.get_header("WARC-Date")), usegmt=True)
     assert home_body.decode("utf-8") == fixture_page(site, "index.html")
@@ -346,5 +338,5 @@ def test_pywb_replays_revisits_with_the_original_body(site, pywb, tmp_path):
 
 def fixture_page(site: Site, path: str) -> str:
     """A page of the classic fixture as the server sent it (before ``change_blog``)."""
-    page = (FIXTURES / "classic" / path).read_text(encoding="utf-8")
+    page = (BLOGS / "classic" / path).read_text(encoding="utf-8")
     return page.replace("{{BASE_URL}}", site.server.url).replace("{{ASSET_URL}}", site.server.asset_url)

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -23,22 +22,14 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.warc.files import complete_prefix
+from tests.util import FAST, blogarc, blogarc_argv, blogarc_env, jsonl_gz_records, site_of, slow
 
 # Moto's in-process server drops the temporary files of aborted multipart parts without closing them.
 pytestmark = pytest.mark.filterwarnings("ignore:Unclosed file <tempfile.SpooledTemporaryFile:ResourceWarning")
 
 SECRET = f"blogarc-test-secret-{uuid.uuid4().hex}"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
 # Give up on a dead endpoint at once (botocore's own retries are botocore's to test), short timeouts.
 QUICK_S3 = ["-s", "ARCHIVE_S3_MAX_ATTEMPTS=1", "-s", "ARCHIVE_S3_CONNECT_TIMEOUT=2", "-s", "ARCHIVE_S3_READ_TIMEOUT=20"]
-
-
-def blogarc(*args: str, tmp_path: Path, timeout: float = 180, **popen) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``blogarc`` with the test's environment (endpoint, dummy keys, private cache)."""
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    return subprocess.run(
-        [shutil.which("blogarc"), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout
-    )
 
 
 def objects(bucket: str, prefix: str = "") -> dict[str, bytes]:
@@ -88,18 +79,18 @@ def test_crawl_into_s3_read_back_with_boto3(blog_servers, bucket, tmp_path):
     result = blogarc(
         "crawl", url, "--store", f"s3://{bucket}/blogs", "--spool", str(spool), "-L", "DEBUG",
         "-s", f"AWS_SECRET_ACCESS_KEY={SECRET}", "-s", "WARC_MAX_SIZE=30000", "-s", "ARCHIVE_S3_ADDRESSING_STYLE=path",
-        "-s", "ARCHIVE_S3_REQUEST_CHECKSUM=when_required", *FAST, tmp_path=tmp_path,
+        "-s", "ARCHIVE_S3_REQUEST_CHECKSUM=when_required", *FAST, home=tmp_path, script=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     stored = objects(bucket)
     assert all(key.startswith("blogs/") for key in stored)
-    site = url.split("://")[1].replace(":", "_")
+    site = site_of(url)
     warcs = [k for k in stored if k.startswith(f"blogs/warc/{site}/") and k.endswith(".warc.gz")]
     assert len(warcs) >= 2, "WARC_MAX_SIZE rotates files, each shipped as it closes"
     for key in warcs:
         assert key.removesuffix(".warc.gz") + ".cdxj" in stored
     texts = [k for k in stored if k.startswith(f"blogs/text/{site}/") and k.endswith(".jsonl.gz")]
-    assert texts and read_jsonl_gz_bytes(stored[texts[0]])
+    assert texts and jsonl_gz_records(stored[texts[0]])
     assert all(k.removesuffix(".jsonl.gz") + ".parquet" in stored for k in texts)
     manifest = check_run_in_bucket(stored, "blogs/")
     assert manifest["status"] == "finished"
@@ -114,16 +105,18 @@ def test_crawl_into_s3_read_back_with_boto3(blog_servers, bucket, tmp_path):
 def test_reextract_from_the_store_into_the_store(blog_servers, bucket, tmp_path):
     url = blog_servers["classic"].url
     store = f"s3://{bucket}/blogs"
-    crawl = blogarc("crawl", url, "--store", store, "--spool", str(tmp_path / "spool"), *FAST, tmp_path=tmp_path)
+    crawl = blogarc(
+        "crawl", url, "--store", store, "--spool", str(tmp_path / "spool"), *FAST, home=tmp_path, script=True, text=True
+    )
     assert crawl.returncode == 0, crawl.stderr[-3000:]
-    site = url.split("://")[1].replace(":", "_")
+    site = site_of(url)
     batches = {k: data for k, data in objects(bucket, f"blogs/text/{site}/").items() if k.endswith(".jsonl.gz")}
-    crawled = {r["url"]: r for data in batches.values() for r in read_jsonl_gz_bytes(data)}
-    result = blogarc("extract", store, "--out", store, "--run-id", "v2", tmp_path=tmp_path)
+    crawled = {r["url"]: r for data in batches.values() for r in jsonl_gz_records(data)}
+    result = blogarc("extract", store, "--out", store, "--run-id", "v2", home=tmp_path, script=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     written = objects(bucket, f"blogs/text/{site}/v2/")
     assert sorted(written) == [f"blogs/text/{site}/v2/part-00001.{suffix}" for suffix in ("jsonl.gz", "parquet")]
-    again = read_jsonl_gz_bytes(written[f"blogs/text/{site}/v2/part-00001.jsonl.gz"])
+    again = jsonl_gz_records(written[f"blogs/text/{site}/v2/part-00001.jsonl.gz"])
     assert {r["url"] for r in again} == set(crawled)  # the same posts and pages, nothing else
     client = boto3.client("s3")
     for record in again:
@@ -139,12 +132,6 @@ def test_reextract_from_the_store_into_the_store(blog_servers, bucket, tmp_path)
         assert warc_record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"]
 
 
-def read_jsonl_gz_bytes(data: bytes) -> list[dict]:
-    import gzip
-
-    return [json.loads(line) for line in gzip.decompress(data).splitlines() if line.strip()]
-
-
 def test_store_down_from_start_then_upload_ships_everything_once(blog_servers, restartable_s3, tmp_path):
     server, bucket = restartable_s3
     server.stop()
@@ -152,11 +139,11 @@ def test_store_down_from_start_then_upload_ships_everything_once(blog_servers, r
     store, spool = f"s3://{bucket}/p", tmp_path / "spool"
     result = blogarc(
         "crawl", url, "--store", store, "--spool", str(spool), "-s", "WARC_MAX_SIZE=30000", *FAST, *QUICK_S3,
-        tmp_path=tmp_path,
+        home=tmp_path, script=True, text=True,
     )  # fmt: skip
     assert result.returncode == 75, result.stderr[-3000:]
     assert "unreachable" in result.stderr
-    site = url.split("://")[1].replace(":", "_")
+    site = site_of(url)
     left = sorted(p.name for p in (spool / site).glob("*.warc.gz"))
     assert len(left) >= 2
     for name in left:  # the summary names every pending file
@@ -166,7 +153,9 @@ def test_store_down_from_start_then_upload_ships_everything_once(blog_servers, r
 
     server.start()
     assert objects(bucket) == {}
-    shipped = blogarc("upload", "--store", store, "--spool", str(spool), *QUICK_S3, tmp_path=tmp_path)
+    shipped = blogarc(
+        "upload", "--store", store, "--spool", str(spool), *QUICK_S3, home=tmp_path, script=True, text=True
+    )
     assert shipped.returncode == 0, shipped.stderr[-3000:]
     stored = objects(bucket)
     assert {f"p/warc/{site}/{name}" for name in left} <= set(stored)
@@ -174,7 +163,7 @@ def test_store_down_from_start_then_upload_ships_everything_once(blog_servers, r
     assert manifest["status"] == "finished" and manifest["completed_at"]
     assert [k for k in stored if k.startswith(f"p/text/{site}/")]
     assert not [p for p in spool.rglob("*") if p.is_file() and p.name != ".lock"]
-    again = blogarc("upload", "--store", store, "--spool", str(spool), tmp_path=tmp_path)
+    again = blogarc("upload", "--store", store, "--spool", str(spool), home=tmp_path, script=True, text=True)
     assert again.returncode == 0 and objects(bucket) == stored, "a second upload changes nothing"
 
 
@@ -184,18 +173,17 @@ def test_store_down_mid_crawl_pauses_fetching_then_resumes(blog_servers, restart
     spool, log = tmp_path / "spool", tmp_path / "crawl.log"
     args = [
         "crawl", url, "--store", f"s3://{bucket}", "--spool", str(spool), "-s", "WARC_MAX_SIZE=20000",
-        "-s", "ARCHIVE_SPOOL_MAX_SIZE=60000", "-s", "ARCHIVE_UPLOAD_RETRY_DELAY=0.2", "-s", "DOWNLOAD_DELAY=0.05",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "PROGRESS_INTERVAL=0",
-        *QUICK_S3,
+        "-s", "ARCHIVE_SPOOL_MAX_SIZE=60000", "-s", "ARCHIVE_UPLOAD_RETRY_DELAY=0.2", *slow(0.05),
+        "-s", "PROGRESS_INTERVAL=0", *QUICK_S3,
     ]  # fmt: skip
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = blogarc_env(tmp_path, script=True)
     with open(log, "w") as err:
-        process = subprocess.Popen([shutil.which("blogarc"), *args], cwd=tmp_path, env=env, stdout=err, stderr=err)
+        process = subprocess.Popen(blogarc_argv(*args, script=True), cwd=tmp_path, env=env, stdout=err, stderr=err)
         try:
             wait_for(lambda: any(k.endswith(".warc.gz") for k in objects(bucket)), "a first WARC in the store")
             server.stop()
             wait_for(lambda: "crawling paused" in log.read_text(), "the crawl to pause")
-            site = url.split("://")[1].replace(":", "_")
+            site = site_of(url)
             # paused: the requests Scrapy already handed to the downloader finish, then nothing more is written
             wait_for(lambda: spool_settled(spool / site), "the spool to stop growing", timeout=20)
             server.start()
@@ -273,7 +261,7 @@ def test_server_killed_mid_multipart_upload(restartable_s3, tmp_path):
     store = f"s3://{bucket}/p"
     args = ["upload", "--store", store, "--spool", str(spool), "-s", "ARCHIVE_S3_PART_SIZE=5242880"]
     args += ["-s", "ARCHIVE_S3_PART_CONCURRENCY=1", *QUICK_S3]
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = blogarc_env(tmp_path, script=True)
     client = boto3.client("s3")
 
     def some_part_uploaded() -> bool:
@@ -282,7 +270,7 @@ def test_server_killed_mid_multipart_upload(restartable_s3, tmp_path):
             client.list_parts(Bucket=bucket, Key=uploads[0]["Key"], UploadId=uploads[0]["UploadId"]).get("Parts")
         )
 
-    process = subprocess.Popen([shutil.which("blogarc"), *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen(blogarc_argv(*args, script=True), cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         wait_for(some_part_uploaded, "a first part")
@@ -296,7 +284,7 @@ def test_server_killed_mid_multipart_upload(restartable_s3, tmp_path):
     assert unfinished_uploads(bucket), "the dead upload is still on the server"
     assert not any(k.endswith(".warc") for k in objects(bucket))
 
-    result = blogarc(*args, tmp_path=tmp_path)
+    result = blogarc(*args, home=tmp_path, script=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not unfinished_uploads(bucket), "orphaned multipart uploads are aborted"
     stored = objects(bucket)
@@ -309,13 +297,12 @@ def test_sigkill_between_warc_close_and_upload(blog_servers, restartable_s3, tmp
     server, bucket = restartable_s3
     server.stop()  # closed WARCs cannot leave: the crawler is killed with files closed but not uploaded
     url = blog_servers["classic"].url
-    site = url.split("://")[1].replace(":", "_")
+    site = site_of(url)
     spool, store = tmp_path / "spool", f"s3://{bucket}/p"
     base = ["crawl", url, "--store", store, "--spool", str(spool), "-s", "WARC_MAX_SIZE=20000", *QUICK_S3]
-    slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    process = subprocess.Popen([shutil.which("blogarc"), *base, *slow, "-s", "PROGRESS_INTERVAL=0"], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    command = blogarc_argv(*base, *slow(0.1), "-s", "PROGRESS_INTERVAL=0", script=True)
+    process = subprocess.Popen(command, cwd=tmp_path, env=blogarc_env(tmp_path, script=True),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(
             lambda: (
@@ -332,7 +319,7 @@ def test_sigkill_between_warc_close_and_upload(blog_servers, restartable_s3, tmp
         data = path.read_bytes()[: complete_prefix(path)[0]]
         complete += record_ids(data)
     server.start()
-    result = blogarc(*base, *FAST, tmp_path=tmp_path)
+    result = blogarc(*base, *FAST, home=tmp_path, script=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     ids = warc_record_ids(objects(bucket))
     assert set(complete) <= set(ids), "every complete record of the killed run is in the store"
@@ -346,9 +333,8 @@ def test_missing_bucket_fails_at_start_and_keeps_local_data(blog_servers, s3_env
     kept = spool / "some.site" / "blogarc-20260101000000000-00000-h.warc.gz"
     kept.write_bytes(b"earlier data")
     for command in (["crawl", blog_servers["wpcom"].url], ["upload"]):
-        result = blogarc(
-            *command, "--store", "s3://no-such-bucket-blogarc/x", "--spool", str(spool), *QUICK_S3, tmp_path=tmp_path
-        )
+        args = [*command, "--store", "s3://no-such-bucket-blogarc/x", "--spool", str(spool), *QUICK_S3]
+        result = blogarc(*args, home=tmp_path, script=True, text=True)
         assert result.returncode == 2, result.stderr
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "'no-such-bucket-blogarc'" in lines[0] and "does not exist" in lines[0], lines
@@ -392,7 +378,7 @@ def test_wrong_credentials_fail_at_start_with_one_clear_error(blog_servers, auth
         result = blogarc(
             "crawl", blog_servers["wpcom"].url, "--store", "s3://guarded/x", "--spool", str(tmp_path / "spool"),
             "-s", f"AWS_ACCESS_KEY_ID={wrong_id}", "-s", f"AWS_SECRET_ACCESS_KEY={SECRET}", *QUICK_S3,
-            tmp_path=tmp_path,
+            home=tmp_path, script=True, text=True,
         )  # fmt: skip
         assert result.returncode == 2, result.stderr
         lines = [line for line in result.stderr.splitlines() if line.strip()]

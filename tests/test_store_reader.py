@@ -22,6 +22,7 @@ from pipelines.layout import index_name, warc_key
 from pipelines.store.base import FileStore, open_store
 from pipelines.store.reader import copy_object, open_object, read_record
 from pipelines.warc.cdxj import parse_cdxj, write_cdxj
+from tests.util import CountingStore
 
 PAGE = "<html><body><p>Caf\u00e9 au lait, cr\u00e8me br\u00fbl\u00e9e.</p></body></html>\n".encode("latin-1") * 40
 BIG = b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(16384))  # 512 KiB gzip cannot shrink
@@ -71,20 +72,6 @@ def write_warc(path, gzipped: bool = True) -> None:
                 "http://blog.example/note.txt", "resource", payload=io.BytesIO(note), length=len(note)
             )
         )
-
-
-class CountingStore:
-    """A real store, with every read it serves written down as (key, offset, length asked, bytes returned)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.uri = inner.uri
-        self.reads: list[tuple[str, int, int | None, int]] = []
-
-    def get_bytes(self, key, offset=0, length=None):
-        data = self.inner.get_bytes(key, offset, length)
-        self.reads.append((key, offset, length, len(data)))
-        return data
 
 
 @pytest.fixture(params=["file", "s3"])

@@ -120,12 +120,7 @@ class Spool:
         """Keep a small object (a run manifest) for later."""
         target = self.parked_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        write_atomically(target, data)
         return target
 
     def parked(self, prefix: str = "") -> list[tuple[Path, str]]:
@@ -170,6 +165,16 @@ class Spool:
         if not folder.is_dir():
             return []
         return sorted(p.relative_to(base).as_posix() for p in folder.rglob("*" + BATCH_OPEN_SUFFIX))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a temporary name beside it, flushed to disk, then renamed."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def local_file(spool: Spool, key: str) -> Path | None:

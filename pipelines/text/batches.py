@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.layout import PARQUET_SUFFIX, TEXT, TEXT_SUFFIX, batch_key, site_prefix
+from pipelines.store.spool import write_atomically
 
 if TYPE_CHECKING:
     from pipelines.store.spool import Spool
@@ -92,7 +93,7 @@ def close_batch(open_path: Path, parquet: bool = True) -> list[tuple[Path, str]]
         return []
     stem = open_path.name.removesuffix(OPEN_SUFFIX)
     gz_path = open_path.with_name(stem + TEXT_SUFFIX)
-    _write_atomically(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
+    write_atomically(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
     closed = [gz_path]
     if parquet:
         from pipelines.text.parquet import jsonl_to_parquet  # noqa: PLC0415 - pyarrow only where batches close
@@ -118,15 +119,6 @@ def repair_batches(spool: Spool, site: str) -> int:
         closed = close_batch(path)
         logger.warning("Repaired the text batch %s: %d file(s) to ship", path.name, len(closed))
     return len(found)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _parked_root(path: Path) -> Path:
