@@ -5,11 +5,13 @@ cap a crawl at one core. Workers receive the body as downloaded, decoded with th
 return an ``Extracted`` (or None). Workers are started lazily with the ``spawn`` method: forking a process that
 runs an event loop and threads is unsafe.
 
-A page must never cost more than itself. Each worker's address space is capped (``max_memory``), so a page that
-would need gigabytes fails with ``MemoryError`` in its worker instead of calling the kernel's OOM killer onto the
-crawl. A worker that dies anyway (killed, crashed in C code) breaks the whole ``ProcessPoolExecutor`` and every page
-in flight with it: the pool is replaced and each of those pages tried once more; a page that kills a fresh worker
-too raises, and costs only itself.
+Options (``ExtractOptions``) reach each worker once, in its initializer, not with every page.
+
+A page must never cost more than itself. Each worker's address space is capped (``worker_max_memory``), so a page
+that would need gigabytes fails with ``MemoryError`` in its worker instead of calling the kernel's OOM killer onto
+the crawl. A worker that dies anyway (killed, crashed in C code) breaks the whole ``ProcessPoolExecutor`` and every
+page in flight with it: the pool is replaced and each of those pages tried once more; a page that kills a fresh
+worker too raises, and costs only itself.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import resource
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from pipelines.extract.core import Extracted, decode_html, extract_post
+from pipelines.extract.options import DEFAULT_OPTIONS, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MEMORY = 4 * 1024**3
 T = TypeVar("T")
 
 
@@ -36,14 +39,23 @@ class ExtractionError(Exception):
     """An exception of a worker, as text: lxml's exceptions (its parser's memory errors too) do not pickle."""
 
 
-def extract_body(body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
-    """Decode a response body and extract it (runs in a worker process).
+def extract_body(
+    body: bytes, encoding: str, url: str, options: ExtractOptions | bool | None = None
+) -> Extracted | None:
+    """Decode a response body and extract it (what a worker process runs for each page).
+
+    Args:
+        body: the body as downloaded.
+        encoding: the encoding Scrapy detected.
+        url: the page URL.
+        options: how to extract (None: the defaults; a bool: ``favor_precision``, as callers passed it before
+            ``ExtractOptions``).
 
     Raises:
         ExtractionError: extraction failed; the message names the original exception.
     """
     try:
-        return extract_post(decode_html(body, encoding=encoding), url, favor_precision)
+        return extract_post(decode_html(body, encoding=encoding), url, options)
     except Exception as exc:  # noqa: BLE001 - re-raised as something the parent can unpickle
         raise ExtractionError(f"{type(exc).__name__}: {exc}"[:500]) from None
 
@@ -54,31 +66,74 @@ def default_workers() -> int:
 
 
 def limit_memory(max_memory: int) -> None:
-    """Worker initializer: cap the address space (0 = no cap)."""
+    """Cap this process's address space (0 = no cap)."""
     if max_memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
 
-class ExtractionPool:
-    """A process pool dedicated to ``extract_body``, replaced when a worker dies."""
+# Set once in each worker process, by its initializer; never in the process that owns the pool.
+_worker_options: ExtractOptions = DEFAULT_OPTIONS
 
-    def __init__(self, workers: int, max_memory: int = DEFAULT_MAX_MEMORY):
+
+def _start_worker(options: ExtractOptions) -> None:
+    """Worker initializer: cap the address space and keep the pool's options for every page to come."""
+    global _worker_options
+    limit_memory(options.worker_max_memory)
+    _worker_options = options
+
+
+def worker_options() -> ExtractOptions:
+    """The options of the pool this worker process belongs to (the defaults in any other process)."""
+    return _worker_options
+
+
+def _extract_in_worker(body: bytes, encoding: str, url: str, options: ExtractOptions | None) -> Extracted | None:
+    """``extract_body`` with the options the worker was started with (or, transitionally, a page's own)."""
+    return extract_body(body, encoding, url, options or _worker_options)
+
+
+class ExtractionPool:
+    """A process pool dedicated to ``extract_body``, replaced when a worker dies.
+
+    Args:
+        workers: how many worker processes.
+        options: how pages are extracted, ``worker_max_memory`` included; given to each worker once, when it starts.
+            An int is the ``max_memory`` the pool took before ``ExtractOptions`` (transitional).
+    """
+
+    def __init__(self, workers: int, options: ExtractOptions | int | None = None):
+        if isinstance(options, int):
+            options = replace(DEFAULT_OPTIONS, worker_max_memory=options)
         self.workers = workers
-        self.max_memory = max_memory
+        self.options = options or DEFAULT_OPTIONS
         self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
 
-    async def extract(self, body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
+    async def extract(
+        self, body: bytes, encoding: str, url: str, favor_precision: bool | None = None
+    ) -> Extracted | None:
         """Extract a page in a worker (the crawl's event loop waits, never blocks).
 
+        Args:
+            body: the body as downloaded.
+            encoding: the encoding Scrapy detected.
+            url: the page URL.
+            favor_precision: transitional, for callers that still pass the flag with each page: when it differs
+                from the pool's options, the page travels with its own options.
+
         Raises:
-            ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``max_memory`` too).
+            ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``worker_max_memory`` too).
             BrokenProcessPool: the page's worker died twice in a row.
         """
-        return await self.run(extract_body, body, encoding, url, favor_precision)
+        own = None
+        if favor_precision is not None and favor_precision != self.options.favor_precision:
+            own = replace(self.options, favor_precision=favor_precision)
+        return await self.run(_extract_in_worker, body, encoding, url, own)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` in a worker (a module-level function: it is pickled), with the pool's defences.
+
+        The function may read the pool's options with ``worker_options()``.
 
         Raises:
             BrokenProcessPool: the worker died twice in a row on these arguments.
@@ -101,8 +156,8 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=limit_memory,
-                initargs=(self.max_memory,),
+                initializer=_start_worker,
+                initargs=(self.options,),
             )
         return self._executor
 
