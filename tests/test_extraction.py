@@ -26,7 +26,6 @@ from warcio.warcwriter import WARCWriter
 from pipelines.extract.boilerplate import keep_player_descriptions
 from pipelines.extract.core import clean_text, extract_post
 from pipelines.extract.options import ExtractOptions
-from pipelines.extract.pool import extract_body
 from pipelines.extract.rerun import decode
 from tests.util import SCHEMA, blogarc, check_pointer, f1, read_jsonl_gz
 
@@ -232,17 +231,6 @@ def test_thresholds_are_options():
     )
     assert "Paragraph 4" in clean_text(html)
     assert clean_text(html, ExtractOptions(min_pruned_text=0)) == "A short opening line."
-
-
-def test_a_favor_precision_flag_is_still_taken_for_options():
-    # transitional, while crawler/spiders/blog.py and pipelines/extract/rerun.py pass the bool they used to
-    body, url, _ = load_case("wordpress-com-seed-post")
-    precise = ExtractOptions(favor_precision=True)
-    assert ExtractOptions.of(True) == precise
-    assert ExtractOptions.of(None) == ExtractOptions.of(False) == ExtractOptions()
-    assert extract_post(body.decode(), url, True) == extract_post(body.decode(), url, precise)
-    assert extract_body(body, "utf-8", url, True) == extract_body(body, "utf-8", url, precise)
-    assert extract_body(body, "utf-8", url, False) == extract_post(body.decode(), url)
 
 
 def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:

@@ -54,18 +54,14 @@ def test_a_page_beyond_the_memory_cap_fails_alone(pool):
     assert worker_pids(pool) == [pid] and pool.restarts == 0  # the same worker, alive and well
 
 
-def test_workers_get_the_pools_options_once_when_they_start():
+def test_workers_extract_with_the_pools_options():
     pool = ExtractionPool(1, ExtractOptions(max_elements=20))  # the post has more elements than that: no text
     try:
         assert run(pool.extract(POST, "utf-8", URL)) is None
-        assert run(pool.extract(POST, "utf-8", URL, False)) is None  # transitional: the flag the pool already has
-        # transitional: a page's own favor_precision travels with it, the pool's other options still hold
-        assert run(pool.extract(POST, "utf-8", URL, True)) is None
     finally:
         pool.shutdown()
-    pool = ExtractionPool(1, 700 * 1024**2)  # transitional: the max_memory it took before ExtractOptions
+    pool = ExtractionPool(1, ExtractOptions(worker_max_memory=700 * 1024**2))
     try:
-        assert pool.options == ExtractOptions(worker_max_memory=700 * 1024**2)
-        assert "harbour was quiet" in run(pool.extract(POST, "utf-8", URL, True)).text
+        assert "harbour was quiet" in run(pool.extract(POST, "utf-8", URL)).text
     finally:
         pool.shutdown()

@@ -135,15 +135,14 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
 
 
 def extract_post(
-    page: str | bytes | lxml.html.HtmlElement, url: str | None = None, options: ExtractOptions | bool | None = None
+    page: str | bytes | lxml.html.HtmlElement, url: str | None = None, options: ExtractOptions | None = None
 ) -> Extracted | None:
     """Extract main text, metadata and comments from one post or page.
 
     Args:
         page: a parsed tree (left unchanged) or the HTML.
         url: the page URL, used for metadata and relative links.
-        options: how to extract (None: the defaults; a bool: ``favor_precision``, as callers passed it before
-            ``ExtractOptions``).
+        options: how to extract (None: the defaults).
 
     Returns:
         An ``Extracted``, or None when the page has no main text (or more than ``options.max_elements`` elements).

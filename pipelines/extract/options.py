@@ -10,7 +10,7 @@ Frozen, so one object can be shared by every page and pickled to worker processe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,17 +50,9 @@ class ExtractOptions:
         )
 
     @classmethod
-    def of(cls, options: ExtractOptions | bool | None) -> ExtractOptions:
-        """``options`` as an ``ExtractOptions``: None is the defaults.
-
-        A bool is the ``favor_precision`` flag that extraction functions took before this object existed; it is
-        accepted while callers move over (crawler/spiders/blog.py, pipelines/extract/rerun.py).
-        """
-        if options is None:
-            return DEFAULT_OPTIONS
-        if isinstance(options, bool):
-            return replace(DEFAULT_OPTIONS, favor_precision=options)
-        return options
+    def of(cls, options: ExtractOptions | None) -> ExtractOptions:
+        """``options``, or the defaults for None."""
+        return DEFAULT_OPTIONS if options is None else options
 
 
 DEFAULT_OPTIONS = ExtractOptions()

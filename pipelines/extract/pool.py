@@ -5,7 +5,7 @@ cap a crawl at one core. Workers receive the body as downloaded, decoded with th
 return an ``Extracted`` (or None). Workers are started lazily with the ``spawn`` method: forking a process that
 runs an event loop and threads is unsafe.
 
-Options (``ExtractOptions``) reach each worker once, in its initializer, not with every page.
+Options (``ExtractOptions``, a small frozen object) travel with each page: workers keep no state between pages.
 
 A page must never cost more than itself. Each worker's address space is capped (``worker_max_memory``), so a page
 that would need gigabytes fails with ``MemoryError`` in its worker instead of calling the kernel's OOM killer onto
@@ -24,7 +24,6 @@ import resource
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from pipelines.extract.core import Extracted, decode_html, extract_post
@@ -39,17 +38,14 @@ class ExtractionError(Exception):
     """An exception of a worker, as text: lxml's exceptions (its parser's memory errors too) do not pickle."""
 
 
-def extract_body(
-    body: bytes, encoding: str, url: str, options: ExtractOptions | bool | None = None
-) -> Extracted | None:
+def extract_body(body: bytes, encoding: str, url: str, options: ExtractOptions | None = None) -> Extracted | None:
     """Decode a response body and extract it (what a worker process runs for each page).
 
     Args:
         body: the body as downloaded.
         encoding: the encoding Scrapy detected.
         url: the page URL.
-        options: how to extract (None: the defaults; a bool: ``favor_precision``, as callers passed it before
-            ``ExtractOptions``).
+        options: how to extract (None: the defaults).
 
     Raises:
         ExtractionError: extraction failed; the message names the original exception.
@@ -71,69 +67,31 @@ def limit_memory(max_memory: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
 
-# Set once in each worker process, by its initializer; never in the process that owns the pool.
-_worker_options: ExtractOptions = DEFAULT_OPTIONS
-
-
-def _start_worker(options: ExtractOptions) -> None:
-    """Worker initializer: cap the address space and keep the pool's options for every page to come."""
-    global _worker_options
-    limit_memory(options.worker_max_memory)
-    _worker_options = options
-
-
-def worker_options() -> ExtractOptions:
-    """The options of the pool this worker process belongs to (the defaults in any other process)."""
-    return _worker_options
-
-
-def _extract_in_worker(body: bytes, encoding: str, url: str, options: ExtractOptions | None) -> Extracted | None:
-    """``extract_body`` with the options the worker was started with (or, transitionally, a page's own)."""
-    return extract_body(body, encoding, url, options or _worker_options)
-
-
 class ExtractionPool:
     """A process pool dedicated to ``extract_body``, replaced when a worker dies.
 
     Args:
         workers: how many worker processes.
-        options: how pages are extracted, ``worker_max_memory`` included; given to each worker once, when it starts.
-            An int is the ``max_memory`` the pool took before ``ExtractOptions`` (transitional).
+        options: how pages are extracted; ``worker_max_memory`` caps each worker's address space.
     """
 
-    def __init__(self, workers: int, options: ExtractOptions | int | None = None):
-        if isinstance(options, int):
-            options = replace(DEFAULT_OPTIONS, worker_max_memory=options)
+    def __init__(self, workers: int, options: ExtractOptions | None = None):
         self.workers = workers
         self.options = options or DEFAULT_OPTIONS
         self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
 
-    async def extract(
-        self, body: bytes, encoding: str, url: str, favor_precision: bool | None = None
-    ) -> Extracted | None:
-        """Extract a page in a worker (the crawl's event loop waits, never blocks).
-
-        Args:
-            body: the body as downloaded.
-            encoding: the encoding Scrapy detected.
-            url: the page URL.
-            favor_precision: transitional, for callers that still pass the flag with each page: when it differs
-                from the pool's options, the page travels with its own options.
+    async def extract(self, body: bytes, encoding: str, url: str) -> Extracted | None:
+        """Extract a page in a worker with the pool's options (the crawl's event loop waits, never blocks).
 
         Raises:
             ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``worker_max_memory`` too).
             BrokenProcessPool: the page's worker died twice in a row.
         """
-        own = None
-        if favor_precision is not None and favor_precision != self.options.favor_precision:
-            own = replace(self.options, favor_precision=favor_precision)
-        return await self.run(_extract_in_worker, body, encoding, url, own)
+        return await self.run(extract_body, body, encoding, url, self.options)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` in a worker (a module-level function: it is pickled), with the pool's defences.
-
-        The function may read the pool's options with ``worker_options()``.
 
         Raises:
             BrokenProcessPool: the worker died twice in a row on these arguments.
@@ -156,8 +114,8 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(self.options,),
+                initializer=limit_memory,
+                initargs=(self.options.worker_max_memory,),
             )
         return self._executor
 
