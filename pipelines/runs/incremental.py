@@ -32,6 +32,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from pipelines.layout import state_key
+from pipelines.runs.interrupted import interrupted_texts
 from pipelines.runs.sitelock import SiteLock, SiteLocked
 from pipelines.runs.state import (
     REVISIT_IDENTICAL,
@@ -82,6 +83,8 @@ class Incremental:
         self.lock: SiteLock | None = None
         self.state: CrawlState | None = None
         self.gone: list[str] = []  # posts and pages of earlier runs that now answer 404/410
+        self.interrupted: dict[str, str] = {}  # URL -> text SHA-256 of records that killed runs left
+        self.run_id = ""
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -101,6 +104,7 @@ class Incremental:
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.record_written, signal=record_written)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension
 
     @classmethod
@@ -112,7 +116,8 @@ class Incremental:
 
     async def spider_opened(self, spider: Spider) -> None:
         site = getattr(spider, "site", None) or spider.name
-        self.lock = SiteLock(self.store, site, getattr(spider, "run_id", "") or "?", self.lock_ttl)
+        self.run_id = getattr(spider, "run_id", "") or ""
+        self.lock = SiteLock(self.store, site, self.run_id or "?", self.lock_ttl)
         try:
             await run_in_thread(self.lock.acquire, self.lock_wait)
         except SiteLocked as exc:
@@ -142,6 +147,21 @@ class Incremental:
         if self.revalidate_every and state.runs_since_revalidation() >= self.revalidate_every:
             return "revalidate"
         return "incremental"
+
+    async def engine_started(self) -> None:
+        """Read what killed runs left (every spider_opened handler, the spool's repair too, has finished)."""
+        if self.state is None:
+            return
+        absorbed = set(self.state.meta.get("absorbed_runs", []))
+        spool = Services.of(self.crawler).spool
+        try:
+            found = await run_in_thread(interrupted_texts, self.store, spool, self.state.site, self.run_id, absorbed)
+        except Exception as exc:  # the store is down: records of a killed run may be written again, never lost
+            logger.warning("Could not read the text of interrupted runs (%s)", exc)
+            return
+        self.interrupted = found.texts
+        self.state.meta["absorbed_runs"] = sorted(absorbed | set(found.runs))[-100:]
+        self.crawler.stats.set_value("incremental/interrupted_runs", len(found.runs))
 
     # --- what the other components ask ----------------------------------------------------------------------
 
@@ -204,6 +224,13 @@ class Incremental:
         if prior is None or prior.text_sha256 is None:
             return "new"
         return "unchanged" if prior.text_sha256 == text_sha256 else "changed"
+
+    def recorded_by_killed_run(self, url: str, text_sha256: str) -> bool:
+        """Whether a killed run already wrote this text for ``url`` (the state then learns it, as if written now)."""
+        if self.state is None or self.interrupted.get(url) != text_sha256:
+            return False
+        self.state.set_text(url, text_sha256)
+        return True
 
     @property
     def skips_unchanged_text(self) -> bool:

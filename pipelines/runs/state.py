@@ -61,6 +61,7 @@ class UrlState:
     last_modified: str | None = None
     checked: str | None = None  # WARC-Date of the last capture that found it unchanged (revisit or original)
     text_sha256: str | None = None  # set when the page had a clean-text record
+    run_id: str | None = None  # the run that made the original capture (its text record belongs to that run)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UrlState:
@@ -222,6 +223,7 @@ def note_capture(state: CrawlState, response: Any, location: Any, prior: UrlStat
     elif response.status == 200 and location.payload_digest:
         entry = _entry(response.url, location)
         entry.etag, entry.last_modified = etag, last_modified
+        entry.run_id = state.meta.get("last_run_id")
         entry.text_sha256 = prior.text_sha256 if prior is not None else None
         state.record_capture(entry)
 

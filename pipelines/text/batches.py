@@ -34,13 +34,21 @@ GZIP_LEVEL = 6
 class TextBatches:
     """The batches of one site in one run, written into the spool."""
 
-    def __init__(self, spool: Spool, site: str, run_id: str, batch_items: int = 1000, parquet: bool = True):
+    def __init__(
+        self,
+        spool: Spool,
+        site: str,
+        run_id: str,
+        batch_items: int = 1000,
+        parquet: bool = True,
+        first_batch: int | None = None,
+    ):
         self.spool = spool
         self.site = site
         self.run_id = run_id
         self.batch_items = max(1, batch_items)
         self.parquet = parquet
-        self.batch = self._first_free_batch()
+        self.batch = max(first_batch or 1, self._first_free_batch())
         self.count = 0  # records in the open batch
         self.written = 0  # records in all batches of this writer
         self._fh: Any = None
