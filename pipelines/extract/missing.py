@@ -3,8 +3,11 @@
 For each such post or page (``pipelines.archive.textcheck``), the state names its capture: WARC file, offset and
 length. That one record is read with a ranged read, extracted as ``blogarc extract`` does, and written with the
 run id and ``fetched_at`` (the capture's WARC-Date) of the crawl that made it, into a new batch of that run
-(numbered after the run's batches), through the same batch writer and shipper as a crawl. The repair itself is a
-run with its own manifest (``"kind": "extract-missing"``) listing the files it stored.
+(numbered after every batch of the run the store holds or a manifest lists: a lost batch's key is never reused,
+since its run's manifest still gives its size and checksum), through the same batch writer and shipper as a crawl.
+The repair itself is a run with its own manifest (``"kind": "extract-missing"``) listing the files it stored and,
+when nothing is left missing, under ``replaces``, the text files that manifests of those runs list and the store
+lost: ``blogarc verify`` then reports them as replaced, not missing.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from pipelines import __version__
 from pipelines.archive.catalog import load_manifests
 from pipelines.archive.textcheck import check_text
 from pipelines.extract.rerun import exchanges
-from pipelines.layout import key_kind, manifest_key, text_prefix, warc_key
+from pipelines.layout import TEXT, key_kind, manifest_key, site_prefix, text_prefix, warc_key
 from pipelines.store.reader import open_object
-from pipelines.text.batches import TextBatches
+from pipelines.text.batches import TextBatches, next_batch
 
 if TYPE_CHECKING:
     from pipelines.extract.rerun import Exchange, Reextraction
@@ -38,7 +41,8 @@ def rebuild_missing(job: Reextraction, shipper: Shipper, site: str) -> tuple[lis
     """Rebuild the site's missing records; returns the URLs still missing and the objects stored."""
     store = shipper.store
     missing = check_text(store, site, pointers=False).missing
-    runs = capture_runs(store, site)
+    manifests, _ = load_manifests(store, site)
+    runs = capture_runs(manifests)
     by_run: dict[str, list[tuple[UrlState, Exchange]]] = defaultdict(list)
     for url, entry in missing.items():
         exchange = captured_exchange(store, site, entry)
@@ -50,8 +54,8 @@ def rebuild_missing(job: Reextraction, shipper: Shipper, site: str) -> tuple[lis
     stored: list[StoredObject] = []
     rebuilt: set[str] = set()
     for run_id, found in sorted(by_run.items()):
-        taken = store.list_keys(text_prefix(site, run_id))
-        batches = TextBatches(shipper.spool, site, run_id, first_batch=_next_batch(taken))
+        taken = store.list_keys(text_prefix(site, run_id)) + listed_text(manifests, site, run_id)
+        batches = TextBatches(shipper.spool, site, run_id, first_batch=next_batch(taken))
         for entry, exchange in found:
             record = replace(job, run_id=run_id).record(exchange)
             if record is not None:
@@ -60,8 +64,11 @@ def rebuild_missing(job: Reextraction, shipper: Shipper, site: str) -> tuple[lis
         for path, key in batches.close():
             stored.append(shipper.ship_file(path, key))
     left = sorted(set(missing) - rebuilt)
-    pending = shipper.pending(site, job.run_id)
-    shipper.put_manifest(manifest_key(site, job.run_id), repair_manifest(job, site, stored, left), pending)
+    present = set(store.list_keys(site_prefix(TEXT, site)))
+    lost = [key for run_id in by_run for key in listed_text(manifests, site, run_id) if key not in present]
+    manifest = repair_manifest(job, site, stored, left)
+    manifest["replaces"] = sorted(lost) if stored and not left else []
+    shipper.put_manifest(manifest_key(site, job.run_id), manifest, shipper.pending(site, job.run_id))
     return left, stored
 
 
@@ -78,9 +85,8 @@ def captured_exchange(store: Any, site: str, entry: UrlState) -> Exchange | None
     return replace(exchange, warc={**pointer, "length": entry.length, "payload_digest": entry.digest})
 
 
-def capture_runs(store: Any, site: str) -> dict[str, str]:
+def capture_runs(manifests: list[dict[str, Any]]) -> dict[str, str]:
     """WARC file name -> the run whose manifest lists it (for states older than ``UrlState.run_id``)."""
-    manifests, _ = load_manifests(store, site)
     runs: dict[str, str] = {}
     for manifest in manifests:
         for entry in manifest.get("files", []) + manifest.get("pending", []):
@@ -89,9 +95,11 @@ def capture_runs(store: Any, site: str) -> dict[str, str]:
     return runs
 
 
-def _next_batch(keys: list[str]) -> int:
-    numbers = [int(PurePosixPath(key).name[5:10]) for key in keys if PurePosixPath(key).name.startswith("part-")]
-    return max(numbers, default=0) + 1
+def listed_text(manifests: list[dict[str, Any]], site: str, run_id: str) -> list[str]:
+    """Keys of the text files of ``run_id`` that the site's manifests list (stored or still pending)."""
+    prefix = text_prefix(site, run_id)
+    entries = [entry for manifest in manifests for entry in manifest.get("files", []) + manifest.get("pending", [])]
+    return sorted({entry["key"] for entry in entries if str(entry.get("key", "")).startswith(prefix)})
 
 
 def repair_manifest(job: Reextraction, site: str, stored: list[StoredObject], left: list[str]) -> dict[str, Any]:

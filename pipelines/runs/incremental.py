@@ -32,7 +32,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from pipelines.layout import state_key
-from pipelines.runs.interrupted import interrupted_texts
+from pipelines.runs.interrupted import Interrupted, absorbable, interrupted_texts
 from pipelines.runs.sitelock import SiteLock, SiteLocked
 from pipelines.runs.state import (
     REVISIT_IDENTICAL,
@@ -83,7 +83,7 @@ class Incremental:
         self.lock: SiteLock | None = None
         self.state: CrawlState | None = None
         self.gone: list[str] = []  # posts and pages of earlier runs that now answer 404/410
-        self.interrupted: dict[str, str] = {}  # URL -> text SHA-256 of records that killed runs left
+        self.interrupted = Interrupted()  # what killed runs left (pipelines/runs/interrupted.py)
         self.run_id = ""
         self._loop: task.LoopingCall | None = None
 
@@ -155,13 +155,13 @@ class Incremental:
         absorbed = set(self.state.meta.get("absorbed_runs", []))
         spool = Services.of(self.crawler).spool
         try:
-            found = await run_in_thread(interrupted_texts, self.store, spool, self.state.site, self.run_id, absorbed)
-        except Exception as exc:  # the store is down: records of a killed run may be written again, never lost
+            found = await run_in_thread(interrupted_texts, self.store, spool, self.state, absorbed)
+        except Exception as exc:  # the store is down: records of a killed run may be written again
             logger.warning("Could not read the text of interrupted runs (%s)", exc)
             return
-        self.interrupted = found.texts
-        self.state.meta["absorbed_runs"] = sorted(absorbed | set(found.runs))[-100:]
+        self.interrupted = found
         self.crawler.stats.set_value("incremental/interrupted_runs", len(found.runs))
+        self.crawler.stats.set_value("incremental/unsettled", len(found.unsettled))
 
     # --- what the other components ask ----------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class Incremental:
     def revisit_for(self, response: Response) -> Revisit | None:
         """A revisit when the archive holds this payload already: the server said so (304) or the digest does."""
         state = self.state
-        if state is None:
+        if state is None or response.url in self.interrupted.unsettled:
             return None
         prior = state.known(response.url)
         if prior is None and response.status not in (200, 304) and response.body:
@@ -203,7 +203,9 @@ class Incremental:
 
     def validators(self, url: str) -> UrlState | None:
         """What a conditional request for ``url`` can send (None in a full run or for an unknown URL)."""
-        return self.state.known(url) if self.state is not None else None
+        if self.state is None or url in self.interrupted.unsettled:
+            return None  # a killed run captured it and wrote no record: ask for it in full
+        return self.state.known(url)
 
     def skip_requisite(self, url: str) -> bool:
         """Whether a stylesheet, script or image archived before need not be asked for again.
@@ -216,7 +218,7 @@ class Incremental:
         """When ``url`` was last captured (a WARC-Date), if a listed date may skip fetching it in this run."""
         state = self.state
         prior = state.previous.get(url) if state is not None and state.skip_by_date else None
-        return prior.last_seen if prior is not None else None
+        return prior.last_seen if prior is not None and url not in self.interrupted.unsettled else None
 
     def change_of(self, url: str, text_sha256: str) -> str:
         """``new``, ``changed`` or ``unchanged``: the text of ``url`` against the last record the state knows."""
@@ -227,7 +229,7 @@ class Incremental:
 
     def recorded_by_killed_run(self, url: str, text_sha256: str) -> bool:
         """Whether a killed run already wrote this text for ``url`` (the state then learns it, as if written now)."""
-        if self.state is None or self.interrupted.get(url) != text_sha256:
+        if self.state is None or self.interrupted.texts.get(url) != text_sha256:
             return False
         self.state.set_text(url, text_sha256)
         return True
@@ -286,6 +288,8 @@ class Incremental:
             return
         try:
             if self.state is not None:
+                absorbed = set(self.state.meta.get("absorbed_runs", [])) | set(absorbable(self.state, self.interrupted))
+                self.state.meta["absorbed_runs"] = sorted(absorbed)[-100:]  # only a run that ends absorbs
                 size = await run_in_thread(self.state.save, self.store)
                 self.crawler.stats.set_value("incremental/state_bytes", size)
         except Exception as exc:  # the WARCs are safe; the next run only captures more than it needs to

@@ -17,7 +17,8 @@ import gzip
 import json
 import logging
 import os
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pipelines.layout import PARQUET_SUFFIX, TEXT, TEXT_SUFFIX, batch_key, site_prefix
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".jsonl.open"
+BATCH_NAME = re.compile(r"part-\d{5}\.")
 GZIP_LEVEL = 6
 
 
@@ -56,8 +58,7 @@ class TextBatches:
     def _first_free_batch(self) -> int:
         """The next free batch number of this run in the spool (a resumed run id must not overwrite a batch)."""
         folder = self.spool.parked_path(batch_key(self.site, self.run_id, 0)).parent
-        used = [int(p.name[5:10]) for p in folder.glob("part-[0-9][0-9][0-9][0-9][0-9].*")] if folder.is_dir() else []
-        return max(used, default=0) + 1
+        return next_batch([p.name for p in folder.iterdir()] if folder.is_dir() else [])
 
     @property
     def open_path(self) -> Path:
@@ -86,6 +87,12 @@ class TextBatches:
         self.batch += 1
         self.count = 0
         return closed
+
+
+def next_batch(names: list[str]) -> int:
+    """The batch number after every batch among file names or keys (``…/part-NNNNN.…``); 1 when there is none."""
+    numbers = [int(name[5:10]) for name in (PurePosixPath(n).name for n in names) if BATCH_NAME.match(name)]
+    return max(numbers, default=0) + 1
 
 
 def close_batch(open_path: Path, parquet: bool = True) -> list[tuple[Path, str]]:

@@ -40,22 +40,24 @@ def run_of(key: str) -> str:
 
 
 def batch_keys(store: Store, spool: Spool | None, site: str) -> dict[str, Path | None]:
-    """Every ``.jsonl.gz`` batch of ``site``: key -> its spool copy (None when it is only in the store)."""
-    found: dict[str, Path | None] = {
-        key: None for key in store.list_keys(site_prefix(TEXT, site)) if key.endswith(TEXT_SUFFIX)
-    }
+    """Every ``.jsonl.gz`` batch of ``site``: key -> its spool copy (None when it is only in the store).
+
+    The spool is listed before the store: a batch leaves the spool only once it is in the store, so a batch shipped
+    while we list is seen in one of the two (listed the other way round, it could be in neither).
+    """
+    found: dict[str, Path | None] = {}
     if spool is not None:
-        for path, key in spool.parked(site_prefix(TEXT, site)):
-            if key.endswith(TEXT_SUFFIX):
-                found[key] = path
+        found = {key: path for path, key in spool.parked(site_prefix(TEXT, site)) if key.endswith(TEXT_SUFFIX)}
+    for key in store.list_keys(site_prefix(TEXT, site)):
+        if key.endswith(TEXT_SUFFIX):
+            found.setdefault(key, None)
     return found
 
 
 def manifest_runs(store: Store, spool: Spool | None, site: str) -> set[str]:
     """Runs of ``site`` that have a manifest, in the store or parked in the spool (their runs ended)."""
-    keys = [key for key in store.list_keys(site_prefix(RUNS, site)) if is_manifest_name(key)]
-    if spool is not None:
-        keys += [key for _, key in spool.parked(site_prefix(RUNS, site))]
+    keys = [key for _, key in spool.parked(site_prefix(RUNS, site))] if spool is not None else []  # spool first
+    keys += [key for key in store.list_keys(site_prefix(RUNS, site)) if is_manifest_name(key)]
     return {run_of(key) for key in keys}
 
 
