@@ -1,7 +1,8 @@
 """``blogarc extract --missing``: rebuild the text records the crawl state says exist but the store lacks.
 
-For each such post or page (``pipelines.archive.textcheck``), the state names its capture: WARC file, offset and
-length. That one record is read with a ranged read, extracted as ``blogarc extract`` does, and written with the
+For each such post or page (``pipelines.archive.textcheck``), the state names the capture its record was made from
+(its own capture, or ``text_from`` when the record is of an earlier capture with the same text): WARC file, offset
+and length. That one record is read with a ranged read, extracted as ``blogarc extract`` does, and written with the
 run id and ``fetched_at`` (the capture's WARC-Date) of the crawl that made it, into a new batch of that run
 (numbered after every batch of the run the store holds or a manifest lists: a lost batch's key is never reused,
 since its run's manifest still gives its size and checksum), through the same batch writer and shipper as a crawl.
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+CAPTURE_FIELDS = ("run_id", "date", "filename", "offset", "length", "record_id", "digest")
+
 
 def rebuild_missing(job: Reextraction, shipper: Shipper, site: str) -> tuple[list[str], list[StoredObject]]:
     """Rebuild the site's missing records; returns the URLs still missing and the objects stored."""
@@ -45,6 +48,7 @@ def rebuild_missing(job: Reextraction, shipper: Shipper, site: str) -> tuple[lis
     runs = capture_runs(manifests)
     by_run: dict[str, list[tuple[UrlState, Exchange]]] = defaultdict(list)
     for url, entry in missing.items():
+        entry = record_source(entry)
         exchange = captured_exchange(store, site, entry)
         if exchange is None:
             job.stats["extract/missing_capture"] += 1
@@ -70,6 +74,14 @@ def rebuild_missing(job: Reextraction, shipper: Shipper, site: str) -> tuple[lis
     manifest["replaces"] = sorted(lost) if stored and not left else []
     shipper.put_manifest(manifest_key(site, job.run_id), manifest, shipper.pending(site, job.run_id))
     return left, stored
+
+
+def record_source(entry: UrlState) -> UrlState:
+    """The capture the URL's record was made from: the state's capture, or the one ``text_from`` names."""
+    source = entry.text_from or {}
+    if not all(source.get(name) is not None for name in ("filename", "offset", "length", "run_id")):
+        return entry
+    return replace(entry, **{name: source[name] for name in CAPTURE_FIELDS if name in source}, text_from=None)
 
 
 def captured_exchange(store: Any, site: str, entry: UrlState) -> Exchange | None:

@@ -231,7 +231,7 @@ class Incremental:
         """Whether a killed run already wrote this text for ``url`` (the state then learns it, as if written now)."""
         if self.state is None or self.interrupted.texts.get(url) != text_sha256:
             return False
-        self.state.set_text(url, text_sha256)
+        self.state.set_text(url, text_sha256, self.interrupted.origins.get(url))
         return True
 
     @property

@@ -44,6 +44,7 @@ class Interrupted:
 
     runs: list[str] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # URL -> SHA-256 of the text of its record
+    origins: dict[str, dict] = field(default_factory=dict)  # URL -> the capture its record was made from
     unsettled: set[str] = field(default_factory=set)  # URLs captured by those runs, without their record
 
 
@@ -66,6 +67,7 @@ def interrupted_texts(store: Store, spool: Spool | None, state: CrawlState, abso
             for record in read_batch(store, key, local):
                 if isinstance(record.get("url"), str) and isinstance(record.get("text_sha256"), str):
                     found.texts[record["url"]] = record["text_sha256"]
+                    found.origins[record["url"]] = origin(record)
                     recorded[run, record["url"]] = record
     for url, entry in state.previous.items():
         if entry.run_id not in runs:
@@ -74,7 +76,7 @@ def interrupted_texts(store: Store, spool: Spool | None, state: CrawlState, abso
         if record is None:
             found.unsettled.add(url)
         elif (record.get("warc") or {}).get("record_id") == entry.record_id:
-            entry.text_sha256 = record["text_sha256"]  # the record of this very capture, written after the checkpoint
+            entry.text_sha256, entry.text_from = record["text_sha256"], None  # written after the last checkpoint
     if runs:
         logger.info(
             "Read %d record(s) of %d interrupted run(s) (%s); %d page(s) they captured have no record and are "
@@ -85,6 +87,18 @@ def interrupted_texts(store: Store, spool: Spool | None, state: CrawlState, abso
             len(found.unsettled),
         )
     return found
+
+
+def origin(record: dict) -> dict:
+    """The capture a text record was made from, as ``UrlState.text_from`` names it."""
+    pointer = record.get("warc") or {}
+    capture = {name: pointer.get(name) for name in ("filename", "offset", "length", "record_id")}
+    return {
+        "run_id": record.get("run_id"),
+        "date": record.get("fetched_at"),
+        **capture,
+        "digest": pointer.get("payload_digest"),
+    }
 
 
 def absorbable(state: CrawlState, found: Interrupted) -> list[str]:

@@ -62,6 +62,9 @@ class UrlState:
     checked: str | None = None  # WARC-Date of the last capture that found it unchanged (revisit or original)
     text_sha256: str | None = None  # set when the page had a clean-text record
     run_id: str | None = None  # the run that made the original capture (its text record belongs to that run)
+    # when the text record was made from another capture (same text, other bytes: a nonce, a date; or a record a
+    # killed run wrote): that capture, {"run_id", "date", "filename", "offset", "length", "record_id", "digest"}
+    text_from: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UrlState:
@@ -125,10 +128,11 @@ class CrawlState:
         """This run's capture of a URL: a new original, or an unchanged payload (keep the original's place)."""
         self.current[entry.url] = entry
 
-    def set_text(self, url: str, text_sha256: str) -> None:
-        """Note the SHA-256 of the text a clean-text record was written with."""
+    def set_text(self, url: str, text_sha256: str, text_from: dict[str, Any] | None = None) -> None:
+        """Note the SHA-256 of the text a clean-text record was written with (``text_from``: not from this capture)."""
         if url in self.current:
             self.current[url].text_sha256 = text_sha256
+            self.current[url].text_from = text_from
 
     def mark_gone(self, url: str) -> None:
         """A post or page of the last runs now answers 404/410: drop it from the state."""
@@ -224,8 +228,15 @@ def note_capture(state: CrawlState, response: Any, location: Any, prior: UrlStat
         entry = _entry(response.url, location)
         entry.etag, entry.last_modified = etag, last_modified
         entry.run_id = state.meta.get("last_run_id")
-        entry.text_sha256 = prior.text_sha256 if prior is not None else None
+        if prior is not None and prior.text_sha256:  # until a record of this capture is written
+            entry.text_sha256, entry.text_from = prior.text_sha256, prior.text_from or capture_of(prior)
         state.record_capture(entry)
+
+
+def capture_of(entry: UrlState) -> dict[str, Any]:
+    """An entry's capture, as ``UrlState.text_from`` names it."""
+    fields_ = ("run_id", "date", "filename", "offset", "length", "record_id", "digest")
+    return {name: getattr(entry, name) for name in fields_}
 
 
 def _entry(url: str, location: Any) -> UrlState:
