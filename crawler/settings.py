@@ -138,6 +138,7 @@ EXTENSIONS = {
 # Clean-text records are written to durable batches in the spool (pipelines/text/batches.py), then shipped.
 ITEM_PIPELINES = {"pipelines.text.pipeline.TextPipeline": 300}
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ConditionalRequests": 560}
+SPIDER_MIDDLEWARES = {"pipelines.runs.settle.PageSettled": 10}  # checkpoints hold handled pages only
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 

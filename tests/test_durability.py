@@ -289,16 +289,31 @@ def classic_crawl(blog_servers, tmp_path) -> Crawl:
     return Crawl(blog_servers["classic"].url, str(tmp_path / "store"), tmp_path / "spool", tmp_path)
 
 
+def spool_responses(crawl: Crawl) -> set[str]:
+    """Target URIs of the whole response records in the spool's WARC files."""
+    found = set()
+    for path in (crawl.spool / crawl.site).glob("*.warc.gz*"):
+        data = path.read_bytes()[: complete_prefix(path)[0]]
+        records = ArchiveIterator(io.BytesIO(data), no_record_parse=True, check_digests=False)
+        found |= {r.rec_headers.get_header("WARC-Target-URI") for r in records if r.rec_type == "response"}
+    return found
+
+
 def test_killed_during_extraction(classic_crawl):
-    """Pages downloaded, archived and checkpointed in the state while their extraction was in flight."""
+    """Posts archived, their extraction in flight (the workers stopped), state checkpoints going on meanwhile."""
     crawl = classic_crawl
     workers = FrozenWorkers(newest_group)
     posts = set(expected_urls(crawl))
+    state = Path(crawl.store) / "state" / crawl.site / "urls.jsonl.gz"
+    since: list[float] = []
 
-    def moment() -> bool:  # the state already names posts whose records were never written
-        return workers.freeze() > 0 and len(posts & state_urls(crawl)) >= 2
+    def moment() -> bool:  # posts archived, then a checkpoint written while their extraction waits
+        if workers.freeze() and not since and len(posts & spool_responses(crawl)) >= 2:
+            since.append(time.time())
+        return bool(since) and state.exists() and state.stat().st_mtime > since[0] + 0.1
 
-    crawl.kill_when(moment, "posts captured in the state while their extraction waits")
+    crawl.kill_when(moment, "a checkpoint while the extraction of archived posts waits")
+    assert posts & state_urls(crawl) == set(), "the state names posts whose records were never written"
     before = durable_now(crawl)
     assert before.texts == set(), "no extraction finished"
     crawl.finish()

@@ -17,7 +17,9 @@ This extension is the state's one owner: the WARC exporter, the conditional-requ
 run manifest reach it through ``Incremental.of(crawler)`` and ask it questions (``revisit_for``, ``validators``,
 ``skip_requisite``, ``change_of``...); none of them touches the state itself. It never runs ahead of the spool: a
 capture is noted once its records are written (``note_capture``), a text fingerprint once its record is durable in
-a batch file (``record_written``), so a checkpoint never claims what a killed run did not keep.
+a batch file (``record_written``), and a checkpoint leaves out the new captures of pages still being handled (their
+extraction in flight; ``pipelines/runs/settle.py`` says when a callback is done), so it never claims what a killed
+run did not keep: a capture in the state means its page got its record, or had none to get.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from pipelines.layout import state_key
-from pipelines.runs.interrupted import Interrupted, absorbable, interrupted_texts
+from pipelines.runs.interrupted import Interrupted, interrupted_texts
 from pipelines.runs.sitelock import SiteLock, SiteLocked
 from pipelines.runs.state import (
     REVISIT_IDENTICAL,
@@ -155,13 +157,12 @@ class Incremental:
         absorbed = set(self.state.meta.get("absorbed_runs", []))
         spool = Services.of(self.crawler).spool
         try:
-            found = await run_in_thread(interrupted_texts, self.store, spool, self.state, absorbed)
+            found = await run_in_thread(interrupted_texts, self.store, spool, self.state.site, absorbed)
         except Exception as exc:  # the store is down: records of a killed run may be written again
             logger.warning("Could not read the text of interrupted runs (%s)", exc)
             return
         self.interrupted = found
         self.crawler.stats.set_value("incremental/interrupted_runs", len(found.runs))
-        self.crawler.stats.set_value("incremental/unsettled", len(found.unsettled))
 
     # --- what the other components ask ----------------------------------------------------------------------
 
@@ -173,7 +174,7 @@ class Incremental:
     def revisit_for(self, response: Response) -> Revisit | None:
         """A revisit when the archive holds this payload already: the server said so (304) or the digest does."""
         state = self.state
-        if state is None or response.url in self.interrupted.unsettled:
+        if state is None:
             return None
         prior = state.known(response.url)
         if prior is None and response.status not in (200, 304) and response.body:
@@ -203,9 +204,7 @@ class Incremental:
 
     def validators(self, url: str) -> UrlState | None:
         """What a conditional request for ``url`` can send (None in a full run or for an unknown URL)."""
-        if self.state is None or url in self.interrupted.unsettled:
-            return None  # a killed run captured it and wrote no record: ask for it in full
-        return self.state.known(url)
+        return self.state.known(url) if self.state is not None else None
 
     def skip_requisite(self, url: str) -> bool:
         """Whether a stylesheet, script or image archived before need not be asked for again.
@@ -218,7 +217,7 @@ class Incremental:
         """When ``url`` was last captured (a WARC-Date), if a listed date may skip fetching it in this run."""
         state = self.state
         prior = state.previous.get(url) if state is not None and state.skip_by_date else None
-        return prior.last_seen if prior is not None and url not in self.interrupted.unsettled else None
+        return prior.last_seen if prior is not None else None
 
     def change_of(self, url: str, text_sha256: str) -> str:
         """``new``, ``changed`` or ``unchanged``: the text of ``url`` against the last record the state knows."""
@@ -243,6 +242,12 @@ class Incremental:
         """A text record is durable in its batch file: the state may now say the URL has this text."""
         if self.state is not None:
             self.state.set_text(record.url, record.text_sha256)
+            self.state.settle(record.url)
+
+    def page_done(self, url: str) -> None:
+        """The callback of ``url``'s response is done and wrote no record (``pipelines.runs.settle``)."""
+        if self.state is not None:
+            self.state.settle(url)
 
     def note_gone(self, url: str) -> bool:
         """A post or page with a record in an earlier run answers 404/410: drop it from the state, list it."""
@@ -272,8 +277,8 @@ class Incremental:
         """Save the state and renew the lock, so a long run's progress survives a crash."""
         if self.state is None or self.lock is None or not self.lock.held:
             return
-        try:
-            size = await run_in_thread(self.state.save, self.store)
+        try:  # a page whose callback is not done yet keeps its last capture: its record may be in flight
+            size = await run_in_thread(self.state.save, self.store, True)
             await run_in_thread(self.lock.renew)
         except Exception as exc:  # the store is down: the next checkpoint or the end of the run tries again
             logger.warning("Could not checkpoint the crawl state (%s)", exc)
@@ -288,7 +293,7 @@ class Incremental:
             return
         try:
             if self.state is not None:
-                absorbed = set(self.state.meta.get("absorbed_runs", [])) | set(absorbable(self.state, self.interrupted))
+                absorbed = set(self.state.meta.get("absorbed_runs", [])) | set(self.interrupted.runs)
                 self.state.meta["absorbed_runs"] = sorted(absorbed)[-100:]  # only a run that ends absorbs
                 size = await run_in_thread(self.state.save, self.store)
                 self.crawler.stats.set_value("incremental/state_bytes", size)

@@ -88,6 +88,7 @@ class CrawlState:
     gone: set[str] = field(default_factory=set)
     payloads: dict[str, UrlState] = field(default_factory=dict)  # non-200 bodies by payload digest
     meta: dict[str, Any] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)  # new captures of this run whose page is still being handled
     mode: str = "full"  # full | revalidate | incremental (pipelines/runs/incremental.py chooses; not stored)
 
     @property
@@ -134,6 +135,10 @@ class CrawlState:
             self.current[url].text_sha256 = text_sha256
             self.current[url].text_from = text_from
 
+    def settle(self, url: str) -> None:
+        """The page of ``url`` is handled (its record written, or none to write): checkpoints may include it."""
+        self.pending.discard(url)
+
     def mark_gone(self, url: str) -> None:
         """A post or page of the last runs now answers 404/410: drop it from the state."""
         self.gone.add(url)
@@ -142,16 +147,20 @@ class CrawlState:
         """The first capture of a non-200 body with this payload digest (None in a full run)."""
         return self.payloads.get(digest) if self.conditional else None
 
-    def merged(self) -> dict[str, UrlState]:
-        """What the next run will load: the previous entries, updated with this run's, minus what is gone."""
-        urls = {**self.previous, **self.current}
+    def merged(self, settled: bool = False) -> dict[str, UrlState]:
+        """What the next run will load: the previous entries, updated with this run's, minus what is gone.
+
+        With ``settled``, this run's captures of pages still being handled are left out (a checkpoint).
+        """
+        current = {url: e for url, e in self.current.items() if url not in self.pending} if settled else self.current
+        urls = {**self.previous, **current}
         for url in self.gone:
             urls.pop(url, None)
         return urls
 
-    def dumps(self) -> bytes:
+    def dumps(self, settled: bool = False) -> bytes:
         """The state as gzipped JSON Lines (meta line first), sorted by URL so that equal states are equal bytes."""
-        urls = self.merged()
+        urls = self.merged(settled)
         lines = [json.dumps({"_meta": {**self.meta, "site": self.site, "urls": len(urls)}}, sort_keys=True)]
         lines += [json.dumps(asdict(urls[url]), sort_keys=True) for url in sorted(urls)]
         lines += [json.dumps({"_payload": asdict(self.payloads[d])}, sort_keys=True) for d in sorted(self.payloads)]
@@ -179,9 +188,9 @@ class CrawlState:
                 state.previous[entry.url] = entry
         return state
 
-    def save(self, store: Store) -> int:
-        """Write the state to the store in one piece; return its size."""
-        return store.put_bytes(state_key(self.site), self.dumps()).size
+    def save(self, store: Store, settled: bool = False) -> int:
+        """Write the state to the store in one piece (``settled``: see ``merged``); return its size."""
+        return store.put_bytes(state_key(self.site), self.dumps(settled)).size
 
 
 def load_state(store: Store, site: str) -> CrawlState:
@@ -231,6 +240,7 @@ def note_capture(state: CrawlState, response: Any, location: Any, prior: UrlStat
         if prior is not None and prior.text_sha256:  # until a record of this capture is written
             entry.text_sha256, entry.text_from = prior.text_sha256, prior.text_from or capture_of(prior)
         state.record_capture(entry)
+        state.pending.add(entry.url)  # until its page is handled (CrawlState.settle)
 
 
 def capture_of(entry: UrlState) -> dict[str, Any]:
