@@ -7,9 +7,11 @@ was last found unchanged (``checked``), and the SHA-256 of its text when it had 
 
 The state is read once when a crawl of the site opens and written whole, in one ``Store.put_bytes`` (a rename on a
 local folder, one PUT on S3: readers never see half a file), at the end of the run and every
-``ARCHIVE_STATE_CHECKPOINT`` seconds during it. ``previous`` (what the last run left) is never changed during a
-run; ``current`` collects this run's captures and wins when they are merged. Only ``200`` responses update it; a
-post or page that answers ``404``/``410`` is dropped from it (it is listed as ``gone`` in the run manifest).
+``ARCHIVE_STATE_CHECKPOINT`` seconds during it (a checkpoint leaves out the new captures of pages still being
+handled, ``pending``: it never names a capture whose text record a kill could lose). ``previous`` (what the last
+run left) is never changed during a run; ``current`` collects this run's captures and wins when they are merged.
+Only ``200`` responses update it; a post or page that answers ``404``/``410`` is dropped from it (it is listed as
+``gone`` in the run manifest).
 Error pages are the exception that keeps repeated probes cheap: ``{"_payload": ...}`` lines keep one original per
 payload digest of a non-200 body (a blog's 404 page is the same for every missing URL), so later ones are revisits.
 
