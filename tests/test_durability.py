@@ -34,7 +34,8 @@ from warcio.archiveiterator import ArchiveIterator
 from pipelines.layout import is_batch_name, is_warc_name, site_key, warc_key
 from pipelines.store.base import open_store
 from pipelines.warc.files import complete_prefix
-from tests.test_crawl import ASSETS, FIXTURES, REST, ROOT, run_blogarc
+from tests.util import ASSETS, REST, ROOT, blogarc
+from tests.util import BLOGS as FIXTURES
 
 # slow enough to be caught at any moment, with many batches and checkpoints
 SLOW = [
@@ -226,7 +227,7 @@ def assert_nothing_lost_or_repeated(crawl: Crawl, before: Durable) -> list[dict]
     ]
     assert len(ids) == len(set(ids)), "a WARC record is stored twice"
     assert before.warc_ids - set(ids) == set(), "WARC records durable before the kill are gone"
-    verify = run_blogarc("verify", "--store", crawl.store, cwd=crawl.work)
+    verify = blogarc("verify", "--store", crawl.store, cwd=crawl.work, text=True)
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-3000:]
     left = [p.relative_to(crawl.spool).as_posix() for p in crawl.spool.rglob("*") if p.is_file() and p.name != ".lock"]
     assert left == [], "the spool holds files after a finished run"
@@ -392,11 +393,11 @@ def lost_batch_is_named_and_rebuilt(crawl: Crawl, records: list[dict]) -> None:
     lost = {r["url"]: r for r in batch_records(store.get_bytes(lost_key))}
     store.delete(lost_key)
     store.delete(lost_key.removesuffix(".jsonl.gz") + ".parquet")
-    verify = run_blogarc("verify", "--store", crawl.store, cwd=crawl.work)
+    verify = blogarc("verify", "--store", crawl.store, cwd=crawl.work, text=True)
     assert verify.returncode != 0
     for url in lost:
         assert f"no text record for {url}" in verify.stdout, verify.stdout[-3000:]
-    repaired = run_blogarc("extract", "--missing", crawl.store, "--workers", "0", cwd=crawl.work)
+    repaired = blogarc("extract", "--missing", crawl.store, "--workers", "0", cwd=crawl.work, text=True)
     assert repaired.returncode == 0, repaired.stderr[-3000:]
     rebuilt = {r["url"]: r for r in stored_records(crawl) if r["url"] in lost}
     assert sorted(rebuilt) == sorted(lost)
@@ -408,7 +409,7 @@ def lost_batch_is_named_and_rebuilt(crawl: Crawl, records: list[dict]) -> None:
         assert record["fetched_at"] == capture.rec_headers.get_header("WARC-Date") == lost[url]["fetched_at"]
         assert record["text_sha256"] == lost[url]["text_sha256"]
     assert Counter(r["url"] for r in stored_records(crawl)) == Counter(r["url"] for r in records)
-    verify = run_blogarc("verify", "--store", crawl.store, cwd=crawl.work)
+    verify = blogarc("verify", "--store", crawl.store, cwd=crawl.work, text=True)
     assert verify.returncode == 0, verify.stdout[-3000:]
 
 

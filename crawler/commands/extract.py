@@ -122,12 +122,13 @@ def missing_command(args: argparse.Namespace) -> int:
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
         settings.set("ARCHIVE_STORE", args.sources[0], priority="cmdline")
+        settings.set("TRAFILATURA_FAVOR_PRECISION", args.favor_precision, priority="cmdline")
         services = Services.from_settings(settings)
         run_id = check_run_id(args.run_id or new_run_id())
         sites = pick_sites(services.store, site_key(args.site) if args.site else None)
     except ValueError as exc:
         raise SystemExit(f"blogarc extract: {exc}") from None
-    job = Reextraction(run_id, classify_page, canonical_url, args.favor_precision)
+    job = Reextraction(run_id, classify_page, canonical_url, services.extract_options)
     still = 0
     for site in sites:
         left, stored = rebuild_missing(job, services.shipper, site)
