@@ -44,7 +44,7 @@ from crawler.spiders.blog import admission_for
 from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, new_run_id, site_key
-from pipelines.runs.manifest import FAILURE_STATUSES, INTERRUPTED
+from pipelines.runs.manifest import FAILURE_STATUSES, FINISHED, INTERRUPTED
 from pipelines.services import Services
 from pipelines.store.base import StoreConfigError, StoreUnavailable
 from pipelines.store.shipper import FINISHED_REASONS
@@ -221,7 +221,7 @@ def print_summary(results: list[SiteResult], services: Services) -> int:
     for result in results:
         pending = spool.pending(result.site)
         print(
-            f"{result.site}: {result.status} ({result.finish_reason}); {result.pages} responses, "
+            f"{result.site}: {summary_word(result, pending)} ({result.finish_reason}); {result.pages} responses, "
             f"{result.records} text records, {result.warc_files} WARC files ({human_bytes(result.bytes)}), "
             f"{len(pending)} files pending; manifest {result.manifest or 'none'}"
         )
@@ -229,6 +229,13 @@ def print_summary(results: list[SiteResult], services: Services) -> int:
             print(f"  pending in {spool.root}: {', '.join(pending)}")
             print(f"  ship them with: blogarc upload --store {store.uri} --spool {spool.root}")
     return exit_status(results, any(spool.pending(result.site) for result in results))
+
+
+def summary_word(result: SiteResult, pending: list[str]) -> str:
+    """``ok``, the failure status (``unreachable``, ``failed``, ``timeout``), or ``INCOMPLETE``."""
+    if result.status in FAILURE_STATUSES:
+        return result.status
+    return "ok" if result.status == FINISHED and not pending else "INCOMPLETE"
 
 
 def exit_status(results: list[SiteResult], pending: bool) -> int:
