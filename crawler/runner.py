@@ -14,6 +14,7 @@ fails (unreachable, failed, timeout: ``pipelines.runs.manifest.run_status``) doe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -72,7 +73,7 @@ class OneLinePerProblem(logging.Filter):
         self.seen: set[tuple[str, ...]] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name in ONCE_PER_JOB_LOGGERS:
+        if record.name in ONCE_PER_JOB_LOGGERS and record.levelno <= logging.INFO:
             key = (record.name, str(record.msg))
         elif (problem := _download_problem(record)) is not None:
             key = problem
@@ -226,8 +227,7 @@ class JobRunner:
         """Every lane is over: stop the reactor (a shutdown may be stopping it already)."""
         from twisted.internet import reactor  # noqa: PLC0415 - the one Scrapy installed
 
-        if reactor.running:
-            reactor.callLater(0, reactor.stop)
+        reactor.callLater(0, _stop_reactor, reactor)
         return outcome
 
     # --- the job manifest ---------------------------------------------------------------------------------------
@@ -268,6 +268,11 @@ class JobRunner:
 
 
 SUMMED = ("pages", "records", "bytes", "warc_files", "files_pending", "errors")
+
+
+def _stop_reactor(reactor: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # ReactorNotRunning: a shutdown (Ctrl-C) got there first
+        reactor.stop()
 
 
 def _errors(stats: dict[str, Any]) -> int:
