@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_blog  # noqa: E402
-from run_bench import blogarc_cmd, free_port, start_server, stop_server  # noqa: E402
+import make_blog
+from run_bench import blogarc_cmd, free_port, start_server, stop_server
 
 
 def run_once(label: str, base: str, tmp: Path, run_id: str, extra: list[str], concurrency: int) -> dict:

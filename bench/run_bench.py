@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_blog  # noqa: E402
+import make_blog
 
 WGET_PAGES_PER_S = 290.0  # DESIGN.md "Speed": wget --mirror --warc-file, the whole job, ≈ 3 ms CPU a page
 TARGET_EXTRACT_ON = 80.0  # pages/s with extraction on

@@ -19,6 +19,7 @@ from scrapy.http import TextResponse
 
 from crawler import discovery
 from pipelines.extract.core import extract_post
+from pipelines.extract.options import ExtractOptions
 from pipelines.extract.pool import extract_body
 from pipelines.text.record import TextRecord
 
@@ -42,7 +43,7 @@ class Recorder:
         self.admission = admission
         self.site = site
         self.run_id = run_id
-        self.favor_precision: bool = options.get("favor_precision", False)
+        self.extract_options: ExtractOptions = options.get("extract_options") or ExtractOptions()
         self.pool: ExtractionPool | None = options.get("pool")
         self.incremental: Incremental | None = options.get("incremental")
         self.recorded: set[str] = set()
@@ -117,14 +118,12 @@ class Recorder:
             if self.pool is None and not _decodes(response):
                 # a charset that does not fit the bytes (Latin-1 served as UTF-8): Scrapy's tree is full of U+FFFD;
                 # decode as the workers and `blogarc extract` do
-                extracted = extract_body(response.body, response.encoding, response.url, self.favor_precision)
+                extracted = extract_body(response.body, response.encoding, response.url, self.extract_options)
             elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
-                extracted = extract_post(response.selector.root, response.url, self.favor_precision)
+                extracted = extract_post(response.selector.root, response.url, self.extract_options)
             else:
-                extracted = await self.pool.extract(
-                    response.body, response.encoding, response.url, self.favor_precision
-                )
-        except Exception as exc:  # noqa: BLE001 - hostile markup must cost one page, never the crawl
+                extracted = await self.pool.extract(response.body, response.encoding, response.url)
+        except Exception as exc:  # hostile markup must cost one page, never the crawl
             stats.inc_value("extract/failed")
             logger.warning("Extraction failed on %s: %r", response.url, exc)
             return None

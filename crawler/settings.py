@@ -130,17 +130,10 @@ TEXT_BATCH_ITEMS = 1000
 TEXT_PARQUET = True
 
 # --- Components ------------------------------------------------------------------------------------------------
-# In this order: the exporter closes its last WARC before Uploads drains, and the manifest is written last.
-EXTENSIONS = {
-    "pipelines.runs.incremental.Incremental": 90,
-    "pipelines.warc.exporter.WarcExporter": 100,
-    "pipelines.store.uploads.Uploads": 105,
-    "pipelines.runs.manifest.RunManifest": 110,
-    "crawler.progress.Progress": 120,
-}
-# Clean-text records are written to durable batches in the spool (pipelines/text/batches.py), then shipped.
-ITEM_PIPELINES = {"pipelines.text.pipeline.TextPipeline": 300}
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ConditionalRequests": 560}
+# blogarc's archiving components (crawl state, WARC capture, uploads, text batches, run manifest, conditional
+# requests) come through its Scrapy add-on, which any Scrapy project can use the same way (crawler/addon.py).
+ADDONS = {"crawler.addon.Blogarc": 0}
+EXTENSIONS = {"crawler.progress.Progress": 120}
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 

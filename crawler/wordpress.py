@@ -7,13 +7,14 @@ rules one crawl applies, with the user's overrides (``WORDPRESS_DENY_RULES``, ``
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
+
+from pipelines.extract.metadata import declares_article
 
 # URLs never fetched, with the reason reported in stats (``links/refused/<reason>``). Matched against the path and
 # query of the URL. Each is an action, a duplicate or an endless space, never content a reader sees once.
@@ -154,45 +155,33 @@ def same_site_hosts(url: str) -> frozenset[str]:
 
 
 _BODY_CLASSES = etree.XPath("string(//body/@class)")
-_OG_TYPE = etree.XPath("string(//meta[@property='og:type']/@content)")
-_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
-ARTICLE_TYPES = ("BlogPosting", "Article", "NewsArticle")
 
 
 def classify_page(tree: etree._Element, url: str) -> str:
-    """The kind of a parsed HTML page: ``part`` (of a post recorded from its main URL) or ``page_kind``'s verdict.
+    """The kind of a parsed HTML page: ``part`` (of a post recorded from its main URL), else by ``page_kind``'s rule.
 
-    JSON-LD is parsed only for pages without body classes (blogs that are not WordPress): it is the costly signal.
+    The page's own declarations (``og:type``, JSON-LD: ``pipelines.extract.metadata.declares_article``) are read
+    only when its body classes do not decide: JSON-LD is the costly signal, and WordPress pages always have them.
     """
     if is_post_part(url):
         return "part"
     body_classes = _BODY_CLASSES(tree).split()
-    blog_posting = not body_classes and any(_is_article(s) for s in _JSON_LD(tree))
-    return page_kind(body_classes, _OG_TYPE(tree) or None, blog_posting)
+    return body_class_kind(body_classes) or ("post" if declares_article(tree) else "other")
 
 
-def _is_article(json_ld: str) -> bool:
-    try:
-        data = json.loads(json_ld)
-    except ValueError:
-        return False
-    nodes = data.get("@graph", [data]) if isinstance(data, dict) else data
-    return isinstance(nodes, list) and any(isinstance(n, dict) and n.get("@type") in ARTICLE_TYPES for n in nodes)
+def body_class_kind(body_classes: Iterable[str]) -> str | None:
+    """The kind WordPress body classes give a page (see ``BODY_CLASS_KINDS``), or None when none of them decides."""
+    classes = set(body_classes)
+    return next((kind for css_class, kind in BODY_CLASS_KINDS if css_class in classes), None)
 
 
-def page_kind(body_classes: Iterable[str], og_type: str | None = None, blog_posting: bool = False) -> str:
+def page_kind(body_classes: Iterable[str], article: bool = False) -> str:
     """Classify a page as post, page, archive, attachment or other.
 
-    WordPress body classes decide first (every theme that calls ``body_class()`` has them); blogs that are not
-    WordPress are recognised by ``og:type=article`` or a JSON-LD ``BlogPosting``.
+    WordPress body classes decide first (every theme that calls ``body_class()`` has them); a page they do not
+    decide is a post when it declares itself an article (``article``: ``declares_article``'s answer), else other.
     """
-    classes = set(body_classes)
-    for css_class, kind in BODY_CLASS_KINDS:
-        if css_class in classes:
-            return kind
-    if (og_type or "").lower() == "article" or blog_posting:
-        return "post"
-    return "other"
+    return body_class_kind(body_classes) or ("post" if article else "other")
 
 
 def rest_listing_url(api_root: str, route: str, page: int, per_page: int, modified_after: str | None) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.extract.options import ExtractOptions
 from pipelines.store.base import StoreConfigError, StoreUnavailable, store_from_settings
 from pipelines.store.shipper import Shipper
 from pipelines.store.spool import Spool
@@ -52,7 +53,7 @@ class Services:
     store: Store
     shipper: Shipper
     pool_workers: int = 0
-    pool_max_memory: int = 0
+    extract_options: ExtractOptions = field(default_factory=ExtractOptions)
     owner: Any = None  # the crawler that built these services for itself (it closes them), or None
     _pool: ExtractionPool | None = None
     _check: BaseException | None | bool = False  # False: not checked yet; None: fine; else the error
@@ -65,7 +66,7 @@ class Services:
         Raises:
             ValueError: for a store URI no store handles.
         """
-        from pipelines.extract.pool import default_workers  # noqa: PLC0415 - keeps worker imports light
+        from pipelines.extract.pool import default_workers  # keeps worker imports light
 
         store = store_from_settings(settings)
         workers = settings.getint("EXTRACT_WORKERS", -1)
@@ -73,7 +74,7 @@ class Services:
             store=store,
             shipper=Shipper(store, Spool(spool_dir(settings, store))),
             pool_workers=default_workers() if workers < 0 else workers,
-            pool_max_memory=settings.getint("EXTRACT_WORKER_MAX_MEMORY"),
+            extract_options=ExtractOptions.from_settings(settings),
         )
 
     @classmethod
@@ -117,9 +118,9 @@ class Services:
         if self.pool_workers <= 0:
             return None
         if self._pool is None:
-            from pipelines.extract.pool import ExtractionPool  # noqa: PLC0415
+            from pipelines.extract.pool import ExtractionPool
 
-            self._pool = ExtractionPool(self.pool_workers, self.pool_max_memory)
+            self._pool = ExtractionPool(self.pool_workers, self.extract_options)
         return self._pool
 
     def close(self) -> None:

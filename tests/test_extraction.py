@@ -19,11 +19,13 @@ import lxml.html
 import pyarrow.parquet as pq
 import pytest
 from parsel import Selector
+from scrapy.settings import Settings
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipelines.extract.boilerplate import keep_player_descriptions
 from pipelines.extract.core import clean_text, extract_post
+from pipelines.extract.options import ExtractOptions
 from pipelines.extract.rerun import decode
 from tests.util import SCHEMA, blogarc, check_pointer, f1, read_jsonl_gz
 
@@ -205,6 +207,30 @@ def test_text_after_an_html_comment_inside_a_paragraph_is_kept():
     text = clean_text(html)
     assert "At first, the crossing looked calm from the pier." in text
     assert "And the return trip ran late because of the wind." in text
+
+
+def test_options_come_from_the_crawls_settings():
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    assert ExtractOptions.from_settings(settings) == ExtractOptions()  # crawler/settings.py and the defaults agree
+    settings.set("TRAFILATURA_FAVOR_PRECISION", "True")
+    settings.set("EXTRACT_WORKER_MAX_MEMORY", str(1024**3))
+    assert ExtractOptions.from_settings(settings) == ExtractOptions(favor_precision=True, worker_max_memory=1024**3)
+
+
+def test_thresholds_are_options():
+    body, url, _ = load_case("classic-theme-post")
+    html = body.decode()
+    assert extract_post(html, url, ExtractOptions(max_elements=100)) is None  # the page has more elements
+    assert clean_text(html, ExtractOptions(max_elements=100)) == ""
+    assert clean_text(html, ExtractOptions(chrome_only_share=1.0)) == ""  # every text is chrome, but for all of it
+    # a theme that puts the post in a block we prune: below min_pruned_text, the unpruned page is read again
+    post = "".join(f"<p>Paragraph {i}: the post sits in a block the theme classed as entry meta.</p>" for i in range(5))
+    html = (
+        f"<html><body><article><p>A short opening line.</p><div class='entry-meta'>{post}</div></article></body></html>"
+    )
+    assert "Paragraph 4" in clean_text(html)
+    assert clean_text(html, ExtractOptions(min_pruned_text=0)) == "A short opening line."
 
 
 def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:

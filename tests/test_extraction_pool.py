@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from pipelines.extract.options import ExtractOptions
 from pipelines.extract.pool import ExtractionError, ExtractionPool
 
 POST = (
@@ -15,6 +16,7 @@ POST = (
     + "<p>The ferry left at dawn, and for once the harbour was quiet enough to hear the gulls.</p>" * 30
     + "</article></body></html>"
 ).encode()
+URL = "https://blog.example.org/low-tide/"
 
 
 def worker_pids(pool: ExtractionPool) -> list[int]:
@@ -27,26 +29,39 @@ def run(coroutine):
 
 @pytest.fixture
 def pool():
-    pool = ExtractionPool(1, max_memory=700 * 1024**2)
+    pool = ExtractionPool(1, ExtractOptions(worker_max_memory=700 * 1024**2))
     yield pool
     pool.shutdown()
 
 
 def test_a_killed_worker_is_replaced_and_its_page_read_again(pool):
-    assert "harbour was quiet" in run(pool.extract(POST, "utf-8", "https://blog.example.org/low-tide/", False)).text
+    assert "harbour was quiet" in run(pool.extract(POST, "utf-8", URL)).text
     (pid,) = worker_pids(pool)
     os.kill(pid, signal.SIGKILL)  # the OOM killer, a crash in C code, an operator
-    extracted = run(pool.extract(POST, "utf-8", "https://blog.example.org/low-tide/", False))
+    extracted = run(pool.extract(POST, "utf-8", URL))
     assert "harbour was quiet" in extracted.text
     assert pool.restarts == 1 and worker_pids(pool) != [pid]
 
 
 def test_a_page_beyond_the_memory_cap_fails_alone(pool):
-    run(pool.extract(POST, "utf-8", "https://blog.example.org/low-tide/", False))
+    run(pool.extract(POST, "utf-8", URL))
     (pid,) = worker_pids(pool)
     block = b"<div><p>The ferry left at dawn and the harbour was quiet.</p></div>"
     huge = b"<html><body><article>" + block * 1_500_000 + b"</article></body></html>"  # ~100 MB of markup
     with pytest.raises(ExtractionError):
-        run(pool.extract(huge, "utf-8", "https://blog.example.org/huge/", False))
-    assert "harbour was quiet" in run(pool.extract(POST, "utf-8", "https://blog.example.org/low-tide/", False)).text
+        run(pool.extract(huge, "utf-8", "https://blog.example.org/huge/"))
+    assert "harbour was quiet" in run(pool.extract(POST, "utf-8", URL)).text
     assert worker_pids(pool) == [pid] and pool.restarts == 0  # the same worker, alive and well
+
+
+def test_workers_extract_with_the_pools_options():
+    pool = ExtractionPool(1, ExtractOptions(max_elements=20))  # the post has more elements than that: no text
+    try:
+        assert run(pool.extract(POST, "utf-8", URL)) is None
+    finally:
+        pool.shutdown()
+    pool = ExtractionPool(1, ExtractOptions(worker_max_memory=700 * 1024**2))
+    try:
+        assert "harbour was quiet" in run(pool.extract(POST, "utf-8", URL)).text
+    finally:
+        pool.shutdown()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import lxml.html
 import pytest
 
 from crawler.wordpress import (
     ScopeRules,
     canonical_url,
+    classify_page,
     has_path_loop,
     is_post_part,
     page_kind,
@@ -16,6 +18,7 @@ from crawler.wordpress import (
     rest_listing_url,
     same_site_hosts,
 )
+from pipelines.extract.metadata import declares_article
 from pipelines.layout import check_run_id, new_run_id, site_key
 
 BASE = "https://blog.example.org"
@@ -65,26 +68,24 @@ def test_same_site_hosts():
 
 
 @pytest.mark.parametrize(
-    ("classes", "og_type", "kind"),
+    ("classes", "article", "kind"),
     [
-        ("single single-post postid-12 single-format-standard", None, "post"),
-        ("page-template-default page page-id-2", None, "page"),
-        ("home page-template-default page page-id-2", None, "page"),
-        ("home blog", None, "archive"),
-        ("archive paged category category-travel paged-2", None, "archive"),
-        ("blog paged paged-2", None, "archive"),
-        ("attachment single single-attachment", None, "attachment"),
-        ("error404", None, "other"),
-        ("", "article", "post"),
-        ("", "website", "other"),
+        ("single single-post postid-12 single-format-standard", False, "post"),
+        ("page-template-default page page-id-2", False, "page"),
+        ("home page-template-default page page-id-2", False, "page"),
+        ("home blog", False, "archive"),
+        ("archive paged category category-travel paged-2", False, "archive"),
+        ("blog paged paged-2", False, "archive"),
+        ("attachment single single-attachment", False, "attachment"),
+        ("error404", False, "other"),
+        ("error404", True, "other"),  # body classes decide first
+        ("", True, "post"),
+        ("", False, "other"),
+        ("post-template custom-theme", True, "post"),  # classes that decide nothing: the page's own declaration
     ],
 )
-def test_page_kind(classes, og_type, kind):
-    assert page_kind(classes.split(), og_type) == kind
-
-
-def test_page_kind_json_ld_blog_posting():
-    assert page_kind([], None, blog_posting=True) == "post"
+def test_page_kind(classes, article, kind):
+    assert page_kind(classes.split(), article) == kind
 
 
 @pytest.mark.parametrize(
@@ -151,6 +152,44 @@ def test_rest_listing_urls():
     )
 
 
+def ld(*scripts: str, body_class: str = "", head: str = "") -> str:
+    """A page whose only markers are ``head`` and JSON-LD ``scripts``."""
+    tags = "".join(f'<script type="application/ld+json">{script}</script>' for script in scripts)
+    return f'<html><head>{head}{tags}</head><body class="{body_class}"><p>x</p></body></html>'
+
+
+JSON_LD_FORMS = [
+    ('{"@type": "BlogPosting"}', True),  # scalar
+    ('{"@type": ["BlogPosting"]}', True),  # list (schema.org allows several types)
+    ('{"@type": ["WebPage", "FAQPage"]}', False),
+    ('{"@context": "https://schema.org", "@graph": [{"@type": "WebSite"}, {"@type": "Article"}]}', True),
+    ('{"@graph": [{"@type": ["WebPage"]}, {"@type": ["TechArticle", "LearningResource"]}]}', True),  # @graph + list
+    ('[{"@type": "BreadcrumbList"}, {"@type": "NewsArticle"}]', True),  # a top-level list of nodes
+    ('{"@type": "WebSite"}', False),
+    ('{"@type": "BlogPosting"', False),  # not JSON: ignored
+    ('{"@type": {"name": "BlogPosting"}}', False),  # not a type
+]
+
+
+@pytest.mark.parametrize(("script", "article"), JSON_LD_FORMS)
+def test_declares_article_reads_every_json_ld_form(script, article):
+    assert declares_article(lxml.html.document_fromstring(ld(script))) is article
+
+
+def test_declares_article_from_og_type_or_any_script():
+    og = '<meta property="og:type" content="article">'
+    assert declares_article(lxml.html.document_fromstring(ld(head=og)))
+    assert not declares_article(lxml.html.document_fromstring(ld(head=og.replace("article", "website"))))
+    two = ld('{"@type": "BreadcrumbList"}', '{"@type": ["BlogPosting"]}')
+    assert declares_article(lxml.html.document_fromstring(two))
+
+
+@pytest.mark.parametrize(("script", "article"), JSON_LD_FORMS)
+def test_classify_page_without_body_classes_reads_json_ld(script, article):
+    tree = lxml.html.document_fromstring(ld(script))
+    assert classify_page(tree, BASE + "/posts/p/") == ("post" if article else "other")
+
+
 @pytest.mark.parametrize(
     ("html", "url", "kind"),
     [
@@ -162,11 +201,11 @@ def test_rest_listing_urls():
             "post",
         ),
         ('<body><script type="application/ld+json">{"@type": "WebSite"}</script></body>', BASE + "/", "other"),
+        (ld(head='<meta property="og:type" content="article">'), BASE + "/posts/p/", "post"),
+        (ld(head='<meta property="og:type" content="website">'), BASE + "/", "other"),
+        (ld('{"@type": ["BlogPosting"]}', body_class="error404"), BASE + "/x/", "other"),  # body classes decide
+        (ld('{"@type": ["BlogPosting"]}', body_class="post-template"), BASE + "/p/", "post"),  # they decide nothing
     ],
 )
 def test_classify_page(html, url, kind):
-    import lxml.html
-
-    from crawler.wordpress import classify_page
-
     assert classify_page(lxml.html.document_fromstring(html), url) == kind

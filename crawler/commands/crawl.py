@@ -275,7 +275,7 @@ def robots_decision(url: str, settings: Settings) -> str:
     robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
     agent = settings.get("USER_AGENT")
     try:
-        with urlopen(UrlRequest(robots_url, headers={"User-Agent": agent}), timeout=10) as reply:  # noqa: S310
+        with urlopen(UrlRequest(robots_url, headers={"User-Agent": agent}), timeout=10) as reply:
             body = reply.read().decode("utf-8", errors="replace")
     except HTTPError as exc:
         return f"allowed ({robots_url} answered {exc.code})"

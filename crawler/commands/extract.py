@@ -68,13 +68,15 @@ def extract_command(args: argparse.Namespace) -> int:
         settings.set("ARCHIVE_STORE", args.out, priority="cmdline")
         if args.workers >= 0:
             settings.set("EXTRACT_WORKERS", args.workers, priority="cmdline")
+        if args.favor_precision:
+            settings.set("TRAFILATURA_FAVOR_PRECISION", True, priority="cmdline")
         services = Services.from_settings(settings)
     except ValueError as exc:
         raise SystemExit(f"blogarc extract: {exc}") from None
     missing = [name for name in args.sources if "://" not in name and not Path(name).exists()]
     if missing:
         raise SystemExit(f"blogarc extract: no such file or folder: {', '.join(missing)}")
-    job = Reextraction(run_id, classify_page, canonical_url, args.favor_precision)
+    job = Reextraction(run_id, classify_page, canonical_url, services.extract_options)
     out = ExtractRun(
         services.shipper,
         run_id,

@@ -112,7 +112,6 @@ class BlogSpider(Sources, SitemapSpider):
             )
         }
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
-        spider.favor_precision = settings.getbool("TRAFILATURA_FAVOR_PRECISION")
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
@@ -128,7 +127,7 @@ class BlogSpider(Sources, SitemapSpider):
             self.admission,
             self.site,
             self.run_id,
-            favor_precision=self.favor_precision,
+            extract_options=services.extract_options,
             pool=pool,
             incremental=self.incremental,
         )

@@ -70,7 +70,7 @@ def build_wacz(store: Store, site: str, output: Path, since: str | None = None, 
         LookupError: when no WARC of the site is in the window.
         OSError: when a WARC read from the store does not match its manifest, or ``wacz create`` fails.
     """
-    from wacz.main import main as wacz_main  # noqa: PLC0415 - the wacz package is needed only here
+    from wacz.main import main as wacz_main  # the wacz package is needed only here
 
     infos = warc_files(store, site, since, until)
     if not infos:

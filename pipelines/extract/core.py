@@ -37,19 +37,14 @@ from w3lib.encoding import html_to_unicode
 from pipelines.extract.boilerplate import BOILERPLATE, BOILERPLATE_SELECTORS, CAPTION, CAPTION_SELECTORS, Matcher, prune
 from pipelines.extract.comments import extract_comments, fallback_comments
 from pipelines.extract.metadata import Declared, declared_metadata, declared_title
+from pipelines.extract.options import ExtractOptions
 
 logger = logging.getLogger(__name__)
 
-# Pages with more elements than this are not extracted (None, counted by the caller): trafilatura's cost grows
-# faster than linearly with the tree, and a 20 MB page of markup would hold a worker for minutes. Blog posts,
-# comments included, have a few thousand elements.
-MAX_ELEMENTS = 100_000
+# Thresholds (element cap, pruned-text minimum, chrome-only share) are ExtractOptions fields.
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
-# Below this many characters of text after pruning, trafilatura runs again on the unpruned page.
-MIN_PRUNED_TEXT = 200
-# Text whose words are at most this share outside the title and the menu links is no main text (see _only_chrome).
-CHROME_ONLY_SHARE = 0.1
-# (nav and header elements only: a scan for role="navigation" attributes costs three times as much)
+# Menu links, for _only_chrome (nav and header elements only: a scan for role="navigation" attributes costs three
+# times as much)
 _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
 _local = threading.local()
@@ -140,19 +135,20 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
 
 
 def extract_post(
-    page: str | bytes | lxml.html.HtmlElement, url: str | None = None, favor_precision: bool = False
+    page: str | bytes | lxml.html.HtmlElement, url: str | None = None, options: ExtractOptions | None = None
 ) -> Extracted | None:
     """Extract main text, metadata and comments from one post or page.
 
     Args:
         page: a parsed tree (left unchanged) or the HTML.
         url: the page URL, used for metadata and relative links.
-        favor_precision: trafilatura's precision mode.
+        options: how to extract (None: the defaults).
 
     Returns:
-        An ``Extracted``, or None when the page has no main text (or more than ``MAX_ELEMENTS`` elements).
+        An ``Extracted``, or None when the page has no main text (or more than ``options.max_elements`` elements).
     """
-    tree = _parsed(page)
+    options = ExtractOptions.of(options)
+    tree = _parsed(page, options)
     if tree is None:
         return None
     declared = declared_metadata(tree)
@@ -160,30 +156,35 @@ def extract_post(
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
     removed = prune(work, boilerplate_matcher())
     guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
-    text = _main_text(page, tree, work, removed, url, guessed.title, favor_precision)
+    text = _main_text(page, tree, work, removed, url, guessed.title, options)
     if not text:
         return None
     return Extracted(**vars(guessed), text=text, comments=comments)
 
 
-def clean_text(html: str) -> str:
+def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     """The ``text`` a record of this page would hold ("" when there is none); a stable benchmark entry point.
 
     The same steps as ``extract_post`` without what does not change the text (comments, author and dates).
+
+    Args:
+        html: the page.
+        options: how to extract (None: the defaults).
     """
-    tree = _parsed(html)
+    options = ExtractOptions.of(options)
+    tree = _parsed(html, options)
     if tree is None:
         return ""
     declared = declared_title(tree)
     removed = prune(tree, boilerplate_matcher())
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
-    return _main_text(html, tree, tree, removed, None, title, False)
+    return _main_text(html, tree, tree, removed, None, title, options)
 
 
-def _parsed(page: str | bytes | etree._Element) -> etree._Element | None:
+def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etree._Element | None:
     """The page's tree (a caller's as it is), or None when there is none or it is too big to extract."""
     tree = page if isinstance(page, etree._Element) else parse_html(page)
-    if tree is None or _COUNT_ELEMENTS(tree) > MAX_ELEMENTS:
+    if tree is None or _COUNT_ELEMENTS(tree) > options.max_elements:
         return None
     return tree
 
@@ -195,23 +196,23 @@ def _main_text(
     removed: int,
     url: str | None,
     title: str | None,
-    favor_precision: bool,
+    options: ExtractOptions,
 ) -> str:
     """The page's main text as blocks (see ``paragraphs``); "" when there is none.
 
     Read from the pruned tree, or from the unpruned page when pruning left too little.
     """
-    options = extractor_options(favor_precision)
-    text = _trafilatura_text(pruned, url, options)
-    if len(text) < MIN_PRUNED_TEXT and removed:
+    trafilatura_options = extractor_options(options.favor_precision)
+    text = _trafilatura_text(pruned, url, trafilatura_options)
+    if len(text) < options.min_pruned_text and removed:
         unpruned = tree if tree is not pruned else parse_html(page)  # a second parse only on this rare path
-        text = max(text, _trafilatura_text(unpruned, url, options), key=len)
+        text = max(text, _trafilatura_text(unpruned, url, trafilatura_options), key=len)
     text = paragraphs(text, title)
-    return "" if _only_chrome(text, pruned, title) else text
+    return "" if _only_chrome(text, pruned, title, options.chrome_only_share) else text
 
 
-def _only_chrome(text: str, tree: etree._Element, title: str | None) -> bool:
-    """Whether ``text`` is nothing but the page's chrome: its title, site name and menu links.
+def _only_chrome(text: str, tree: etree._Element, title: str | None, share: float) -> bool:
+    """Whether ``text`` is the page's chrome (its title, site name and menu links), but for ``share`` of its words.
 
     That is what trafilatura's last resort (all the text of the page) gives on a page without main text, such as
     a bare link list or a gallery without a word; no record is better than a record of menu items.
@@ -220,11 +221,11 @@ def _only_chrome(text: str, tree: etree._Element, title: str | None) -> bool:
     if not words:
         return False
     chrome = {" ".join("".join(a.itertext()).split()) for a in _CHROME_LINKS(tree)} | {title or ""}
-    if sum(len(_WORD.findall(part)) for part in chrome) < words * (1 - CHROME_ONLY_SHARE):
+    if sum(len(_WORD.findall(part)) for part in chrome) < words * (1 - share):
         return False  # too few chrome words to make up the text, even all of them
     for part in sorted(chrome, key=len, reverse=True):
         text = text.replace(part, " ") if part else text
-    return len(_WORD.findall(text)) <= words * CHROME_ONLY_SHARE
+    return len(_WORD.findall(text)) <= words * share
 
 
 def _trafilatura_text(tree: etree._Element | None, url: str | None, options: Extractor) -> str:

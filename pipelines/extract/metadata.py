@@ -3,6 +3,9 @@
 These are what WordPress and its SEO plugins emit for exactly this purpose, so they are read before any guess
 (trafilatura's heuristics fill only what is left). Read-only on the tree; call before boilerplate is pruned,
 since bylines and term lists live in the entry meta and footer blocks that pruning removes.
+
+``declares_article`` is the page's own answer to "is this an article" (``crawler.wordpress.classify_page`` asks
+it when WordPress body classes do not decide; re-extraction classifies through the same function).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ _FOREIGN = (
 )
 _XPATH = {
     "json_ld": etree.XPath("//script[@type='application/ld+json']/text()"),
+    "og_type": etree.XPath("string(//meta[@property='og:type']/@content)"),
     "meta": etree.XPath("//meta[@content][@property or @name]"),
     "canonical": etree.XPath("//link[@rel='canonical']/@href"),
     "language": etree.XPath(
@@ -112,8 +116,31 @@ def meta_tags(tree: etree._Element) -> dict[str, str]:
     return found
 
 
+def declares_article(tree: etree._Element) -> bool:
+    """Whether a page declares itself an article: the one rule for "is this a post" beyond WordPress body classes.
+
+    ``og:type`` ``article``, or a JSON-LD node of one of ``ARTICLE_TYPES``: its ``@type`` a string or a list, the
+    node at the top of a script, in a list, or in an ``@graph``. ``og:type`` is read first: JSON-LD is the costly
+    signal, parsed only when the meta tag says nothing.
+    """
+    if _XPATH["og_type"](tree).strip().lower() == "article":
+        return True
+    return any(_has_type(node, ARTICLE_TYPES) for node in json_ld_nodes(tree))
+
+
 def main_entity(tree: etree._Element) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The JSON-LD node describing this page (an article type before a web page type), and all nodes by @id."""
+    nodes = json_ld_nodes(tree)
+    graph = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    for wanted in (ARTICLE_TYPES, PAGE_TYPES):
+        for node in nodes:
+            if _has_type(node, wanted):
+                return node, graph
+    return {}, graph
+
+
+def json_ld_nodes(tree: etree._Element) -> list[dict[str, Any]]:
+    """Every JSON-LD node of the page's scripts, lists and ``@graph`` flattened; scripts that do not parse skipped."""
     nodes: list[dict[str, Any]] = []
     for script in _XPATH["json_ld"](tree):
         try:
@@ -121,12 +148,7 @@ def main_entity(tree: etree._Element) -> tuple[dict[str, Any], dict[str, dict[st
         except ValueError:
             continue
         nodes.extend(_flatten(data))
-    graph = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
-    for wanted in (ARTICLE_TYPES, PAGE_TYPES):
-        for node in nodes:
-            if _has_type(node, wanted):
-                return node, graph
-    return {}, graph
+    return nodes
 
 
 def _flatten(data: Any) -> list[dict[str, Any]]:
@@ -140,7 +162,7 @@ def _flatten(data: Any) -> list[dict[str, Any]]:
 def _has_type(node: dict[str, Any], wanted: tuple[str, ...]) -> bool:
     types = node.get("@type")
     types = types if isinstance(types, list) else [types]
-    return any(t in wanted for t in types)
+    return any(isinstance(t, str) and t in wanted for t in types)
 
 
 def _author_name(entity: dict[str, Any], graph: dict[str, dict[str, Any]]) -> str | None:

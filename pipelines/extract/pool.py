@@ -5,11 +5,13 @@ cap a crawl at one core. Workers receive the body as downloaded, decoded with th
 return an ``Extracted`` (or None). Workers are started lazily with the ``spawn`` method: forking a process that
 runs an event loop and threads is unsafe.
 
-A page must never cost more than itself. Each worker's address space is capped (``max_memory``), so a page that
-would need gigabytes fails with ``MemoryError`` in its worker instead of calling the kernel's OOM killer onto the
-crawl. A worker that dies anyway (killed, crashed in C code) breaks the whole ``ProcessPoolExecutor`` and every page
-in flight with it: the pool is replaced and each of those pages tried once more; a page that kills a fresh worker
-too raises, and costs only itself.
+Options (``ExtractOptions``, a small frozen object) travel with each page: workers keep no state between pages.
+
+A page must never cost more than itself. Each worker's address space is capped (``worker_max_memory``), so a page
+that would need gigabytes fails with ``MemoryError`` in its worker instead of calling the kernel's OOM killer onto
+the crawl. A worker that dies anyway (killed, crashed in C code) breaks the whole ``ProcessPoolExecutor`` and every
+page in flight with it: the pool is replaced and each of those pages tried once more; a page that kills a fresh
+worker too raises, and costs only itself.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from pipelines.extract.core import Extracted, decode_html, extract_post
+from pipelines.extract.options import DEFAULT_OPTIONS, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MEMORY = 4 * 1024**3
 T = TypeVar("T")
 
 
@@ -36,14 +38,20 @@ class ExtractionError(Exception):
     """An exception of a worker, as text: lxml's exceptions (its parser's memory errors too) do not pickle."""
 
 
-def extract_body(body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
-    """Decode a response body and extract it (runs in a worker process).
+def extract_body(body: bytes, encoding: str, url: str, options: ExtractOptions | None = None) -> Extracted | None:
+    """Decode a response body and extract it (what a worker process runs for each page).
+
+    Args:
+        body: the body as downloaded.
+        encoding: the encoding Scrapy detected.
+        url: the page URL.
+        options: how to extract (None: the defaults).
 
     Raises:
         ExtractionError: extraction failed; the message names the original exception.
     """
     try:
-        return extract_post(decode_html(body, encoding=encoding), url, favor_precision)
+        return extract_post(decode_html(body, encoding=encoding), url, options)
     except Exception as exc:  # noqa: BLE001 - re-raised as something the parent can unpickle
         raise ExtractionError(f"{type(exc).__name__}: {exc}"[:500]) from None
 
@@ -54,28 +62,33 @@ def default_workers() -> int:
 
 
 def limit_memory(max_memory: int) -> None:
-    """Worker initializer: cap the address space (0 = no cap)."""
+    """Cap this process's address space (0 = no cap)."""
     if max_memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
 
 class ExtractionPool:
-    """A process pool dedicated to ``extract_body``, replaced when a worker dies."""
+    """A process pool dedicated to ``extract_body``, replaced when a worker dies.
 
-    def __init__(self, workers: int, max_memory: int = DEFAULT_MAX_MEMORY):
+    Args:
+        workers: how many worker processes.
+        options: how pages are extracted; ``worker_max_memory`` caps each worker's address space.
+    """
+
+    def __init__(self, workers: int, options: ExtractOptions | None = None):
         self.workers = workers
-        self.max_memory = max_memory
+        self.options = options or DEFAULT_OPTIONS
         self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
 
-    async def extract(self, body: bytes, encoding: str, url: str, favor_precision: bool) -> Extracted | None:
-        """Extract a page in a worker (the crawl's event loop waits, never blocks).
+    async def extract(self, body: bytes, encoding: str, url: str) -> Extracted | None:
+        """Extract a page in a worker with the pool's options (the crawl's event loop waits, never blocks).
 
         Raises:
-            ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``max_memory`` too).
+            ExtractionError: extraction failed in the worker (a ``MemoryError`` past ``worker_max_memory`` too).
             BrokenProcessPool: the page's worker died twice in a row.
         """
-        return await self.run(extract_body, body, encoding, url, favor_precision)
+        return await self.run(extract_body, body, encoding, url, self.options)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` in a worker (a module-level function: it is pickled), with the pool's defences.
@@ -102,7 +115,7 @@ class ExtractionPool:
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=limit_memory,
-                initargs=(self.max_memory,),
+                initargs=(self.options.worker_max_memory,),
             )
         return self._executor
 

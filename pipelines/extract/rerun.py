@@ -32,6 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import __version__
 from pipelines.extract.core import decode_html, extract_post, parse_html
+from pipelines.extract.options import ExtractOptions
 from pipelines.layout import WARC, is_warc_name, key_kind, kind_prefix, manifest_key, site_key
 from pipelines.store.reader import open_object
 from pipelines.text.batches import TextBatches
@@ -72,7 +73,7 @@ class Reextraction:
     run_id: str
     classify: Classify = lambda tree, url: "post"  # noqa: E731 - the default when no classifier is given
     canonicalize: Callable[[str], str] = lambda url: url  # noqa: E731
-    favor_precision: bool = False
+    options: ExtractOptions = field(default_factory=ExtractOptions)
     stats: Counter[str] = field(default_factory=Counter)
 
     def record(self, exchange: Exchange) -> TextRecord | None:
@@ -86,7 +87,7 @@ class Reextraction:
             self.stats[f"extract/skipped/{kind}"] += 1
             return None
         try:
-            extracted = extract_post(tree, exchange.url, self.favor_precision)
+            extracted = extract_post(tree, exchange.url, self.options)
         except Exception as exc:  # noqa: BLE001 - hostile markup must cost one page, never the run
             self.stats["extract/failed"] += 1
             logger.warning("Extraction failed on %s: %r", exchange.url, exc)

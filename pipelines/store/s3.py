@@ -120,7 +120,7 @@ class S3Store:
         """The part size s3transfer will use for a file of ``size`` bytes, or None for a single PUT."""
         if size < self.options.part_size:
             return None
-        from s3transfer.utils import ChunksizeAdjuster  # noqa: PLC0415 - the rule s3transfer applies
+        from s3transfer.utils import ChunksizeAdjuster  # the rule s3transfer applies
 
         return ChunksizeAdjuster().adjust_chunksize(self.options.part_size, size)
 
@@ -165,7 +165,7 @@ class S3Store:
         return checksum == base64.b64encode(bytes.fromhex(sha256.result())).decode()
 
     def _head(self, key: str) -> dict[str, Any] | None:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import ClientError
 
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED")
@@ -191,7 +191,7 @@ class S3Store:
         Some S3-compatible servers ignore ``If-None-Match`` and overwrite: the object is then read back, and a
         call that does not find its own bytes lost to a writer that came after it.
         """
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import ClientError
 
         extra = {"ChecksumAlgorithm": self.options.checksum_algorithm} if self.options.checksum_algorithm else {}
         try:
@@ -223,7 +223,7 @@ class S3Store:
         if offset or length is not None:
             end = "" if length is None else str(offset + length - 1)
             kwargs["Range"] = f"bytes={offset}-{end}"
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import ClientError
 
         try:
             return self.client.get_object(**kwargs)["Body"].read()
@@ -285,7 +285,7 @@ class S3Store:
 
     def translate(self, exc: BaseException, action: str) -> BaseException:
         """``StoreConfigError``, ``StoreUnavailable`` or ``exc`` itself, with a message free of secrets."""
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         cause = exc
         if not isinstance(exc, ClientError | BotoCoreError):  # s3transfer wraps the botocore error

@@ -80,7 +80,7 @@ class S3Options:
 
     def transfer_config(self) -> Any:
         """The boto3 ``TransferConfig`` for uploads (the benchmark gives bare boto3 the same one)."""
-        from boto3.s3.transfer import TransferConfig  # noqa: PLC0415 - boto3 only when S3 is used
+        from boto3.s3.transfer import TransferConfig  # boto3 only when S3 is used
 
         return TransferConfig(
             multipart_threshold=self.part_size,
@@ -90,7 +90,7 @@ class S3Options:
 
     def client_config(self) -> Any:
         """The botocore ``Config``: retries with backoff, timeouts, addressing and checksum modes."""
-        from botocore.config import Config  # noqa: PLC0415
+        from botocore.config import Config
 
         return Config(
             retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
@@ -114,7 +114,7 @@ def new_client(client_options: dict[str, Any], options: S3Options) -> Any:
 
     A session is not thread-safe, the clients it makes are: the session is used here only, and then dropped.
     """
-    import boto3  # noqa: PLC0415 - boto3 only when S3 is used
+    import boto3  # boto3 only when S3 is used
 
     for name in CHATTY_LOGGERS:
         logger = logging.getLogger(name)

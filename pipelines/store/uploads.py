@@ -24,7 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
 from pipelines.layout import is_warc_name, key_kind
 from pipelines.services import Services
@@ -197,7 +197,7 @@ class Uploads:
     def _schedule_retry(self) -> None:
         if self._closing or (self._retry_call is not None and self._retry_call.active()):
             return
-        self._retry_call = reactor.callLater(self.retry_delay, self._retry_failed)
+        self._retry_call = _call_later(self.retry_delay, self._retry_failed)
         self.retry_delay = min(self.retry_delay * 2, MAX_RETRY_DELAY)
 
     def _retry_failed(self) -> None:
@@ -218,7 +218,7 @@ class Uploads:
                 "Spool full (%d bytes waiting for the store): crawling paused until uploads catch up", waiting
             )
             if self.full_timeout > 0:
-                reactor.callLater(self.full_timeout, self._give_up_if_still_paused, self._paused_since)
+                _call_later(self.full_timeout, self._give_up_if_still_paused, self._paused_since)
         elif waiting < self.spool_max and self._paused_since is not None:
             paused = time.monotonic() - self._paused_since
             self._paused_since = None
@@ -271,3 +271,10 @@ class Uploads:
                 ", ".join(p.name for p in self.failed),
                 self.services.store.uri,
             )
+
+
+def _call_later(delay: float, function: Any, *args: Any) -> Any:
+    """``reactor.callLater``; the reactor is imported when used, never at import time (Scrapy installs its own)."""
+    from twisted.internet import reactor  # the installed one, once Scrapy chose it
+
+    return reactor.callLater(delay, function, *args)

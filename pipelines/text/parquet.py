@@ -1,59 +1,77 @@
 """Clean-text records as Parquet, for analysts who load a blog into pandas, DuckDB or Spark without parsing JSON.
 
 Each text batch ``text/{site}/{run_id}/part-NNNNN.jsonl.gz`` gets a twin ``part-NNNNN.parquet`` holding the same
-records, in the same order, with one fixed Arrow schema (``text_record_schema()``, the JSON Schema's fields): lists
-stay lists, ``comments`` is a list of structs and ``warc`` a struct, so ``warc.offset`` is a column. Dates stay the
-ISO 8601 strings the page declared (time zone included); cast them in the query (``TRY_CAST(published AS
-TIMESTAMPTZ)``) rather than lose the offset here. Files are zstd-compressed.
+records, in the same order, with one fixed Arrow schema (``text_record_schema()``, derived from the record's JSON
+Schema: ``arrow_type``): lists stay lists, ``comments`` is a list of structs and ``warc`` a struct, so
+``warc.offset`` is a column. Dates stay the ISO 8601 strings the page declared (time zone included); cast them in
+the query (``TRY_CAST(published AS TIMESTAMPTZ)``) rather than lose the offset here. Files are zstd-compressed.
 
-The crawl writes them through Scrapy's feed exports (``ParquetItemExporter``, format ``parquet``), re-extraction
-with ``jsonl_to_parquet``.
+The one batch writer (``pipelines/text/batches.py``, for the crawl and for re-extraction) writes them with
+``jsonl_to_parquet`` when a batch closes.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from functools import lru_cache
 from typing import IO, TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
-from scrapy.exporters import BaseItemExporter
+from pipelines.text.record import json_schema
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 COMPRESSION = "zstd"
+# Columns whose Arrow type is not the one their JSON Schema type maps to. http_status: an HTTP status fits 32 bits,
+# and the Parquet files written before the schema was derived have it as int32; one type across all of a site's
+# files keeps a query over ``*.parquet`` from meeting two.
+TYPE_OVERRIDES = {"http_status": "int32"}
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}  # of an enum's values
 
 
 @lru_cache(maxsize=1)
 def text_record_schema() -> pa.Schema:
-    """The Arrow schema of a text record: the JSON Schema's fields, in its order.
+    """The Arrow schema of a text record: the JSON Schema's properties, in its order, typed by ``arrow_type``.
 
     pyarrow is imported here, on first use, not with the module: it weighs ~50 MB, and only the process that writes
     a batch needs it (never the extraction workers).
     """
     import pyarrow as pa
 
-    comment = pa.struct([(name, pa.string()) for name in ("id", "parent", "author", "published", "text")])
-    pointer = pa.struct(
+    properties = json_schema()["properties"]
+    return pa.schema(
         [
-            ("filename", pa.string()),
-            ("record_id", pa.string()),
-            ("offset", pa.int64()),
-            ("length", pa.int64()),
-            ("payload_digest", pa.string()),
+            (name, pa.type_for_alias(TYPE_OVERRIDES[name]) if name in TYPE_OVERRIDES else arrow_type(prop))
+            for name, prop in properties.items()
         ]
     )
-    strings = ("url", "canonical_url", "site", "kind", "title", "author", "published", "modified")
-    return pa.schema(
-        [(name, pa.string()) for name in strings]
-        + [("categories", pa.list_(pa.string())), ("tags", pa.list_(pa.string()))]
-        + [("language", pa.string()), ("description", pa.string()), ("text", pa.string())]
-        + [("comments", pa.list_(comment)), ("word_count", pa.int64()), ("text_sha256", pa.string())]
-        + [("fetched_at", pa.string()), ("http_status", pa.int32()), ("run_id", pa.string())]
-        + [("change", pa.string()), ("warc", pointer)]
-    )
+
+
+def arrow_type(prop: dict[str, Any]) -> pa.DataType:
+    """The Arrow type of a JSON Schema property (every column nullable, as pyarrow makes them).
+
+    ``string`` (also an ``enum`` of strings) -> string, ``integer`` -> int64, ``number`` -> float64, ``boolean``
+    -> bool, ``array`` -> list of its ``items``, ``object`` -> struct of its ``properties`` in their order; a
+    ``"null"`` among the types only makes the value optional.
+
+    Raises:
+        ValueError: the property has no single type besides null (the record schema never needs one).
+    """
+    import pyarrow as pa
+
+    declared = prop.get("type")
+    if declared is None and prop.get("enum"):
+        declared = sorted({_JSON_TYPES[type(value)] for value in prop["enum"] if value is not None})
+    types = [t for t in ([declared] if isinstance(declared, str) else declared or []) if t != "null"]
+    if len(types) != 1:
+        raise ValueError(f"no single JSON Schema type to map to Arrow: {prop!r}")
+    kind = types[0]
+    if kind == "array":
+        return pa.list_(arrow_type(prop["items"]))
+    if kind == "object":
+        return pa.struct([(name, arrow_type(sub)) for name, sub in prop["properties"].items()])
+    scalars = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+    return scalars[kind]
 
 
 def jsonl_to_parquet(jsonl: bytes, sink: str | IO[bytes]) -> None:
@@ -77,23 +95,3 @@ def jsonl_to_parquet(jsonl: bytes, sink: str | IO[bytes]) -> None:
         memory_pool=pool,
     )
     pq.write_table(table, sink, compression=COMPRESSION, memory_pool=pool)
-
-
-class ParquetItemExporter(BaseItemExporter):
-    """Scrapy feed exporter for ``format: parquet``: a batch's items, written as one Parquet file when it closes.
-
-    Parquet is columnar: nothing can be written before the batch is complete, so items wait in memory, as JSON lines
-    (a batch is ``TEXT_BATCH_ITEMS`` records, 1000 by default: a few megabytes of text).
-    """
-
-    def __init__(self, file: IO[bytes], **kwargs: Any):
-        super().__init__(dont_fail=True, **kwargs)
-        self.file = file
-        self.lines: list[str] = []
-
-    def export_item(self, item: Any) -> None:
-        self.lines.append(json.dumps(ItemAdapter(item).asdict(), ensure_ascii=False))
-
-    def finish_exporting(self) -> None:
-        jsonl_to_parquet("\n".join(self.lines).encode("utf-8"), self.file)
-        self.lines = []

@@ -19,7 +19,7 @@ class BrotliDecompressor:
     """brotlipy's decompressor interface over Google's ``brotli.Decompressor``."""
 
     def __init__(self) -> None:
-        import brotli  # noqa: PLC0415 - only when a br record is read
+        import brotli  # only when a br record is read
 
         self._decompressor: Any = brotli.Decompressor()
         self.unused_data: bytes | None = None  # warcio reads it; a br stream never carries a next member
@@ -43,7 +43,7 @@ def use_brotli() -> None:
     except AttributeError:
         pass
     try:
-        import brotli  # noqa: PLC0415
+        import brotli
 
         brotli.Decompressor().process  # noqa: B018 - Google's bindings, the interface the adapter needs
     except (ImportError, AttributeError):

@@ -1,0 +1,42 @@
+"""The blogarc Scrapy add-on: archive any Scrapy project's crawl the way ``blogarc crawl`` does.
+
+``ADDONS = {"crawler.addon.Blogarc": 0}`` in a project's settings (or ``-s 'ADDONS={"crawler.addon.Blogarc": 0}'``)
+installs blogarc's components: the crawl state (incremental runs), WARC capture, uploads to the store, the text
+pipeline (it writes the spider's ``TextRecord`` items; other items pass through) and the run manifest, plus the
+conditional-request middleware, with blogarc's defaults for every ``ARCHIVE_*``, ``WARC_*``, ``EXTRACT_*``,
+``TEXT_*`` and ``TRAFILATURA_*`` setting the project does not set itself. The run's site is the spider's ``site``
+attribute or, failing that, its name; its run id is the spider's ``run_id``, ``ARCHIVE_RUN_ID`` or a new one.
+blogarc's own settings (``crawler/settings.py``) install the same components through this add-on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+# Component -> (setting, order); the order matters: the exporter closes its last WARC before Uploads drains,
+# and the manifest is written last.
+COMPONENTS = {
+    "pipelines.runs.incremental.Incremental": ("EXTENSIONS", 90),
+    "pipelines.warc.exporter.WarcExporter": ("EXTENSIONS", 100),
+    "pipelines.store.uploads.Uploads": ("EXTENSIONS", 105),
+    "pipelines.runs.manifest.RunManifest": ("EXTENSIONS", 110),
+    "pipelines.text.pipeline.TextPipeline": ("ITEM_PIPELINES", 300),
+    "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
+}
+PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
+
+
+class Blogarc:
+    """Install blogarc's components and defaults into a crawler's settings."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        from crawler import settings as defaults  # only when the add-on is used
+
+        for name in dir(defaults):
+            if name.startswith(PREFIXES):
+                settings.set(name, getattr(defaults, name), priority="addon")
+        for path, (setting, order) in COMPONENTS.items():
+            settings.set_in_component_priority_dict(setting, path, order)
