@@ -114,7 +114,7 @@ class SiteResult:
     bytes: int = 0  # WARC bytes written
     warc_files: int = 0  # WARC files stored
     files_pending: int = 0  # files waiting in the spool
-    errors: int = 0  # lines logged at ERROR
+    errors: int = 0  # errors by kind, as the run manifest counts them (HTTP errors, download exceptions...)
     started_at: str | None = None
     finished_at: str | None = None
 
@@ -127,14 +127,14 @@ class JobRunner:
     ):
         self.settings = settings
         self.services = services
-        self.waiting = deque(sites)
+        self.waiting = deque(enumerate(sites))  # (rank in the sites file, (url, overrides))
         self.concurrent = max(1, concurrent)
-        self.running: dict[str, Crawler] = {}  # by site URL
-        self.results: list[SiteResult] = []
+        self.running: dict[int, Crawler] = {}  # by rank
+        self.done: dict[int, SiteResult] = {}  # by rank
         self.stopping = False
         self.many = len(sites) > 1
         self.started_at = datetime.now(UTC)
-        self.process = CrawlerProcess(settings)  # configures logging: the filter goes on the handlers it made
+        self.process = CrawlerProcess(settings)
         self.quiet = {
             name: value
             for name, value in QUIET_PER_SITE.items()
@@ -144,7 +144,6 @@ class JobRunner:
 
     def run(self) -> list[SiteResult]:
         """Crawl every blog (blocks until the job is over); one result per blog, in the sites' order."""
-        order = [url for url, _ in self.waiting]
         # on the loggers, not the handlers: each new crawler installs a new handler of Scrapy's (the crawlers'
         # counters, LogCounterHandler, still count every line)
         for name in ONCE_PER_JOB_LOGGERS + DOWNLOAD_LOGGERS:
@@ -157,21 +156,20 @@ class JobRunner:
             progress.stop()
         for name in ONCE_PER_JOB_LOGGERS + DOWNLOAD_LOGGERS:
             logging.getLogger(name).removeFilter(self.log_filter)
-        for url, _ in self.waiting:  # a shutdown left them waiting
-            self.results.append(SiteResult(url, _site(url)))
-        rank = {url: n for n, url in enumerate(order)}
-        return sorted(self.results, key=lambda result: rank[result.url])
+        for rank, (url, _) in self.waiting:  # a shutdown left them waiting
+            self.done[rank] = SiteResult(url, _site(url))
+        return [self.done[rank] for rank in sorted(self.done)]
 
     @inlineCallbacks
     def _lane(self) -> Generator[Deferred[Any], Any, None]:
         """Crawl the next waiting blog until none waits (or the job stops)."""
         while self.waiting and not self.stopping:
-            url, overrides = self.waiting.popleft()
+            rank, (url, overrides) = self.waiting.popleft()
             crawler = self.process.create_crawler(BlogSpider)
             self.services.attach(crawler)  # one store client, spool, shipper and extraction pool for every blog
             if self.many:
                 overrides = {**self.quiet, **overrides}
-            self.running[url] = crawler
+            self.running[rank] = crawler
             error = ""
             try:
                 yield self.process.crawl(crawler, url=url, overrides=overrides)
@@ -179,8 +177,8 @@ class JobRunner:
                 error = f"{type(exc).__name__}: {exc}"
                 logger.error("%s: could not crawl: %s", url, error)
             finally:
-                del self.running[url]
-            self.results.append(self._result(url, crawler, error))
+                del self.running[rank]
+            self.done[rank] = self._result(url, crawler, error)
 
     def _result(self, url: str, crawler: Crawler, error: str) -> SiteResult:
         """The small record of a finished crawl (the crawler itself is dropped)."""
@@ -211,15 +209,15 @@ class JobRunner:
     def figures(self) -> dict[str, Any]:
         """Sites done, running and waiting, pages fetched so far and errors: the job's progress line."""
         running = [crawler.stats.get_stats() for crawler in self.running.values() if crawler.stats]
-        failures = sum(result.status in FAILURE_STATUSES for result in self.results)
+        failures = sum(result.status in FAILURE_STATUSES for result in self.done.values())
         return {
-            "done": len(self.results),
+            "done": len(self.done),
             "running": len(self.running),
             "waiting": len(self.waiting),
-            "pages": sum(r.pages for r in self.results) + sum(s.get("response_received_count", 0) for s in running),
-            "errors": failures
-            + sum(r.errors for r in self.results)
-            + sum(s.get("log_count/ERROR", 0) for s in running),
+            "pages": sum(r.pages for r in self.done.values())
+            + sum(s.get("response_received_count", 0) for s in running),
+            # errors by kind, as the run manifests count them (log_count/ERROR counts every crawler's lines)
+            "errors": sum(r.errors for r in self.done.values()) + sum(_errors(stats) for stats in running),
             "failed_sites": failures,
         }
 
