@@ -218,8 +218,12 @@ def check_store(settings: Settings, command: str) -> Services:
 def print_summary(results: list[SiteResult], services: Services) -> int:
     """One line per blog, and the files still waiting in the spool; returns the exit status."""
     store, spool = services.store, services.spool
+    waiting = False
     for result in results:
-        pending = spool.pending(result.site)
+        # the manifest named what it left in the spool; look there only then, or when no manifest says (each
+        # look scans the whole spool: once per blog, a job of 1,000 blogs would spend minutes on it)
+        pending = spool.pending(result.site) if result.files_pending or not result.manifest else []
+        waiting = waiting or bool(pending)
         print(
             f"{result.site}: {summary_word(result, pending)} ({result.finish_reason}); {result.pages} responses, "
             f"{result.records} text records, {result.warc_files} WARC files ({human_bytes(result.bytes)}), "
@@ -228,7 +232,7 @@ def print_summary(results: list[SiteResult], services: Services) -> int:
         if pending:
             print(f"  pending in {spool.root}: {', '.join(pending)}")
             print(f"  ship them with: blogarc upload --store {store.uri} --spool {spool.root}")
-    return exit_status(results, any(spool.pending(result.site) for result in results))
+    return exit_status(results, waiting)
 
 
 def summary_word(result: SiteResult, pending: list[str]) -> str:
