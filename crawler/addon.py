@@ -2,10 +2,10 @@
 
 ``ADDONS = {"crawler.addon.Blogarc": 0}`` in a project's settings (or ``-s 'ADDONS={"crawler.addon.Blogarc": 0}'``)
 installs blogarc's components: the crawl state (incremental runs), WARC capture, uploads to the store, the text
-pipeline (it writes the spider's ``TextRecord`` items; other items pass through) and the run manifest, plus the
-conditional-request middleware, with blogarc's defaults for every ``ARCHIVE_*``, ``WARC_*``, ``EXTRACT_*``,
-``TEXT_*`` and ``TRAFILATURA_*`` setting the project does not set itself. The run's site is the spider's ``site``
-attribute or, failing that, its name; its run id is the spider's ``run_id``, ``ARCHIVE_RUN_ID`` or a new one.
+pipeline (it writes the spider's ``TextRecord`` items; other items pass through), the run manifest, and the
+conditional-request and page-settling middlewares, with blogarc's defaults for every ``ARCHIVE_*``, ``WARC_*``,
+``EXTRACT_*``, ``TEXT_*`` and ``TRAFILATURA_*`` setting the project does not set itself. The run's site is the
+spider's ``site`` attribute or, failing that, its name; the run manifest needs the spider's ``run_id``.
 blogarc's own settings (``crawler/settings.py``) install the same components through this add-on.
 """
 
@@ -25,6 +25,7 @@ COMPONENTS = {
     "pipelines.runs.manifest.RunManifest": ("EXTENSIONS", 110),
     "pipelines.text.pipeline.TextPipeline": ("ITEM_PIPELINES", 300),
     "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
+    "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
 }
 PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
 

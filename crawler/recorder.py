@@ -70,6 +70,10 @@ class Recorder:
             stats.inc_value("extract/older_than_since")
             return None
         incremental = self.incremental
+        if incremental is not None and incremental.recorded_by_killed_run(response.url, extracted.text_sha256):
+            stats.inc_value("incremental/recorded_by_killed_run")  # its record is in the store (or spool) already
+            self.recorded.add(canonical)
+            return None
         change = incremental.change_of(response.url, extracted.text_sha256) if incremental else "new"
         if change == "unchanged" and incremental is not None and incremental.skips_unchanged_text:
             stats.inc_value("incremental/unchanged")  # new bytes (a nonce, a date), same text: no new record

@@ -18,7 +18,9 @@ from pathlib import Path
 from scrapy.settings import Settings
 
 from crawler.wordpress import canonical_url, classify_page
+from pipelines.archive.catalog import pick_sites
 from pipelines.extract.core import extract_post
+from pipelines.extract.missing import rebuild_missing
 from pipelines.extract.rerun import (
     Exchange,
     ExtractRun,
@@ -28,7 +30,7 @@ from pipelines.extract.rerun import (
     run_records,
     store_exchanges,
 )
-from pipelines.layout import check_run_id, new_run_id
+from pipelines.layout import check_run_id, new_run_id, site_key
 from pipelines.services import Services
 from pipelines.store.base import open_store
 
@@ -40,7 +42,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     extract.set_defaults(func=extract_command)
     extract.add_argument("sources", nargs="+", metavar="WARC_OR_STORE", help="WARC file, folder, or store URI")
-    extract.add_argument("--out", required=True, help="output store: folder, file:// or s3:// URI")
+    extract.add_argument("--out", help="output store: folder, file:// or s3:// URI (with --missing: the store)")
+    extract.add_argument(
+        "--missing",
+        action="store_true",
+        help="rebuild the text records the store's crawl state says exist but the store lacks (blogarc verify names "
+        "them), with their original run ids: blogarc extract --missing STORE [--site SITE]",
+    )
+    extract.add_argument("--site", help="with --missing: only this site (its key or host)")
     extract.add_argument("--run-id", help="id of this run (default: a new time-sortable id)")
     extract.add_argument("--favor-precision", action="store_true", help="trafilatura's precision mode")
     extract.add_argument(
@@ -61,6 +70,10 @@ def sources(names: list[str]) -> Iterator[Exchange]:
 
 def extract_command(args: argparse.Namespace) -> int:
     """Re-extract; prints what was written and the ``extract/*`` counts. Exit status 1 when nothing was written."""
+    if args.missing:
+        return missing_command(args)
+    if not args.out:
+        raise SystemExit("blogarc extract: --out is required (the store the records go to)")
     try:
         run_id = check_run_id(args.run_id or new_run_id())
         settings = Settings()
@@ -99,6 +112,32 @@ def extract_command(args: argparse.Namespace) -> int:
 async def _write(job: Reextraction, found: Iterator[Exchange], services: Services, out: ExtractRun) -> None:
     async for record in run_records(job, found, services.pool()):
         out.add(record)
+
+
+def missing_command(args: argparse.Namespace) -> int:
+    """``--missing``: rebuild what the store lacks; exit status 1 when records are still missing afterwards."""
+    if len(args.sources) != 1 or (args.out and args.out != args.sources[0]):
+        raise SystemExit("blogarc extract --missing: give one store (blogarc extract --missing STORE)")
+    try:
+        settings = Settings()
+        settings.setmodule("crawler.settings", priority="project")
+        settings.set("ARCHIVE_STORE", args.sources[0], priority="cmdline")
+        services = Services.from_settings(settings)
+        run_id = check_run_id(args.run_id or new_run_id())
+        sites = pick_sites(services.store, site_key(args.site) if args.site else None)
+    except ValueError as exc:
+        raise SystemExit(f"blogarc extract: {exc}") from None
+    job = Reextraction(run_id, classify_page, canonical_url, args.favor_precision)
+    still = 0
+    for site in sites:
+        left, stored = rebuild_missing(job, services.shipper, site)
+        for obj in stored:
+            print(services.store.uri_for(obj.key))
+        for url in left:
+            print(f"{site}: still missing: {url}", file=sys.stderr)
+        still += len(left)
+    print(f"run {run_id}: {job.stats['extract/ok']} text records rebuilt; {still} still missing")
+    return 1 if still else 0
 
 
 def extract_html_command(args: argparse.Namespace) -> int:

@@ -2,12 +2,16 @@
 
 For each site:
 
-* every run manifest parses, and every object it lists is present with the listed size and SHA-256;
+* every run manifest parses, and every object it lists is present with the listed size and SHA-256 (a lost text
+  batch whose records ``blogarc extract --missing`` rebuilt is named in its repair manifest's ``replaces``: a
+  warning);
 * every WARC is whole and well-formed: each record as long as its ``Content-Length`` and each gzip member whole
   (``pipelines.warc.files.complete_prefix``, warcio underneath), a ``warcinfo`` record first; with ``deep``, warcio
   recomputes every block and payload digest (what ``warcio check`` does);
 * every WARC has its CDXJ index, and every index entry points at a real record: the offset and length of a
   record of that WARC, with the entry's URL and time; every capture record is indexed;
+* the text is complete: every post the crawl state says has text has a record, every record's WARC pointer resolves
+  (``pipelines.archive.textcheck``);
 * every ``revisit`` record (incremental crawls) has its original in the site's WARCs: the record its
   ``WARC-Refers-To`` names, or else a response at its ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date``.
 
@@ -28,6 +32,7 @@ from warcio.limitreader import LimitReader
 from warcio.timeutils import iso_date_to_timestamp
 
 from pipelines.archive.catalog import listed_objects, load_manifests, pick_sites
+from pipelines.archive.textcheck import check_text
 from pipelines.layout import TEXT, WARC, index_name, is_index_name, is_warc_name, site_prefix, warc_names_for_index
 from pipelines.store.reader import fetch_to
 from pipelines.warc.cdxj import parse_cdxj
@@ -140,9 +145,16 @@ def _verify_site(store: Store, site: str, tmp: Path, report: Report, deep: bool,
     report.problems.extend(Problem(key, f"unreadable run manifest ({err})") for key, err in broken.items())
     listed = listed_objects(manifests)
     originals = Originals()
+    replaced = {key: m["_key"] for m in manifests for key in m.get("replaces", [])}  # blogarc extract --missing
     for manifest in manifests:
         for entry in manifest["files"]:
-            if entry["key"] not in present:
+            if entry["key"] in present:
+                continue
+            if entry["key"] in replaced:
+                report.warnings.append(
+                    Problem(entry["key"], f"lost; its records were rebuilt ({replaced[entry['key']]})")
+                )
+            else:
                 report.problems.append(Problem(entry["key"], f"listed in {manifest['_key']} but not in the store"))
     unlisted = sorted(present - set(listed))
     (report.problems if strict else report.warnings).extend(
@@ -162,6 +174,19 @@ def _verify_site(store: Store, site: str, tmp: Path, report: Report, deep: bool,
         local.unlink()
     report.count("revisits", len(originals.revisits))
     report.problems.extend(originals.problems())
+    _check_text(store, site, report)
+
+
+def _check_text(store: Store, site: str, report: Report) -> None:
+    """Every post the crawl state says has text has a record; every record's WARC pointer resolves."""
+    text = check_text(store, site)
+    report.count("text_records", text.records)
+    prefix = site_prefix(TEXT, site)
+    report.problems.extend(
+        Problem(prefix, f"no text record for {url} (the crawl state says it has one; blogarc extract --missing)")
+        for url in text.missing
+    )
+    report.problems.extend(Problem(prefix, f"record of {url}: {why}") for url, why in text.bad_pointers)
 
 
 def _check_listing(key: str, local: Path, sha256: str, manifests: list[dict[str, Any]], report: Report) -> None:

@@ -17,7 +17,9 @@ This extension is the state's one owner: the WARC exporter, the conditional-requ
 run manifest reach it through ``Incremental.of(crawler)`` and ask it questions (``revisit_for``, ``validators``,
 ``skip_requisite``, ``change_of``...); none of them touches the state itself. It never runs ahead of the spool: a
 capture is noted once its records are written (``note_capture``), a text fingerprint once its record is durable in
-a batch file (``record_written``), so a checkpoint never claims what a killed run did not keep.
+a batch file (``record_written``), and a checkpoint leaves out the new captures of pages still being handled (their
+extraction in flight; ``pipelines/runs/settle.py`` says when a callback is done), so it never claims what a killed
+run did not keep: a capture in the state means its page got its record, or had none to get.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from pipelines.layout import state_key
+from pipelines.runs.interrupted import Interrupted, interrupted_texts
 from pipelines.runs.sitelock import SiteLock, SiteLocked
 from pipelines.runs.state import (
     REVISIT_IDENTICAL,
@@ -82,6 +85,8 @@ class Incremental:
         self.lock: SiteLock | None = None
         self.state: CrawlState | None = None
         self.gone: list[str] = []  # posts and pages of earlier runs that now answer 404/410
+        self.interrupted = Interrupted()  # what killed runs left (pipelines/runs/interrupted.py)
+        self.run_id = ""
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -101,6 +106,7 @@ class Incremental:
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.record_written, signal=record_written)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension
 
     @classmethod
@@ -112,7 +118,8 @@ class Incremental:
 
     async def spider_opened(self, spider: Spider) -> None:
         site = getattr(spider, "site", None) or spider.name
-        self.lock = SiteLock(self.store, site, getattr(spider, "run_id", "") or "?", self.lock_ttl)
+        self.run_id = getattr(spider, "run_id", "") or ""
+        self.lock = SiteLock(self.store, site, self.run_id or "?", self.lock_ttl)
         try:
             await run_in_thread(self.lock.acquire, self.lock_wait)
         except SiteLocked as exc:
@@ -142,6 +149,20 @@ class Incremental:
         if self.revalidate_every and state.runs_since_revalidation() >= self.revalidate_every:
             return "revalidate"
         return "incremental"
+
+    async def engine_started(self) -> None:
+        """Read what killed runs left (every spider_opened handler, the spool's repair too, has finished)."""
+        if self.state is None:
+            return
+        absorbed = set(self.state.meta.get("absorbed_runs", []))
+        spool = Services.of(self.crawler).spool
+        try:
+            found = await run_in_thread(interrupted_texts, self.store, spool, self.state.site, absorbed)
+        except Exception as exc:  # the store is down: records of a killed run may be written again
+            logger.warning("Could not read the text of interrupted runs (%s)", exc)
+            return
+        self.interrupted = found
+        self.crawler.stats.set_value("incremental/interrupted_runs", len(found.runs))
 
     # --- what the other components ask ----------------------------------------------------------------------
 
@@ -205,6 +226,13 @@ class Incremental:
             return "new"
         return "unchanged" if prior.text_sha256 == text_sha256 else "changed"
 
+    def recorded_by_killed_run(self, url: str, text_sha256: str) -> bool:
+        """Whether a killed run already wrote this text for ``url`` (the state then learns it, as if written now)."""
+        if self.state is None or self.interrupted.texts.get(url) != text_sha256:
+            return False
+        self.state.set_text(url, text_sha256, self.interrupted.origins.get(url))
+        return True
+
     @property
     def skips_unchanged_text(self) -> bool:
         """Whether a page whose text did not change gets no new record (every run but a full one)."""
@@ -214,6 +242,12 @@ class Incremental:
         """A text record is durable in its batch file: the state may now say the URL has this text."""
         if self.state is not None:
             self.state.set_text(record.url, record.text_sha256)
+            self.state.settle(record.url)
+
+    def page_done(self, url: str) -> None:
+        """The callback of ``url``'s response is done and wrote no record (``pipelines.runs.settle``)."""
+        if self.state is not None:
+            self.state.settle(url)
 
     def note_gone(self, url: str) -> bool:
         """A post or page with a record in an earlier run answers 404/410: drop it from the state, list it."""
@@ -243,8 +277,8 @@ class Incremental:
         """Save the state and renew the lock, so a long run's progress survives a crash."""
         if self.state is None or self.lock is None or not self.lock.held:
             return
-        try:
-            size = await run_in_thread(self.state.save, self.store)
+        try:  # a page whose callback is not done yet keeps its last capture: its record may be in flight
+            size = await run_in_thread(self.state.save, self.store, True)
             await run_in_thread(self.lock.renew)
         except Exception as exc:  # the store is down: the next checkpoint or the end of the run tries again
             logger.warning("Could not checkpoint the crawl state (%s)", exc)
@@ -259,6 +293,8 @@ class Incremental:
             return
         try:
             if self.state is not None:
+                absorbed = set(self.state.meta.get("absorbed_runs", [])) | set(self.interrupted.runs)
+                self.state.meta["absorbed_runs"] = sorted(absorbed)[-100:]  # only a run that ends absorbs
                 size = await run_in_thread(self.state.save, self.store)
                 self.crawler.stats.set_value("incremental/state_bytes", size)
         except Exception as exc:  # the WARCs are safe; the next run only captures more than it needs to

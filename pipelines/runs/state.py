@@ -7,9 +7,11 @@ was last found unchanged (``checked``), and the SHA-256 of its text when it had 
 
 The state is read once when a crawl of the site opens and written whole, in one ``Store.put_bytes`` (a rename on a
 local folder, one PUT on S3: readers never see half a file), at the end of the run and every
-``ARCHIVE_STATE_CHECKPOINT`` seconds during it. ``previous`` (what the last run left) is never changed during a
-run; ``current`` collects this run's captures and wins when they are merged. Only ``200`` responses update it; a
-post or page that answers ``404``/``410`` is dropped from it (it is listed as ``gone`` in the run manifest).
+``ARCHIVE_STATE_CHECKPOINT`` seconds during it (a checkpoint leaves out the new captures of pages still being
+handled, ``pending``: it never names a capture whose text record a kill could lose). ``previous`` (what the last
+run left) is never changed during a run; ``current`` collects this run's captures and wins when they are merged.
+Only ``200`` responses update it; a post or page that answers ``404``/``410`` is dropped from it (it is listed as
+``gone`` in the run manifest).
 Error pages are the exception that keeps repeated probes cheap: ``{"_payload": ...}`` lines keep one original per
 payload digest of a non-200 body (a blog's 404 page is the same for every missing URL), so later ones are revisits.
 
@@ -61,6 +63,10 @@ class UrlState:
     last_modified: str | None = None
     checked: str | None = None  # WARC-Date of the last capture that found it unchanged (revisit or original)
     text_sha256: str | None = None  # set when the page had a clean-text record
+    run_id: str | None = None  # the run that made the original capture (its text record belongs to that run)
+    # when the text record was made from another capture (same text, other bytes: a nonce, a date; or a record a
+    # killed run wrote): that capture, {"run_id", "date", "filename", "offset", "length", "record_id", "digest"}
+    text_from: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UrlState:
@@ -84,6 +90,7 @@ class CrawlState:
     gone: set[str] = field(default_factory=set)
     payloads: dict[str, UrlState] = field(default_factory=dict)  # non-200 bodies by payload digest
     meta: dict[str, Any] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)  # new captures of this run whose page is still being handled
     mode: str = "full"  # full | revalidate | incremental (pipelines/runs/incremental.py chooses; not stored)
 
     @property
@@ -124,10 +131,15 @@ class CrawlState:
         """This run's capture of a URL: a new original, or an unchanged payload (keep the original's place)."""
         self.current[entry.url] = entry
 
-    def set_text(self, url: str, text_sha256: str) -> None:
-        """Note the SHA-256 of the text a clean-text record was written with."""
+    def set_text(self, url: str, text_sha256: str, text_from: dict[str, Any] | None = None) -> None:
+        """Note the SHA-256 of the text a clean-text record was written with (``text_from``: not from this capture)."""
         if url in self.current:
             self.current[url].text_sha256 = text_sha256
+            self.current[url].text_from = text_from
+
+    def settle(self, url: str) -> None:
+        """The page of ``url`` is handled (its record written, or none to write): checkpoints may include it."""
+        self.pending.discard(url)
 
     def mark_gone(self, url: str) -> None:
         """A post or page of the last runs now answers 404/410: drop it from the state."""
@@ -137,16 +149,20 @@ class CrawlState:
         """The first capture of a non-200 body with this payload digest (None in a full run)."""
         return self.payloads.get(digest) if self.conditional else None
 
-    def merged(self) -> dict[str, UrlState]:
-        """What the next run will load: the previous entries, updated with this run's, minus what is gone."""
-        urls = {**self.previous, **self.current}
+    def merged(self, settled: bool = False) -> dict[str, UrlState]:
+        """What the next run will load: the previous entries, updated with this run's, minus what is gone.
+
+        With ``settled``, this run's captures of pages still being handled are left out (a checkpoint).
+        """
+        current = {url: e for url, e in self.current.items() if url not in self.pending} if settled else self.current
+        urls = {**self.previous, **current}
         for url in self.gone:
             urls.pop(url, None)
         return urls
 
-    def dumps(self) -> bytes:
+    def dumps(self, settled: bool = False) -> bytes:
         """The state as gzipped JSON Lines (meta line first), sorted by URL so that equal states are equal bytes."""
-        urls = self.merged()
+        urls = self.merged(settled)
         lines = [json.dumps({"_meta": {**self.meta, "site": self.site, "urls": len(urls)}}, sort_keys=True)]
         lines += [json.dumps(asdict(urls[url]), sort_keys=True) for url in sorted(urls)]
         lines += [json.dumps({"_payload": asdict(self.payloads[d])}, sort_keys=True) for d in sorted(self.payloads)]
@@ -174,9 +190,9 @@ class CrawlState:
                 state.previous[entry.url] = entry
         return state
 
-    def save(self, store: Store) -> int:
-        """Write the state to the store in one piece; return its size."""
-        return store.put_bytes(state_key(self.site), self.dumps()).size
+    def save(self, store: Store, settled: bool = False) -> int:
+        """Write the state to the store in one piece (``settled``: see ``merged``); return its size."""
+        return store.put_bytes(state_key(self.site), self.dumps(settled)).size
 
 
 def load_state(store: Store, site: str) -> CrawlState:
@@ -222,8 +238,17 @@ def note_capture(state: CrawlState, response: Any, location: Any, prior: UrlStat
     elif response.status == 200 and location.payload_digest:
         entry = _entry(response.url, location)
         entry.etag, entry.last_modified = etag, last_modified
-        entry.text_sha256 = prior.text_sha256 if prior is not None else None
+        entry.run_id = state.meta.get("last_run_id")
+        if prior is not None and prior.text_sha256:  # until a record of this capture is written
+            entry.text_sha256, entry.text_from = prior.text_sha256, prior.text_from or capture_of(prior)
         state.record_capture(entry)
+        state.pending.add(entry.url)  # until its page is handled (CrawlState.settle)
+
+
+def capture_of(entry: UrlState) -> dict[str, Any]:
+    """An entry's capture, as ``UrlState.text_from`` names it."""
+    fields_ = ("run_id", "date", "filename", "offset", "length", "record_id", "digest")
+    return {name: getattr(entry, name) for name in fields_}
 
 
 def _entry(url: str, location: Any) -> UrlState:

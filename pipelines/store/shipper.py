@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.layout import RUNS, TEXT, is_index_name, site_prefix, warc_key
+from pipelines.layout import RUNS, STATE, TEXT, is_index_name, site_prefix, warc_key
 from pipelines.store.base import StoreUnavailable
 from pipelines.warc.cdxj import write_cdxj
 
@@ -144,7 +144,7 @@ class Shipper:
                 return 0
             self._cleaned.add(site)
         aborted = 0
-        for kind in ("warc", TEXT):
+        for kind in ("warc", TEXT, STATE):  # state: a checkpoint cut short leaves a temporary copy in a folder
             prefix = site_prefix(kind, site).rstrip("/")
             try:
                 found = self.store.abort_incomplete(prefix, before)

@@ -17,7 +17,8 @@ import gzip
 import json
 import logging
 import os
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pipelines.layout import PARQUET_SUFFIX, TEXT, TEXT_SUFFIX, batch_key, site_prefix
@@ -29,19 +30,28 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".jsonl.open"
+BATCH_NAME = re.compile(r"part-\d{5}\.")
 GZIP_LEVEL = 6
 
 
 class TextBatches:
     """The batches of one site in one run, written into the spool."""
 
-    def __init__(self, spool: Spool, site: str, run_id: str, batch_items: int = 1000, parquet: bool = True):
+    def __init__(
+        self,
+        spool: Spool,
+        site: str,
+        run_id: str,
+        batch_items: int = 1000,
+        parquet: bool = True,
+        first_batch: int | None = None,
+    ):
         self.spool = spool
         self.site = site
         self.run_id = run_id
         self.batch_items = max(1, batch_items)
         self.parquet = parquet
-        self.batch = self._first_free_batch()
+        self.batch = max(first_batch or 1, self._first_free_batch())
         self.count = 0  # records in the open batch
         self.written = 0  # records in all batches of this writer
         self._fh: Any = None
@@ -49,8 +59,7 @@ class TextBatches:
     def _first_free_batch(self) -> int:
         """The next free batch number of this run in the spool (a resumed run id must not overwrite a batch)."""
         folder = self.spool.parked_path(batch_key(self.site, self.run_id, 0)).parent
-        used = [int(p.name[5:10]) for p in folder.glob("part-[0-9][0-9][0-9][0-9][0-9].*")] if folder.is_dir() else []
-        return max(used, default=0) + 1
+        return next_batch([p.name for p in folder.iterdir()] if folder.is_dir() else [])
 
     @property
     def open_path(self) -> Path:
@@ -79,6 +88,12 @@ class TextBatches:
         self.batch += 1
         self.count = 0
         return closed
+
+
+def next_batch(names: list[str]) -> int:
+    """The batch number after every batch among file names or keys (``…/part-NNNNN.…``); 1 when there is none."""
+    numbers = [int(name[5:10]) for name in (PurePosixPath(n).name for n in names) if BATCH_NAME.match(name)]
+    return max(numbers, default=0) + 1
 
 
 def close_batch(open_path: Path, parquet: bool = True) -> list[tuple[Path, str]]:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
+from pipelines.layout import text_prefix
 from pipelines.services import Services
 from pipelines.signals import file_closed, record_written
-from pipelines.text.batches import TextBatches
+from pipelines.text.batches import TextBatches, next_batch
 from pipelines.text.record import TextRecord
 
 if TYPE_CHECKING:
@@ -45,11 +46,17 @@ class TextPipeline:
             raise NotConfigured("EXTRACT_ENABLED is off")
         return cls(crawler, Services.of(crawler), settings.getint("TEXT_BATCH_ITEMS"), settings.getbool("TEXT_PARQUET"))
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         spider = self.crawler.spider
         site = getattr(spider, "site", None) or spider.name
         run_id = getattr(spider, "run_id", "") or "run"
-        self.batches = TextBatches(self.services.spool, site, run_id, self.batch_items, self.parquet)
+        try:  # a run id given again (``--run-id``) to a killed run: its stored batches keep their numbers
+            taken = await run_in_thread(self.services.store.list_keys, text_prefix(site, run_id))
+        except Exception as exc:  # the store is down: the crawl goes on into the spool
+            logger.warning("Could not list the stored text batches of run %s (%s)", run_id, exc)
+            taken = []
+        first = next_batch(taken)
+        self.batches = TextBatches(self.services.spool, site, run_id, self.batch_items, self.parquet, first)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, TextRecord) or self.batches is None:
