@@ -1,7 +1,8 @@
 """Progress while a crawl runs: a live status line on a terminal, periodic log lines otherwise, a summary at the end.
 
 Replaces Scrapy's LogStats (``LOGSTATS_INTERVAL = 0`` in settings) with figures an archivist cares about: pages
-fetched, requests queued, posts extracted, WARC bytes written.
+fetched, requests queued, posts extracted, WARC bytes written. A job of many blogs (``crawler.runner``) adds one
+line for the whole job (``JobProgress``): sites done, running and waiting, pages a second, errors.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from pipelines.runs.manifest import ERROR_PREFIXES
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+
+    from crawler.runner import JobRunner
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +73,8 @@ class Progress:
             "queued": queued,
             "extracted": stats.get_value("extract/ok", 0),
             "warc_bytes": stats.get_value("warc/bytes", 0),
-            "errors": stats.get_value("log_count/ERROR", 0),
+            # as the run manifest counts them (log_count/ERROR would count every crawler's lines of the process)
+            "errors": sum(v for k, v in stats.get_stats().items() if k.startswith(ERROR_PREFIXES)),
         }
 
     def line(self) -> str:
@@ -92,3 +98,47 @@ class Progress:
         if self.live:
             sys.stderr.write("\r\033[K")
         logger.info("Finished (%s) in %.0fs. %s", reason, time.monotonic() - self.started, self.line())
+
+
+class JobProgress:
+    """The job's progress line, every ``PROGRESS_INTERVAL`` seconds (live on a terminal), and a last one at the end."""
+
+    def __init__(self, runner: JobRunner, live: bool):
+        self.runner = runner
+        self.live = live
+        self.started = time.monotonic()
+        self.task: Any = None
+
+    @classmethod
+    def start(cls, runner: JobRunner) -> JobProgress:
+        """Report on ``runner`` from when the reactor runs (a 0 interval: only the last line)."""
+        interval = runner.settings.getfloat("PROGRESS_INTERVAL")
+        live = interval > 0 and sys.stderr.isatty() and runner.settings.getbool("PROGRESS_LIVE", True)
+        progress = cls(runner, live)
+        if interval > 0:
+            progress.task = create_looping_call(progress.report)
+            progress.task.start(1.0 if live else interval, now=False)
+        return progress
+
+    def line(self) -> str:
+        f = self.runner.figures()
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return (
+            f"job: {f['done']} sites done, {f['running']} running, {f['waiting']} waiting; {f['pages']} pages "
+            f"({f['pages'] / elapsed:.1f}/s); {f['failed_sites']} sites failed, {f['errors']} errors"
+        )
+
+    def report(self) -> None:
+        if self.live:
+            sys.stderr.write("\r\033[K" + self.line())
+            sys.stderr.flush()
+        else:
+            logger.info("Progress: %s", self.line())
+
+    def stop(self) -> None:
+        """The job is over: the last line."""
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.live:
+            sys.stderr.write("\r\033[K")
+        logger.info("Job finished in %.0fs. %s", time.monotonic() - self.started, self.line())

@@ -48,6 +48,9 @@ ARCHIVE_STORE_SCHEMES = {}
 ARCHIVE_SPOOL_DIR = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
+# Blogs crawled at once by one ``blogarc crawl --sites FILE`` (crawler/runner.py); the others wait in order. Memory
+# grows with this number, not with the length of the sites file. Each blog keeps its own politeness.
+ARCHIVE_CONCURRENT_SITES = 32
 
 # --- Uploads and the local spool (pipelines/warc/exporter.py, pipelines/store/spool.py) ------------------------
 # Closed WARCs shipped to the store at once, while the crawl goes on.

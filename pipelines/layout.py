@@ -4,6 +4,7 @@
 warc/{site}/{name}.warc.gz   warc/{site}/{name}.cdxj           WARC files and their indexes
 text/{site}/{run_id}/part-{batch:05d}.jsonl.gz   ….parquet      clean-text batches and their Parquet twins
 runs/{site}/{run_id}.json                                       run manifests
+runs/_job/{run_id}.json                                         job manifests (every blog of one blogarc crawl)
 state/{site}/urls.jsonl.gz   state/{site}/lock.json             crawl state and the site's lock
 ```
 """
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 
 WARC, TEXT, RUNS, STATE = "warc", "text", "runs", "state"
 PREFIXES = (WARC, TEXT, RUNS, STATE)
+# Site keys never start with "_" (site_key strips it), so "_job" cannot be a blog.
+JOB_SEGMENT = "_job"
 WARC_SUFFIXES = (".warc.gz", ".warc")
 INDEX_SUFFIX = ".cdxj"
 TEXT_SUFFIX = ".jsonl.gz"
@@ -135,6 +138,11 @@ def manifest_key(site: str, run_id: str) -> str:
     return f"{RUNS}/{site}/{run_id}{MANIFEST_SUFFIX}"
 
 
+def job_manifest_key(run_id: str) -> str:
+    """Key of the job manifest of a ``blogarc crawl`` of many blogs (one per run id, beside the sites' manifests)."""
+    return f"{RUNS}/{JOB_SEGMENT}/{run_id}{MANIFEST_SUFFIX}"
+
+
 def state_key(site: str) -> str:
     """Key of a site's crawl state."""
     return f"{STATE}/{site}/urls.jsonl.gz"
@@ -154,6 +162,6 @@ def key_kind(key: str) -> str:
 
 
 def key_site(key: str) -> str:
-    """The site a key belongs to (its second segment), or "" for a key outside the layout."""
+    """The site a key belongs to (its second segment), or "" for a key outside the layout or of no site (a job's)."""
     parts = key.split("/")
-    return parts[1] if len(parts) > 2 and parts[0] in PREFIXES else ""
+    return parts[1] if len(parts) > 2 and parts[0] in PREFIXES and not parts[1].startswith("_") else ""

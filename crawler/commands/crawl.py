@@ -4,11 +4,24 @@
 blog, all in one process and one run id, with the settings of ``crawler/settings.py`` (the same ones ``scrapy
 crawl blog`` uses). ``-s`` overrides any Scrapy or blogarc setting, as with ``scrapy crawl``.
 
+``--sites FILE`` gives many blogs; at most ``--concurrent-sites N`` (``ARCHIVE_CONCURRENT_SITES``) crawl at once,
+the others wait in the file's order (``crawler/runner.py``), and a job manifest (``runs/_job/{run_id}.json``) sums
+them up. ``--site-timeout SECONDS`` bounds each blog's crawl (``CLOSESPIDER_TIMEOUT``).
+
 The store is checked first: a configuration error (no such bucket, access denied, bad credentials) stops here with
 one line and exit status 2; an unreachable store does not stop the crawl, which goes on into the local spool.
-Exit status: 0 when every blog finished and everything reached the store; 1 when a blog did not finish; 75
-(``EX_TEMPFAIL``) when the crawl finished but files wait in the spool (the summary names them; ``blogarc upload``
-or the next crawl ships them).
+
+Each blog ends with a status, in its run manifest and its summary line: ``finished``; ``unreachable`` (no HTTP
+answer at all: DNS failure, connection refused, TLS error, timeouts); ``failed`` (answers, but only errors);
+``timeout`` (its ``--site-timeout`` stopped it); ``interrupted`` (stopped otherwise, or files wait in the spool);
+``not started``. Exit status, the first that applies:
+
+- 2: the store's configuration is wrong;
+- 1: a blog did not finish (interrupted, not started, its lock held by another run);
+- 3: a blog was unreachable, failed or timed out (the other blogs were crawled);
+- 75 (``EX_TEMPFAIL``): every blog finished but files wait in the spool (the summary names them; ``blogarc
+  upload`` or the next crawl ships them);
+- 0: every blog finished and everything reached the store.
 """
 
 from __future__ import annotations
@@ -17,31 +30,27 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 from urllib.request import Request as UrlRequest
 from urllib.request import urlopen
 
 from protego import Protego
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.progress import human_bytes
-from crawler.spiders.blog import BlogSpider, admission_for
+from crawler.runner import NOT_STARTED, JobRunner, SiteResult
+from crawler.spiders.blog import admission_for
 from crawler.wordpress import is_post_part
 from pipelines import __version__
-from pipelines.layout import check_run_id, manifest_key, new_run_id, site_key
+from pipelines.layout import check_run_id, new_run_id, site_key
+from pipelines.runs.manifest import FAILURE_STATUSES, FINISHED, INTERRUPTED
 from pipelines.services import Services
 from pipelines.store.base import StoreConfigError, StoreUnavailable
 from pipelines.store.shipper import FINISHED_REASONS
 
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-
-
 SECRET_SETTINGS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
-EXIT_NOT_FINISHED, EXIT_CONFIG, EXIT_PENDING = 1, 2, 75
+EXIT_NOT_FINISHED, EXIT_CONFIG, EXIT_SITE_FAILED, EXIT_PENDING = 1, 2, 3, 75
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -54,6 +63,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=Path,
         help="file with one blog URL a line, optionally followed by NAME=VALUE settings for "
         "that blog ('#' starts a comment)",
+    )
+    crawl.add_argument(
+        "--concurrent-sites",
+        type=int,
+        metavar="N",
+        help="crawl at most N blogs at once; the others wait in order (ARCHIVE_CONCURRENT_SITES)",
+    )
+    crawl.add_argument(
+        "--site-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a blog's crawl after this long; it ends as 'timeout' (CLOSESPIDER_TIMEOUT)",
     )
     crawl.add_argument("--store", help="folder, file:// or s3:// URI (default: ./archive, setting ARCHIVE_STORE)")
     crawl.add_argument("--spool", help="local folder for WARCs before they reach the store (ARCHIVE_SPOOL_DIR)")
@@ -128,6 +149,8 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
         "LOG_LEVEL": args.loglevel,
         "ARCHIVE_INCREMENTAL": False if args.full else (True if args.incremental else None),
         "ARCHIVE_REVALIDATE_EVERY": args.revalidate_every,
+        "ARCHIVE_CONCURRENT_SITES": args.concurrent_sites,
+        "CLOSESPIDER_TIMEOUT": args.site_timeout,
     }
     if args.contact:
         chosen["USER_AGENT"] = f"blogarc/{__version__} (+{args.contact})"
@@ -164,18 +187,15 @@ def crawl_command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise SystemExit(f"blogarc crawl: {exc}") from None
     services = check_store(settings, "blogarc crawl")
-    process = CrawlerProcess(settings)
-    crawlers = []
-    for url, overrides in sites:
-        crawler = process.create_crawler(BlogSpider)
-        services.attach(crawler)  # one store client, spool, shipper and extraction pool for every blog
-        process.crawl(crawler, url=url, overrides=overrides)
-        crawlers.append(crawler)
+    runner = JobRunner(settings, services, sites, settings.getint("ARCHIVE_CONCURRENT_SITES"))
     try:
-        process.start()
+        results = runner.run()
     finally:
         services.close()
-    return print_summary(crawlers, settings, services)
+    status = print_summary(results, services)
+    if len(results) > 1:
+        print(f"job manifest {runner.write_job_manifest(results)}")
+    return status
 
 
 def check_store(settings: Settings, command: str) -> Services:
@@ -195,33 +215,45 @@ def check_store(settings: Settings, command: str) -> Services:
     return services
 
 
-def print_summary(crawlers: list[Crawler], settings: Settings, services: Services) -> int:
+def print_summary(results: list[SiteResult], services: Services) -> int:
     """One line per blog, and the files still waiting in the spool; returns the exit status."""
-    status = 0
-    run_id = settings.get("ARCHIVE_RUN_ID")
     store, spool = services.store, services.spool
-    for crawler in crawlers:
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        site = getattr(crawler.spider, "site", None) or "?"
-        reason = stats.get("finish_reason", "not started")
-        pending = spool.pending(site) if site != "?" else []
-        finished = reason in FINISHED_REASONS
-        if reason == "store_config_error":
-            status = EXIT_CONFIG
-        elif not finished:
-            status = status or EXIT_NOT_FINISHED
-        elif pending and not status:
-            status = EXIT_PENDING
+    waiting = False
+    for result in results:
+        # the manifest named what it left in the spool; look there only then, or when no manifest says (each
+        # look scans the whole spool: once per blog, a job of 1,000 blogs would spend minutes on it)
+        pending = spool.pending(result.site) if result.files_pending or not result.manifest else []
+        waiting = waiting or bool(pending)
         print(
-            f"{site}: {'ok' if finished and not pending else 'INCOMPLETE'} ({reason}); "
-            f"{stats.get('response_received_count', 0)} responses, {stats.get('extract/ok', 0)} text records, "
-            f"{stats.get('warc/files_stored', 0)} WARC files ({human_bytes(stats.get('warc/bytes', 0))}), "
-            f"{len(pending)} files pending; manifest {manifest_key(site, run_id)}"
+            f"{result.site}: {summary_word(result, pending)} ({result.finish_reason}); {result.pages} responses, "
+            f"{result.records} text records, {result.warc_files} WARC files ({human_bytes(result.bytes)}), "
+            f"{len(pending)} files pending; manifest {result.manifest or 'none'}"
         )
         if pending:
             print(f"  pending in {spool.root}: {', '.join(pending)}")
             print(f"  ship them with: blogarc upload --store {store.uri} --spool {spool.root}")
-    return status
+    return exit_status(results, waiting)
+
+
+def summary_word(result: SiteResult, pending: list[str]) -> str:
+    """``ok``, the failure status (``unreachable``, ``failed``, ``timeout``), or ``INCOMPLETE``."""
+    if result.status in FAILURE_STATUSES:
+        return result.status
+    return "ok" if result.status == FINISHED and not pending else "INCOMPLETE"
+
+
+def exit_status(results: list[SiteResult], pending: bool) -> int:
+    """The job's exit status (the module docstring lists the codes)."""
+    if any(result.finish_reason == "store_config_error" for result in results):
+        return EXIT_CONFIG
+    if any(
+        result.status in (INTERRUPTED, NOT_STARTED) and result.finish_reason not in FINISHED_REASONS
+        for result in results
+    ):
+        return EXIT_NOT_FINISHED
+    if any(result.status in FAILURE_STATUSES for result in results):
+        return EXIT_SITE_FAILED
+    return EXIT_PENDING if pending else 0
 
 
 def explain(url: str, site_url: str, settings: Settings) -> str:

@@ -85,6 +85,9 @@ COUNTS = (
 )
 # Reasons a crawl never started: nothing to describe.
 NOT_STARTED_REASONS = ("store_config_error", "spool_busy", "site_locked")
+# What a run's ``status`` says (``run_status``): finished, or why not.
+FINISHED, INTERRUPTED, UNREACHABLE, FAILED, TIMEOUT = "finished", "interrupted", "unreachable", "failed", "timeout"
+FAILURE_STATUSES = (UNREACHABLE, FAILED, TIMEOUT)
 ERROR_PREFIXES = (
     "feedexport/failed_count/",
     "downloader/exception_type_count/",
@@ -106,6 +109,13 @@ class RunManifest:
         self.seeds: list[str] = []
         self.site = ""
         self.run_id = ""
+        self.written: dict[str, Any] | None = None  # the manifest as written (stored or parked), once it is
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> RunManifest | None:
+        """The run manifest component of ``crawler`` (None when it is not enabled)."""
+        extensions = crawler.extensions.middlewares if crawler.extensions else ()
+        return next((ext for ext in extensions if isinstance(ext, cls)), None)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunManifest:
@@ -131,7 +141,8 @@ class RunManifest:
             announce_stored(self.crawler, obj, "text")
         pending = await run_in_thread(self.spool.pending, self.site, self.run_id)
         key = manifest_key(self.site, self.run_id)
-        if await run_in_thread(self.shipper.put_manifest, key, self.build(pending), pending):
+        self.written = self.build(pending)
+        if await run_in_thread(self.shipper.put_manifest, key, self.written, pending):
             logger.info("Run manifest: %s", self.store.uri_for(key))
         else:
             logger.warning("Run manifest parked in %s until the pending files reach the store", self.spool.root)
@@ -146,12 +157,11 @@ class RunManifest:
         """The manifest as a JSON-ready dict; ``pending`` are the keys of files still in the local spool."""
         stats = self.crawler.stats.get_stats()
         settings = self.crawler.settings
-        finished = stats.get("finish_reason") in FINISHED_REASONS and not pending
         return {
             "run_id": self.run_id,
             "site": self.site,
             "seeds": self.seeds,
-            "status": "finished" if finished else "interrupted",
+            "status": run_status(stats, pending),
             "finish_reason": stats.get("finish_reason"),
             "started_at": _iso(stats.get("start_time")),
             "finished_at": _iso(stats.get("finish_time")) or datetime.now(UTC).isoformat(),
@@ -198,6 +208,38 @@ class RunManifest:
             k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
         }
         return counts
+
+
+def run_status(stats: dict[str, Any], pending: list[str] | None = None) -> str:
+    """What became of a run, from its crawl stats.
+
+    ``timeout``: its time budget (``CLOSESPIDER_TIMEOUT``, ``blogarc crawl --site-timeout``) stopped it;
+    ``unreachable``: no HTTP answer at all (DNS failure, connection refused, TLS error, timeouts);
+    ``failed``: it answered, but only with errors (robots.txt aside, nothing below 400);
+    ``interrupted``: stopped for another reason (shutdown, store down), or files still wait in the spool (the
+    status becomes ``finished`` once they are shipped); ``finished`` otherwise.
+    """
+    if stats.get("finish_reason") == "closespider_timeout":
+        return TIMEOUT
+    if not stats.get("downloader/response_count"):
+        return UNREACHABLE
+    pages_ok = answered_ok(stats, "downloader/response_status_count/") - answered_ok(
+        stats, "robotstxt/response_status_count/"
+    )
+    if pages_ok <= 0 and not stats.get("robotstxt/forbidden"):  # a blog robots.txt closes is not one that fails
+        return FAILED
+    if stats.get("finish_reason") not in FINISHED_REASONS or pending:
+        return INTERRUPTED
+    return FINISHED
+
+
+def answered_ok(stats: dict[str, Any], prefix: str) -> int:
+    """Responses below 400 among the stats ``{prefix}{status}``."""
+    return sum(
+        count
+        for key, count in stats.items()
+        if key.startswith(prefix) and key[len(prefix) :].isdigit() and int(key[len(prefix) :]) < 400
+    )
 
 
 def _iso(value: Any) -> str | None:

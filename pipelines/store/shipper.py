@@ -122,7 +122,8 @@ class Shipper:
         if still:
             path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
             return False
-        manifest["status"] = "finished" if manifest.get("finish_reason") in FINISHED_REASONS else "interrupted"
+        if manifest.get("status") == "interrupted":  # by the pending files; unreachable, failed, timeout stay
+            manifest["status"] = "finished" if manifest.get("finish_reason") in FINISHED_REASONS else "interrupted"
         manifest["completed_at"] = datetime.now(UTC).isoformat()
         self.store.put_bytes(key, json.dumps(manifest, indent=2).encode("utf-8"))
         path.unlink()
