@@ -22,63 +22,58 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-# Blocks that are never main text on WordPress (core themes, block themes, Jetpack, WordPress.com).
-BOILERPLATE_SELECTORS: tuple[str, ...] = (
-    # comments: the structured comments are read before pruning; the form is never a comment
-    "#comments",
-    ".comments-area",
-    ".comment-list",
-    "#respond",
-    ".comment-respond",
-    "#commentform",
-    ".wp-block-comments",
-    ".wp-block-comment-template",
-    ".wp-block-post-comments-form",
-    # Jetpack sharing, likes and related posts
-    ".sharedaddy",
-    ".sd-sharing",
-    ".sd-like",
-    ".wpl-likebox",
-    ".jetpack-likes-widget-wrapper",
-    "#jp-relatedposts",
-    ".jp-relatedposts",
-    ".wp-block-jetpack-related-posts",
+# Blocks that are never main text on WordPress (core themes, block themes, Jetpack, WordPress.com), as named rules
+# (``ExtractOptions.rules_off`` switches one off by name: bench/extract_ablation.py measures each).
+SELECTOR_RULES: dict[str, tuple[str, ...]] = {
+    # the structured comments are read before pruning; the form is never a comment
+    "comments": (
+        "#comments",
+        ".comments-area",
+        ".comment-list",
+        "#respond",
+        ".comment-respond",
+        "#commentform",
+        ".wp-block-comments",
+        ".wp-block-comment-template",
+        ".wp-block-post-comments-form",
+    ),
+    "jetpack": (  # sharing buttons, likes and related posts
+        ".sharedaddy",
+        ".sd-sharing",
+        ".sd-like",
+        ".wpl-likebox",
+        ".jetpack-likes-widget-wrapper",
+        "#jp-relatedposts",
+        ".jp-relatedposts",
+        ".wp-block-jetpack-related-posts",
+    ),
     # oEmbed cards of other posts ("[embed]" of a WordPress URL): a link to another post, not this post's text
-    "blockquote.wp-embedded-content",
-    "iframe.wp-embedded-content",
-    # post navigation, bylines, author boxes, entry meta
-    ".post-navigation",
-    ".posts-navigation",
-    ".navigation",
-    ".nav-links",
-    ".wp-block-post-navigation-link",
-    ".author-info",
-    ".author-bio",
-    ".entry-author",
-    ".entry-footer",
-    ".entry-meta",
-    ".wp-block-post-date",
-    ".wp-block-post-author",
-    ".wp-block-post-author-name",
-    ".wp-block-post-terms",
-    # sidebars and footers; WordPress widgets always carry a widget_{id_base} class (Blogger's main post is a
-    # div.widget.Blog, so a bare .widget would remove whole Blogger posts)
-    "#secondary",
-    ".widget-area",
-    '.widget[class*="widget_"]',
-    "#colophon",
-    ".site-footer",
-    ".site-info",
-    "header.wp-block-template-part",
-    "footer.wp-block-template-part",
-    # accessibility helpers and WordPress.com chrome
-    ".screen-reader-text",
-    ".skip-link",
-    "#wpadminbar",
-    "#actionbar",
-    ".wpcnt",
-    "#marketingbar",
-)
+    "embed-cards": ("blockquote.wp-embedded-content", "iframe.wp-embedded-content"),
+    "post-navigation": (".post-navigation", ".posts-navigation", ".nav-links", ".wp-block-post-navigation-link"),
+    "navigation": (".navigation",),  # a generic class name, outside WordPress too
+    "author-box": (".author-info", ".author-bio", ".entry-author"),
+    "entry-meta": (
+        ".entry-footer",
+        ".entry-meta",
+        ".wp-block-post-date",
+        ".wp-block-post-author",
+        ".wp-block-post-author-name",
+        ".wp-block-post-terms",
+    ),
+    # WordPress widgets always carry a widget_{id_base} class (Blogger's main post is a div.widget.Blog, so a bare
+    # .widget would remove whole Blogger posts)
+    "widgets": ("#secondary", ".widget-area", '.widget[class*="widget_"]'),
+    "site-footer": (
+        "#colophon",
+        ".site-footer",
+        ".site-info",
+        "header.wp-block-template-part",
+        "footer.wp-block-template-part",
+    ),
+    "screen-reader-text": (".screen-reader-text", ".skip-link"),  # accessibility helpers
+    "wpcom-chrome": ("#wpadminbar", "#actionbar", ".wpcnt", "#marketingbar"),  # WordPress.com's bars
+}
+BOILERPLATE_SELECTORS: tuple[str, ...] = tuple(css for group in SELECTOR_RULES.values() for css in group)
 
 # Captions: image credits and file names are not the author's text (shared/seeds/README.md). Pruned only when
 # they are caption-sized: some themes and editors put whole posts inside a caption element. trafilatura drops
@@ -115,6 +110,18 @@ _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
 _ID_AND_CLASS_VALUES = etree.XPath("//@id | //@class")
 BOILERPLATE, CAPTION = "boilerplate", "caption"
+# The media rules, named as the selector rules are: caption-sized captions pruned (descriptive captions are kept
+# from among those, so they go with them), descriptive captions and plugin players' descriptions made paragraphs.
+CAPTIONS, DESCRIPTIVE_CAPTIONS, PLAYER_DESCRIPTIONS = "captions", "descriptive-captions", "player-descriptions"
+MEDIA_RULES = (CAPTIONS, DESCRIPTIVE_CAPTIONS, PLAYER_DESCRIPTIONS)
+
+
+def selectors(rules_off: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    """The selectors of the rules not in ``rules_off`` by label (``BOILERPLATE``, ``CAPTION``), for ``Matcher``."""
+    return {
+        BOILERPLATE: tuple(css for name, group in SELECTOR_RULES.items() if name not in rules_off for css in group),
+        CAPTION: () if CAPTIONS in rules_off else CAPTION_SELECTORS,
+    }
 
 
 @dataclass(frozen=True)
@@ -207,7 +214,7 @@ class Matcher:
         return {rule.label for rule in rules if rule.matches(tag, element_id, classes)}
 
 
-def prune(tree: etree._Element, matcher: Matcher) -> int:
+def prune(tree: etree._Element, matcher: Matcher, rules_off: frozenset[str] = frozenset()) -> int:
     """Remove boilerplate and caption-sized captions from ``tree`` (tail text stays); return how many were removed.
 
     Plugin players (``<object>``) then give way to the descriptions in their fallback content (not counted).
@@ -220,18 +227,21 @@ def prune(tree: etree._Element, matcher: Matcher) -> int:
         tree: the tree to prune, in place.
         matcher: selectors labelled ``BOILERPLATE`` or ``CAPTION``; a caption longer than ``MAX_CAPTION_WORDS``
             words is kept (with what it contains).
+        rules_off: ``DESCRIPTIVE_CAPTIONS`` and ``PLAYER_DESCRIPTIONS`` when they are switched off.
     """
     etree.strip_tags(tree, etree.Comment)
     found = matcher.find(tree)
     captions = {el: " ".join(" ".join(el.itertext()).split()) for el, labels in found.items() if labels == {CAPTION}}
     chosen = {el for el in found if el not in captions or len(captions[el].split()) <= MAX_CAPTION_WORDS}
-    keep_descriptions({el: text for el, text in captions.items() if el in chosen})
+    if DESCRIPTIVE_CAPTIONS not in rules_off:
+        keep_descriptions({el: text for el, text in captions.items() if el in chosen})
     removed = 0
     for el in chosen:
         if el.getparent() is not None and not any(a in chosen for a in el.iterancestors()):
             drop(el)
             removed += 1
-    keep_player_descriptions(tree)
+    if PLAYER_DESCRIPTIONS not in rules_off:
+        keep_player_descriptions(tree)
     return removed
 
 

@@ -34,10 +34,10 @@ from trafilatura.metadata import extract_author, extract_title
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
-from pipelines.extract.boilerplate import BOILERPLATE, BOILERPLATE_SELECTORS, CAPTION, CAPTION_SELECTORS, Matcher, prune
+from pipelines.extract.boilerplate import Matcher, prune, selectors
 from pipelines.extract.comments import extract_comments, fallback_comments
 from pipelines.extract.metadata import Declared, declared_metadata, declared_title
-from pipelines.extract.options import ExtractOptions
+from pipelines.extract.options import CHROME_ONLY, TITLE_LINE, UNPRUNED_FALLBACK, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,10 @@ def extractor_options(favor_precision: bool = False) -> Extractor:
     return Extractor(output_format="python", precision=favor_precision, comments=False, with_metadata=False)
 
 
-@lru_cache(maxsize=1)
-def boilerplate_matcher() -> Matcher:
-    """``BOILERPLATE_SELECTORS`` and ``CAPTION_SELECTORS``, compiled once."""
-    return Matcher.compile({BOILERPLATE: BOILERPLATE_SELECTORS, CAPTION: CAPTION_SELECTORS})
+@lru_cache(maxsize=32)
+def boilerplate_matcher(rules_off: frozenset[str] = frozenset()) -> Matcher:
+    """The boilerplate and caption selectors of the rules not in ``rules_off``, compiled once per set of rules."""
+    return Matcher.compile(selectors(rules_off))
 
 
 def decode_html(body: bytes, content_type: str | None = None, encoding: str | None = None) -> str:
@@ -154,7 +154,7 @@ def extract_post(
     declared = declared_metadata(tree)
     comments = extract_comments(tree) or fallback_comments(tree)
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
-    removed = prune(work, boilerplate_matcher())
+    removed = prune(work, boilerplate_matcher(options.rules_off), options.rules_off)
     guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
     text = _main_text(page, tree, work, removed, url, guessed.title, options)
     if not text:
@@ -176,7 +176,7 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     if tree is None:
         return ""
     declared = declared_title(tree)
-    removed = prune(tree, boilerplate_matcher())
+    removed = prune(tree, boilerplate_matcher(options.rules_off), options.rules_off)
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
     return _main_text(html, tree, tree, removed, None, title, options)
 
@@ -204,11 +204,12 @@ def _main_text(
     """
     trafilatura_options = extractor_options(options.favor_precision)
     text = _trafilatura_text(pruned, url, trafilatura_options)
-    if len(text) < options.min_pruned_text and removed:
+    if len(text) < options.min_pruned_text and removed and options.applies(UNPRUNED_FALLBACK):
         unpruned = tree if tree is not pruned else parse_html(page)  # a second parse only on this rare path
         text = max(text, _trafilatura_text(unpruned, url, trafilatura_options), key=len)
-    text = paragraphs(text, title)
-    return "" if _only_chrome(text, pruned, title, options.chrome_only_share) else text
+    text = paragraphs(text, title if options.applies(TITLE_LINE) else None)
+    chrome = options.applies(CHROME_ONLY) and _only_chrome(text, pruned, title, options.chrome_only_share)
+    return "" if chrome else text
 
 
 def _only_chrome(text: str, tree: etree._Element, title: str | None, share: float) -> bool:

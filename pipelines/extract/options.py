@@ -5,6 +5,10 @@ Defaults are blogarc's measured choices; ``ExtractOptions.from_settings`` reads 
 the extraction code is tuned to (tests/fixtures/extraction and the extract-eval sets measure them), kept here so a
 caller can see and change them in one place rather than in module constants.
 
+Each rule blogarc adds on top of plain trafilatura has a name (``RULES``): the boilerplate selector groups and media
+rules of ``pipelines.extract.boilerplate`` and the text rules of ``pipelines.extract.core``. ``rules_off`` switches
+rules off by name, so bench/extract_ablation.py can measure what each one costs or buys.
+
 Frozen, so one object can be shared by every page and pickled to worker processes as it is.
 """
 
@@ -13,8 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipelines.extract.boilerplate import MEDIA_RULES, SELECTOR_RULES
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
+
+# The text rules of core.py: trafilatura again on the unpruned page when pruning left too little; no text when it
+# is only the page's title and menu links; the title left out of the text when it is its first line.
+UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE = "unpruned-fallback", "chrome-only", "title-line"
+RULES: tuple[str, ...] = (*SELECTOR_RULES, *MEDIA_RULES, UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE)
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class ExtractOptions:
         worker_max_memory: address-space cap of each extraction worker process, in bytes (0 = none;
             ``EXTRACT_WORKER_MAX_MEMORY``): a page needing more fails alone, with ``MemoryError``, instead of
             drawing the kernel's OOM killer onto the crawl.
+        rules_off: names of rules (``RULES``) not to apply; an unknown name is a ``ValueError``.
     """
 
     favor_precision: bool = False
@@ -40,6 +52,17 @@ class ExtractOptions:
     min_pruned_text: int = 200
     chrome_only_share: float = 0.1
     worker_max_memory: int = 4 * 1024**3
+    rules_off: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.rules_off) - set(RULES)
+        if unknown:
+            raise ValueError(f"unknown extraction rule(s) {sorted(unknown)}; the rules are {', '.join(RULES)}")
+        object.__setattr__(self, "rules_off", frozenset(self.rules_off))  # any iterable of names; hashable
+
+    def applies(self, rule: str) -> bool:
+        """Whether ``rule`` (one of ``RULES``) is on."""
+        return rule not in self.rules_off
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ExtractOptions:

@@ -1,0 +1,73 @@
+"""Extraction rules switched off by name (``ExtractOptions.rules_off``).
+
+bench/extract_ablation.py measures what each rule costs or buys; these tests check that the switch does what it
+says: a rule switched off no longer acts, the others still do, and an unknown name is refused.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+
+import lxml.html
+import pytest
+
+from pipelines.extract.boilerplate import SELECTOR_RULES
+from pipelines.extract.core import boilerplate_matcher, clean_text
+from pipelines.extract.options import CHROME_ONLY, RULES, TITLE_LINE, UNPRUNED_FALLBACK, ExtractOptions
+
+POST = "".join(
+    f"<p>Paragraph {i}: the ferry left the harbour late because the tide was low that morning.</p>" for i in range(6)
+)
+
+
+def element_for(css: str) -> str:
+    """An element that the simple selector ``css`` (``tag``, ``.class``, ``#id``, ``tag.a.b``) matches."""
+    css = re.sub(r'\[class\*="([\w-]+)"\]', r".\1x", css)  # [class*="widget_"]: a class holding widget_
+    found = re.fullmatch(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)+)?", css)
+    assert found, f"{css!r}: not a simple selector; give this test an element for it"
+    parts = re.findall(r"([.#])([\w-]+)", found[2] or "")
+    classes = " ".join(v for kind, v in parts if kind == ".")
+    ids = [v for kind, v in parts if kind == "#"]
+    attributes = (f' class="{classes}"' if classes else "") + (f' id="{ids[0]}"' if ids else "")
+    return f"<{found[1] or 'div'}{attributes}>x</{found[1] or 'div'}>"
+
+
+def test_unknown_rule_names_are_refused():
+    with pytest.raises(ValueError, match="no-such-rule"):
+        ExtractOptions(rules_off=frozenset({"no-such-rule", "comments"}))
+    assert ExtractOptions(rules_off=frozenset(RULES)).rules_off == frozenset(RULES)
+
+
+def test_rules_off_is_a_frozenset_and_travels_to_workers():
+    options = ExtractOptions(rules_off=["title-line", "comments"])  # any iterable of names
+    assert options.rules_off == frozenset({"title-line", "comments"})
+    assert pickle.loads(pickle.dumps(options)) == options and hash(options) == hash(pickle.loads(pickle.dumps(options)))
+    assert not options.applies("comments") and options.applies("jetpack")
+
+
+@pytest.mark.parametrize("rule", sorted(SELECTOR_RULES))
+def test_a_selector_rule_switched_off_matches_nothing_of_its_own(rule):
+    for css in SELECTOR_RULES[rule]:
+        tree = lxml.html.document_fromstring(f"<html><body>{element_for(css)}</body></html>")
+        assert boilerplate_matcher().find(tree), css
+        assert not boilerplate_matcher(frozenset({rule})).find(tree), css
+        others = frozenset(RULES) - {rule}
+        assert boilerplate_matcher(others).find(tree), css  # switching the other rules off leaves this one on
+
+
+def test_the_text_rules_switch_off():
+    title = "The Late Ferry"
+    html = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{POST}</article></body></html>"
+    assert not clean_text(html).startswith(title)
+    assert clean_text(html, ExtractOptions(rules_off=frozenset({TITLE_LINE}))).startswith(title)
+    menu = "".join(f"<li><a href='/{w}/'>{w} and more {w}</a></li>" for w in ("ferries", "tides", "harbours", "boats"))
+    chrome = f"<html><head><title>Home</title></head><body><nav><ul>{menu}</ul></nav></body></html>"
+    assert clean_text(chrome) == ""
+    assert "ferries" in clean_text(chrome, ExtractOptions(rules_off=frozenset({CHROME_ONLY})))
+    wrapped = (
+        f"<html><body><article><p>A short opening line.</p><div class='entry-meta'>{POST}</div></article></body></html>"
+    )
+    assert "Paragraph 4" in clean_text(wrapped)  # pruning left too little: the unpruned page is read again
+    assert clean_text(wrapped, ExtractOptions(rules_off=frozenset({UNPRUNED_FALLBACK}))) == "A short opening line."
+    assert "Paragraph 4" in clean_text(wrapped, ExtractOptions(rules_off=frozenset({UNPRUNED_FALLBACK, "entry-meta"})))
