@@ -1,4 +1,4 @@
-"""Extraction rules switched off by name (``ExtractOptions.rules_off``).
+"""Extraction rules switched off by name (``ExtractOptions.rules_off``), and parity with plain trafilatura's input.
 
 bench/extract_ablation.py measures what each rule costs or buys; these tests check that the switch does what it
 says: a rule switched off no longer acts, the others still do, and an unknown name is refused.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pickle
 import re
+import unicodedata
 
 import lxml.html
 import pytest
+import trafilatura
 
 from pipelines.extract.boilerplate import SELECTOR_RULES
-from pipelines.extract.core import boilerplate_matcher, clean_text
+from pipelines.extract.core import boilerplate_matcher, clean_text, extract_post
 from pipelines.extract.options import CHROME_ONLY, RULES, TITLE_LINE, UNPRUNED_FALLBACK, ExtractOptions
 
 POST = "".join(
@@ -71,3 +73,22 @@ def test_the_text_rules_switch_off():
     assert "Paragraph 4" in clean_text(wrapped)  # pruning left too little: the unpruned page is read again
     assert clean_text(wrapped, ExtractOptions(rules_off=frozenset({UNPRUNED_FALLBACK}))) == "A short opening line."
     assert "Paragraph 4" in clean_text(wrapped, ExtractOptions(rules_off=frozenset({UNPRUNED_FALLBACK, "entry-meta"})))
+
+
+def test_a_page_that_opens_with_an_xml_declaration_has_its_text():
+    # XHTML pages open with <?xml ... encoding=...?>; lxml refuses such a str, trafilatura and Scrapy parse bytes
+    html = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"><head>'
+        f"<title>Ferries</title></head><body><div class='post'>{POST}</div></body></html>"
+    )
+    assert "Paragraph 5" in clean_text(html)
+    assert extract_post(html).text == clean_text(html)
+
+
+def test_text_is_composed_unicode_as_trafilatura_gives_it():
+    decomposed = unicodedata.normalize("NFD", "Die Gurtlänge wird geprüft, bevor die Fähre ablegt. ") * 6
+    html = f"<html><body><article><p>{decomposed}</p>{POST}</article></body></html>"
+    text = clean_text(html)
+    assert "Gurtlänge wird geprüft" in text and unicodedata.is_normalized("NFC", text)
+    assert text.split("\n\n")[0] == trafilatura.extract(html, include_comments=False).split("\n")[0]

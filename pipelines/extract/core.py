@@ -22,6 +22,7 @@ import hashlib
 import logging
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -47,6 +48,8 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # times as much)
 _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
+# lxml refuses a str that declares its encoding (XHTML's XML prolog); the text is decoded already, so it goes
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _local = threading.local()
 
 
@@ -127,9 +130,11 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     """Parse HTML text; None when there is nothing to parse (empty, binary, not HTML)."""
     if not html or not html.strip():
         return None
+    if isinstance(html, str):
+        html = _XML_DECLARATION.sub("", html, count=1)
     try:
         tree = lxml.html.document_fromstring(html, parser=_parser())
-    except (etree.ParserError, ValueError):  # NUL bytes (binary), encoding declarations in str, nothing parsable
+    except (etree.ParserError, ValueError):  # NUL bytes (binary), nothing parsable
         return None
     return tree if len(tree) else None
 
@@ -230,11 +235,14 @@ def _only_chrome(text: str, tree: etree._Element, title: str | None, share: floa
 
 
 def _trafilatura_text(tree: etree._Element | None, url: str | None, options: Extractor) -> str:
-    """The main text trafilatura finds in ``tree`` ("" when it finds none); trafilatura works on its own copy."""
+    """The main text trafilatura finds in ``tree`` ("" when it finds none); trafilatura works on its own copy.
+
+    In Unicode's composed form (NFC), as ``trafilatura.extract`` returns it (``bare_extraction`` does not).
+    """
     if tree is None:
         return ""
     document = bare_extraction(tree, url=url, options=options)
-    return (document.text or "") if document is not None else ""
+    return unicodedata.normalize("NFC", document.text or "") if document is not None else ""
 
 
 def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) -> Declared:
@@ -256,6 +264,6 @@ def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) ->
 def paragraphs(text: str, title: str | None = None) -> str:
     """Trafilatura's one-block-per-line text, blocks separated by blank lines, without a leading title line."""
     blocks = [line.strip() for line in text.splitlines() if line.strip()]
-    if title and blocks and blocks[0] == title.strip():
+    if title and blocks and blocks[0] == unicodedata.normalize("NFC", title.strip()):
         blocks = blocks[1:]
     return "\n\n".join(blocks)
