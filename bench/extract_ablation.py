@@ -3,7 +3,7 @@
 ``python bench/extract_ablation.py [--data-dir DIR ...] [--rules a,b] [--sets a,b] [--workers N] [--json OUT]``
 
 Every rule blogarc adds on top of trafilatura has a name (``pipelines.extract.options.RULES``: boilerplate selector
-groups, media rules, text rules); ``ExtractOptions(rules_off=...)`` switches rules off. For each rule this scores
+groups, text rules); ``ExtractOptions(rules_off=...)`` switches rules off. For each rule this scores
 ``clean_text`` (the record's ``text``) with that rule off, next to all rules on, all rules off and plain
 ``trafilatura.extract(html, include_comments=False)`` (the same trafilatura), on:
 
@@ -41,16 +41,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.extract.boilerplate import (  # noqa: E402
-    BOILERPLATE,
-    CAPTION,
-    CAPTION_SELECTORS,
-    DESCRIPTIVE_CAPTION_CLASSES,
-    MEDIA_RULES,
-    PLAYER_DESCRIPTIONS,
-    SELECTOR_RULES,
-    Matcher,
-)
+from pipelines.extract.boilerplate import BOILERPLATE, SELECTOR_RULES, Matcher  # noqa: E402
 from pipelines.extract.core import clean_text, parse_html  # noqa: E402
 from pipelines.extract.options import RULES, ExtractOptions  # noqa: E402
 
@@ -126,20 +117,11 @@ def fixture_pages(ev: ModuleType) -> list[Page]:
 
 
 def fires(rule: str, page: Page) -> bool:
-    """Whether switching ``rule`` off can change this page's text (False: it matches nothing on the page)."""
-    if rule not in SELECTOR_RULES and rule not in MEDIA_RULES:
+    """Whether switching ``rule`` off can change this page's text (False: its selectors match nothing here)."""
+    if rule not in SELECTOR_RULES:
         return True  # the text rules: decided on the text
     tree = parse_html(page.html)
-    if tree is None:
-        return False
-    if rule == PLAYER_DESCRIPTIONS:
-        return bool(tree.xpath("//object"))
-    if rule in SELECTOR_RULES:
-        return bool(Matcher.compile({BOILERPLATE: SELECTOR_RULES[rule]}).find(tree))
-    found = Matcher.compile({CAPTION: CAPTION_SELECTORS}).find(tree)
-    if rule == "descriptive-captions":
-        return any(DESCRIPTIVE_CAPTION_CLASSES.intersection((el.get("class") or "").split()) for el in found)
-    return bool(found)
+    return tree is not None and bool(Matcher.compile({BOILERPLATE: SELECTOR_RULES[rule]}).find(tree))
 
 
 def extract(job: tuple[str, tuple[str, ...] | None, str]) -> str:

@@ -25,7 +25,6 @@ POST = "".join(
 
 def element_for(css: str) -> str:
     """An element that the simple selector ``css`` (``tag``, ``.class``, ``#id``, ``tag.a.b``) matches."""
-    css = re.sub(r'\[class\*="([\w-]+)"\]', r".\1x", css)  # [class*="widget_"]: a class holding widget_
     found = re.fullmatch(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)+)?", css)
     assert found, f"{css!r}: not a simple selector; give this test an element for it"
     parts = re.findall(r"([.#])([\w-]+)", found[2] or "")

@@ -86,7 +86,7 @@ def extractor_options(favor_precision: bool = False) -> Extractor:
 
 @lru_cache(maxsize=32)
 def boilerplate_matcher(rules_off: frozenset[str] = frozenset()) -> Matcher:
-    """The boilerplate and caption selectors of the rules not in ``rules_off``, compiled once per set of rules."""
+    """The boilerplate selectors of the rules not in ``rules_off``, compiled once per set of rules."""
     return Matcher.compile(selectors(rules_off))
 
 
@@ -159,7 +159,7 @@ def extract_post(
     declared = declared_metadata(tree)
     comments = extract_comments(tree) or fallback_comments(tree)
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
-    removed = prune(work, boilerplate_matcher(options.rules_off), options.rules_off)
+    removed = prune(work, boilerplate_matcher(options.rules_off))
     guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
     text = _main_text(page, tree, work, removed, url, guessed.title, options)
     if not text:
@@ -181,7 +181,7 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     if tree is None:
         return ""
     declared = declared_title(tree)
-    removed = prune(tree, boilerplate_matcher(options.rules_off), options.rules_off)
+    removed = prune(tree, boilerplate_matcher(options.rules_off))
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
     return _main_text(html, tree, tree, removed, None, title, options)
 

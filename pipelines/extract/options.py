@@ -5,8 +5,8 @@ Defaults are blogarc's measured choices; ``ExtractOptions.from_settings`` reads 
 the extraction code is tuned to (tests/fixtures/extraction and the extract-eval sets measure them), kept here so a
 caller can see and change them in one place rather than in module constants.
 
-Each rule blogarc adds on top of plain trafilatura has a name (``RULES``): the boilerplate selector groups and media
-rules of ``pipelines.extract.boilerplate`` and the text rules of ``pipelines.extract.core``. ``rules_off`` switches
+Each rule blogarc adds on top of plain trafilatura has a name (``RULES``): the boilerplate selector groups of
+``pipelines.extract.boilerplate`` and the text rules of ``pipelines.extract.core``. ``rules_off`` switches
 rules off by name, so bench/extract_ablation.py can measure what each one costs or buys.
 
 Frozen, so one object can be shared by every page and pickled to worker processes as it is.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipelines.extract.boilerplate import MEDIA_RULES, SELECTOR_RULES
+from pipelines.extract.boilerplate import SELECTOR_RULES
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # The text rules of core.py: trafilatura again on the unpruned page when pruning left too little; no text when it
 # is only the page's title and menu links; the title left out of the text when it is its first line.
 UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE = "unpruned-fallback", "chrome-only", "title-line"
-RULES: tuple[str, ...] = (*SELECTOR_RULES, *MEDIA_RULES, UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE)
+RULES: tuple[str, ...] = (*SELECTOR_RULES, UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE)
 
 
 @dataclass(frozen=True)
