@@ -241,7 +241,8 @@ Alias /wp-content {self.root}/wp-content
 
     def _spawn(self, argv: list[str]) -> None:
         log = open(self.root / f"{Path(argv[0]).name}.out", "wb")  # noqa: SIM115 - kept open for the process
-        self.processes.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT))
+        # A session of its own: Apache's prefork parent, stopping, signals its whole process group (ours otherwise)
+        self.processes.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     def _wait(self, ready, what: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
