@@ -1,6 +1,7 @@
 """Ablation of blogarc's extraction rules: each rule switched off in turn, against all rules on and plain trafilatura.
 
-``python bench/extract_ablation.py [--data-dir DIR ...] [--rules a,b] [--sets a,b] [--workers N] [--json OUT]``
+``python bench/extract_ablation.py [--data-dir DIR ...] [--wordpress] [--rules a,b] [--sets a,b] [--workers N]
+[--wordpress-cache FILE] [--json OUT]``
 
 Every rule blogarc adds on top of trafilatura has a name (``pipelines.extract.options.RULES``: boilerplate selector
 groups, text rules); ``ExtractOptions(rules_off=...)`` switches rules off. For each rule this scores
@@ -11,6 +12,10 @@ groups, text rules); ``ExtractOptions(rules_off=...)`` switches rules off. For e
   ``evaluate.py`` knows: scrapinghub, cleanportaleval, dragnet, trafilatura...), with that script's loaders and
   metrics (shingle P/R/F1; for the trafilatura set its with/without segments), split into WordPress pages (``wp``,
   its markers) and the others;
+* ``wordpress THEME`` (``--wordpress``: needs root and the packages tests/install-servers.sh installs): every
+  published post and page of the test harness's real WordPress (tests/wpserver.py), once per installed theme,
+  scored against WordPress's own rendering of the content; leaks are the chrome WordPress prints around it, the
+  author's bio and the tests' boilerplate strings;
 * ``fixtures``: the posts and pages of the project's fixture blogs and the extraction cases with an expected text
   (tests/fixtures), scored the same way, plus **leaks**: boilerplate strings the tests forbid found in a text.
 
@@ -29,6 +34,7 @@ import argparse
 import importlib.util
 import json
 import sys
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -41,8 +47,8 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.extract.boilerplate import BOILERPLATE, SELECTOR_RULES, Matcher  # noqa: E402
-from pipelines.extract.core import clean_text, parse_html  # noqa: E402
+from pipelines.extract.boilerplate import SELECTOR_RULES, Matcher  # noqa: E402
+from pipelines.extract.core import clean_text, decode_html, parse_html  # noqa: E402
 from pipelines.extract.options import RULES, ExtractOptions  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "extract-eval"
@@ -61,6 +67,7 @@ class Page:
     truth: str | None = None  # full-text sets
     segments: tuple[list[str], list[str]] | None = None  # the trafilatura set: (with, without)
     phrases: list[str] = field(default_factory=list)  # boilerplate strings a test forbids
+    chrome: list[str] = field(default_factory=list)  # WordPress's chrome strings (single words: as a whole block)
 
 
 def load_evaluate(path: Path) -> ModuleType:
@@ -116,12 +123,54 @@ def fixture_pages(ev: ModuleType) -> list[Page]:
     return pages
 
 
+def wordpress_pages(cache: Path | None) -> list[Page]:
+    """Every published post and page (each part of a split post) of the test harness's real WordPress, per theme.
+
+    Scored against WordPress's own rendering of the content (``dump.php``); the chrome WordPress prints around it
+    (comment form, tagline), the author's bio and the tests' boilerplate strings are leaks. Protected posts are left
+    out (their text is the password form's business, not a rule's). ``cache``: a JSON file of the pages, read
+    when it exists (no WordPress started), else written, so that two versions of blogarc see the same pages.
+    """
+    if cache and cache.exists():
+        return [Page(**page) for page in json.loads(cache.read_text())]
+    from tests.test_crawl import WORDPRESS_BOILERPLATE
+    from tests.wpcheck import html_text
+    from tests.wpserver import WordPress, missing
+
+    if absent := missing():
+        sys.exit(f"--wordpress: cannot start the harness's WordPress: missing {', '.join(absent)}")
+    pages = []
+    with WordPress() as wp:
+        for theme in (t["stylesheet"] for t in wp.themes()):
+            wp.switch_theme(theme)
+            truth = wp.truth()
+            for item in (i for i in truth["published"] if not i["protected"]):
+                for number, part in enumerate(item["parts"], 1):
+                    url = item["url"] if number == 1 else f"{item['url'].rstrip('/')}/{number}/"
+                    with urllib.request.urlopen(url, timeout=60) as response:
+                        html = decode_html(response.read(), response.headers.get("Content-Type"))
+                    phrases = [*WORDPRESS_BOILERPLATE, *([item["author_bio"]] if item["author_bio"] else [])]
+                    page = Page(f"wordpress {theme}", url, item["type"], True, html, html_text(part), None, phrases)
+                    page.chrome = truth["chrome"]
+                    pages.append(page)
+    if cache:
+        cache.write_text(json.dumps([vars(page) for page in pages]))
+    return pages
+
+
+def leaks(page: Page, text: str) -> int:
+    """How many of the page's forbidden strings its text holds."""
+    from tests.wpcheck import chrome_found
+
+    return sum(phrase in text for phrase in page.phrases) + len(chrome_found(text, page.chrome) if page.chrome else [])
+
+
 def fires(rule: str, page: Page) -> bool:
     """Whether switching ``rule`` off can change this page's text (False: its selectors match nothing here)."""
     if rule not in SELECTOR_RULES:
         return True  # the text rules: decided on the text
     tree = parse_html(page.html)
-    return tree is not None and bool(Matcher.compile({BOILERPLATE: SELECTOR_RULES[rule]}).find(tree))
+    return tree is not None and bool(Matcher.compile({rule: SELECTOR_RULES[rule]}).find(tree))
 
 
 def extract(job: tuple[str, tuple[str, ...] | None, str]) -> str:
@@ -198,7 +247,7 @@ def tables(ev: ModuleType, pages: list[Page], texts: dict[str, list[str]]) -> li
             down = [i for i in index if by_page[i][1] < scored[ALL_ON][i][1] - 1e-9]
             row["pages"] = (len(up), len(down))
             row["sites"] = (len({pages[i].site for i in up}), len({pages[i].site for i in down}))
-            row["leaks"] = sum(phrase in texts[config][i] for i in index for phrase in pages[i].phrases)
+            row["leaks"] = sum(leaks(pages[i], texts[config][i]) for i in index)
             rows.append(row)
     return rows
 
@@ -230,6 +279,8 @@ def main() -> int:
     )
     parser.add_argument("--sets", help="comma-separated sets (default every set found, and fixtures)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--wordpress", action="store_true", help="add the real WordPress's pages, per theme (root)")
+    parser.add_argument("--wordpress-cache", type=Path, help="the WordPress pages: read from this file, else saved")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     ev = load_evaluate(args.evaluate)
@@ -238,6 +289,7 @@ def main() -> int:
     ExtractOptions(rules_off=frozenset(rules))  # unknown names fail here, before an hour of work
     pages = eval_pages(ev, args.data_dir or [EVAL / "data"], sets)
     pages += fixture_pages(ev) if not sets or "fixtures" in sets else []
+    pages += wordpress_pages(args.wordpress_cache) if args.wordpress or args.wordpress_cache else []
     print(f"{len(pages)} pages, trafilatura {trafilatura.__version__}", file=sys.stderr)
     rows = tables(ev, pages, run(pages, rules, args.workers))
     print_tables(rows)

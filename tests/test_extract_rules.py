@@ -14,9 +14,9 @@ import lxml.html
 import pytest
 import trafilatura
 
-from pipelines.extract.boilerplate import SELECTOR_RULES
+from pipelines.extract.boilerplate import SELECTOR_RULES, prune
 from pipelines.extract.core import boilerplate_matcher, clean_text, extract_post
-from pipelines.extract.options import CHROME_ONLY, RULES, TITLE_LINE, UNPRUNED_FALLBACK, ExtractOptions
+from pipelines.extract.options import CHROME_ONLY, KEEP_MOST_OF_PAGE, RULES, TITLE_LINE, ExtractOptions
 
 POST = "".join(
     f"<p>Paragraph {i}: the ferry left the harbour late because the tide was low that morning.</p>" for i in range(6)
@@ -69,9 +69,32 @@ def test_the_text_rules_switch_off():
     wrapped = (
         f"<html><body><article><p>A short opening line.</p><div class='entry-meta'>{POST}</div></article></body></html>"
     )
-    assert "Paragraph 4" in clean_text(wrapped)  # pruning left too little: the unpruned page is read again
-    assert clean_text(wrapped, ExtractOptions(rules_off=frozenset({UNPRUNED_FALLBACK}))) == "A short opening line."
-    assert "Paragraph 4" in clean_text(wrapped, ExtractOptions(rules_off=frozenset({UNPRUNED_FALLBACK, "entry-meta"})))
+    assert "Paragraph 4" in clean_text(wrapped)  # a block holding most of the page is no boilerplate
+    assert clean_text(wrapped, ExtractOptions(rules_off=frozenset({KEEP_MOST_OF_PAGE}))) == "A short opening line."
+    assert "Paragraph 4" in clean_text(wrapped, ExtractOptions(rules_off=frozenset({KEEP_MOST_OF_PAGE, "entry-meta"})))
+
+
+def test_a_kept_wrapper_still_loses_the_boilerplate_inside_it():
+    share = "<div class='sharedaddy'><h3>Share this:</h3><ul><li><a href='?share=x'>Share on X</a></li></ul></div>"
+    tree = lxml.html.document_fromstring(f"<html><body><div class='entry-meta'>{POST}{share}</div></body></html>")
+    assert prune(tree, boilerplate_matcher(), 0.5) == 1
+    assert tree.find_class("entry-meta") and not tree.find_class("sharedaddy")
+
+
+def test_comments_go_however_much_they_outweigh_a_short_post():
+    # Twenty Twenty-Three's "Hello world!": one line of post, a longer comment thread below it
+    thread = "".join(
+        f"<li class='comment'><div class='wp-block-comment-content'><p>Reader {i} thinks the harbour wall should be "
+        "rebuilt in stone before the winter storms, as it was in the old days of the ferry.</p></div></li>"
+        for i in range(4)
+    )
+    html = (
+        "<html><body><main><div class='entry-content wp-block-post-content'><p>Welcome to the harbour notes.</p></div>"
+        f"<div class='wp-block-comments'><h2>Comments</h2><ol class='wp-block-comment-template'>{thread}</ol></div>"
+        "</main></body></html>"
+    )
+    assert "rebuilt in stone" not in clean_text(html)
+    assert "rebuilt in stone" not in extract_post(html).text
 
 
 def test_a_page_that_opens_with_an_xml_declaration_has_its_text():

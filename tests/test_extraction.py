@@ -207,13 +207,13 @@ def test_thresholds_are_options():
     assert extract_post(html, url, ExtractOptions(max_elements=100)) is None  # the page has more elements
     assert clean_text(html, ExtractOptions(max_elements=100)) == ""
     assert clean_text(html, ExtractOptions(chrome_only_share=1.0)) == ""  # every text is chrome, but for all of it
-    # a theme that puts the post in a block we prune: below min_pruned_text, the unpruned page is read again
+    # a theme that puts the post in a block a rule prunes: a block holding most of the page is kept
     post = "".join(f"<p>Paragraph {i}: the post sits in a block the theme classed as entry meta.</p>" for i in range(5))
     html = (
         f"<html><body><article><p>A short opening line.</p><div class='entry-meta'>{post}</div></article></body></html>"
     )
     assert "Paragraph 4" in clean_text(html)
-    assert clean_text(html, ExtractOptions(min_pruned_text=0)) == "A short opening line."
+    assert clean_text(html, ExtractOptions(max_pruned_share=1.0)) == "A short opening line."
 
 
 def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:

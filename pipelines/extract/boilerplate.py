@@ -25,9 +25,10 @@ from lxml.cssselect import CSSSelector
 
 # Blocks that are never main text on WordPress (core themes, block themes, Jetpack, WordPress.com), as named rules
 # (``ExtractOptions.rules_off`` switches one off by name: bench/extract_ablation.py measures each).
+COMMENTS = "comments"
 SELECTOR_RULES: dict[str, tuple[str, ...]] = {
     # the structured comments are read before pruning; the form is never a comment
-    "comments": (
+    COMMENTS: (
         "#comments",
         ".comments-area",
         ".comment-list",
@@ -70,12 +71,13 @@ BOILERPLATE_SELECTORS: tuple[str, ...] = tuple(css for group in SELECTOR_RULES.v
 _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
 _ID_AND_CLASS_VALUES = etree.XPath("//@id | //@class")
-BOILERPLATE = "boilerplate"
+# The words of a subtree as a reader sees them (script and style text is not on the page)
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
 
 def selectors(rules_off: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
-    """The selectors of the rules not in ``rules_off``, labelled ``BOILERPLATE``: ``Matcher.compile``'s input."""
-    return {BOILERPLATE: tuple(css for name, group in SELECTOR_RULES.items() if name not in rules_off for css in group)}
+    """The selectors of each rule not in ``rules_off``, labelled with the rule's name: ``Matcher.compile``'s input."""
+    return {name: group for name, group in SELECTOR_RULES.items() if name not in rules_off}
 
 
 @dataclass(frozen=True)
@@ -168,21 +170,37 @@ class Matcher:
         return {rule.label for rule in rules if rule.matches(tag, element_id, classes)}
 
 
-def prune(tree: etree._Element, matcher: Matcher) -> int:
+def prune(tree: etree._Element, matcher: Matcher, max_share: float = 1.0) -> int:
     """Remove what ``matcher`` matches from ``tree`` (tail text stays); return how many subtrees were removed.
 
     HTML comments (``<!-- -->``) go as well, their tails kept, and are not counted: trafilatura's own parser drops
     them, but on a tree it is handed it keeps them and loses the text that follows one inside a block (a paragraph
     opening with ``<!-- more -->`` or a plugin marker comes out empty).
+
+    Args:
+        tree: the tree to prune, in place.
+        matcher: the selectors, labelled with their rules' names.
+        max_share: a block holding more than this share of the page's words is kept, whatever a rule says of its
+            class: boilerplate is never most of a page, the wrapper of the post is (a theme or page builder that
+            puts the whole post in a text widget or an entry-meta block). Comment sections are the exception (a
+            long thread outweighs its post). 1.0: every match goes. What the kept block holds is still matched.
     """
     etree.strip_tags(tree, etree.Comment)
     found = matcher.find(tree)
+    if found and max_share < 1:
+        most = words(tree) * max_share
+        found = {el: labels for el, labels in found.items() if COMMENTS in labels or words(el) <= most}
     removed = 0
     for el in found:
         if el.getparent() is not None and not any(a in found for a in el.iterancestors()):
             drop(el)
             removed += 1
     return removed
+
+
+def words(el: etree._Element) -> int:
+    """How many words a reader sees in ``el`` (its visible text split on whitespace)."""
+    return sum(len(text.split()) for text in _VISIBLE_TEXT(el))
 
 
 def drop(el: etree._Element) -> None:

@@ -4,10 +4,10 @@ Input is a parsed lxml tree (Scrapy's ``response.selector.root``: no second pars
 The page's own metadata (JSON-LD, ``article:*`` and Open Graph meta, bylines, ``rel=category tag``) and its reader
 comments (WordPress comment markup, as structured data) are read first; trafilatura's and htmldate's heuristics
 guess only the title, author or date the page leaves undeclared. Then WordPress and Jetpack boilerplate
-(``pipelines.extract.boilerplate``) is pruned and trafilatura extracts the main text. When that leaves too little text
-(a theme that wraps the whole post in a class we prune), trafilatura runs again on the unpruned page. A text that
-is nothing but the page's title and menu links (trafilatura's last resort on a page without main text) is no
-text. Comments never enter ``text``.
+(``pipelines.extract.boilerplate``) is pruned, but never a block holding most of the page (a theme that wraps the
+whole post in a class a rule names), and trafilatura extracts the main text. A text that is nothing but the page's
+title and menu links (trafilatura's last resort on a page without main text) is no text. Comments never enter
+``text``.
 
 Cost: a caller's tree is copied once before pruning (about 0.5 ms for a 100 KB page) and trafilatura copies the
 tree it is given once more; bench/extraction.py measures the whole against plain ``trafilatura.extract``.
@@ -38,7 +38,7 @@ from w3lib.encoding import html_to_unicode
 from pipelines.extract.boilerplate import Matcher, prune, selectors
 from pipelines.extract.comments import extract_comments, fallback_comments
 from pipelines.extract.metadata import Declared, declared_metadata, declared_title
-from pipelines.extract.options import CHROME_ONLY, TITLE_LINE, UNPRUNED_FALLBACK, ExtractOptions
+from pipelines.extract.options import CHROME_ONLY, TITLE_LINE, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
@@ -159,9 +159,9 @@ def extract_post(
     declared = declared_metadata(tree)
     comments = extract_comments(tree) or fallback_comments(tree)
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
-    removed = prune(work, boilerplate_matcher(options.rules_off))
+    prune(work, boilerplate_matcher(options.rules_off), options.pruned_share)
     guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
-    text = _main_text(page, tree, work, removed, url, guessed.title, options)
+    text = _main_text(work, url, guessed.title, options)
     if not text:
         return None
     return Extracted(**vars(guessed), text=text, comments=comments)
@@ -181,9 +181,9 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     if tree is None:
         return ""
     declared = declared_title(tree)
-    removed = prune(tree, boilerplate_matcher(options.rules_off))
+    prune(tree, boilerplate_matcher(options.rules_off), options.pruned_share)
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
-    return _main_text(html, tree, tree, removed, None, title, options)
+    return _main_text(tree, None, title, options)
 
 
 def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etree._Element | None:
@@ -194,24 +194,9 @@ def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etre
     return tree
 
 
-def _main_text(
-    page: str | bytes | etree._Element,
-    tree: etree._Element,
-    pruned: etree._Element,
-    removed: int,
-    url: str | None,
-    title: str | None,
-    options: ExtractOptions,
-) -> str:
-    """The page's main text as blocks (see ``paragraphs``); "" when there is none.
-
-    Read from the pruned tree, or from the unpruned page when pruning left too little.
-    """
-    trafilatura_options = extractor_options(options.favor_precision)
-    text = _trafilatura_text(pruned, url, trafilatura_options)
-    if len(text) < options.min_pruned_text and removed and options.applies(UNPRUNED_FALLBACK):
-        unpruned = tree if tree is not pruned else parse_html(page)  # a second parse only on this rare path
-        text = max(text, _trafilatura_text(unpruned, url, trafilatura_options), key=len)
+def _main_text(pruned: etree._Element, url: str | None, title: str | None, options: ExtractOptions) -> str:
+    """The main text of the pruned tree as blocks (see ``paragraphs``); "" when there is none."""
+    text = _trafilatura_text(pruned, url, extractor_options(options.favor_precision))
     text = paragraphs(text, title if options.applies(TITLE_LINE) else None)
     chrome = options.applies(CHROME_ONLY) and _only_chrome(text, pruned, title, options.chrome_only_share)
     return "" if chrome else text

@@ -22,10 +22,10 @@ from pipelines.extract.boilerplate import SELECTOR_RULES
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-# The text rules of core.py: trafilatura again on the unpruned page when pruning left too little; no text when it
-# is only the page's title and menu links; the title left out of the text when it is its first line.
-UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE = "unpruned-fallback", "chrome-only", "title-line"
-RULES: tuple[str, ...] = (*SELECTOR_RULES, UNPRUNED_FALLBACK, CHROME_ONLY, TITLE_LINE)
+# The other rules: a block holding most of the page is kept whatever its class (max_pruned_share); no text when it is
+# only the page's title and menu links; the title left out of the text when it is its first line.
+KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE = "keep-most-of-page", "chrome-only", "title-line"
+RULES: tuple[str, ...] = (*SELECTOR_RULES, KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE)
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class ExtractOptions:
         max_elements: pages with more elements are not extracted (no record, counted by the caller):
             trafilatura's cost grows faster than linearly with the tree, and a 20 MB page of markup would hold a
             worker for minutes. Blog posts, comments included, have a few thousand elements.
-        min_pruned_text: below this many characters of text after pruning boilerplate, trafilatura runs again on
-            the unpruned page (a theme that wraps the whole post in a class we prune).
+        max_pruned_share: a block a boilerplate rule matches is kept when it holds more than this share of the
+            page's words (a theme that wraps the whole post in a class a rule names; comment sections excepted).
         chrome_only_share: a text whose words are at most this share outside the page's title and menu links is
             no main text (trafilatura's last resort on a page without any).
         worker_max_memory: address-space cap of each extraction worker process, in bytes (0 = none;
@@ -49,7 +49,7 @@ class ExtractOptions:
 
     favor_precision: bool = False
     max_elements: int = 100_000
-    min_pruned_text: int = 200
+    max_pruned_share: float = 0.5
     chrome_only_share: float = 0.1
     worker_max_memory: int = 4 * 1024**3
     rules_off: frozenset[str] = frozenset()
@@ -63,6 +63,11 @@ class ExtractOptions:
     def applies(self, rule: str) -> bool:
         """Whether ``rule`` (one of ``RULES``) is on."""
         return rule not in self.rules_off
+
+    @property
+    def pruned_share(self) -> float:
+        """The largest share of a page's words pruning may remove in one block (1.0: any, the guard is off)."""
+        return self.max_pruned_share if self.applies(KEEP_MOST_OF_PAGE) else 1.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ExtractOptions:
