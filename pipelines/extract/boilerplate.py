@@ -71,8 +71,6 @@ BOILERPLATE_SELECTORS: tuple[str, ...] = tuple(css for group in SELECTOR_RULES.v
 _SIMPLE = re.compile(r"(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+)+)?$")
 _PART = re.compile(r"([.#])([\w-]+)")
 _ID_AND_CLASS_VALUES = etree.XPath("//@id | //@class")
-# The words of a subtree as a reader sees them (script and style text is not on the page)
-_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
 
 def selectors(rules_off: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
@@ -180,7 +178,7 @@ def prune(tree: etree._Element, matcher: Matcher, max_share: float = 1.0) -> int
     Args:
         tree: the tree to prune, in place.
         matcher: the selectors, labelled with their rules' names.
-        max_share: a block holding more than this share of the page's words is kept, whatever a rule says of its
+        max_share: a block holding more than this share of the page's text is kept, whatever a rule says of its
             class: boilerplate is never most of a page, the wrapper of the post is (a theme or page builder that
             puts the whole post in a text widget or an entry-meta block). Comment sections are the exception (a
             long thread outweighs its post). 1.0: every match goes. What the kept block holds is still matched.
@@ -188,8 +186,8 @@ def prune(tree: etree._Element, matcher: Matcher, max_share: float = 1.0) -> int
     etree.strip_tags(tree, etree.Comment)
     found = matcher.find(tree)
     if found and max_share < 1:
-        most = words(tree) * max_share
-        found = {el: labels for el, labels in found.items() if COMMENTS in labels or words(el) <= most}
+        most = text_size(tree) * max_share
+        found = {el: labels for el, labels in found.items() if COMMENTS in labels or text_size(el) <= most}
     removed = 0
     for el in found:
         if el.getparent() is not None and not any(a in found for a in el.iterancestors()):
@@ -198,9 +196,15 @@ def prune(tree: etree._Element, matcher: Matcher, max_share: float = 1.0) -> int
     return removed
 
 
-def words(el: etree._Element) -> int:
-    """How many words a reader sees in ``el`` (its visible text split on whitespace)."""
-    return sum(len(text.split()) for text in _VISIBLE_TEXT(el))
+def text_size(el: etree._Element) -> int:
+    """The size of the text a reader sees in ``el``: bytes of its text, scripts and styles left out.
+
+    Serialised by lxml (a tenth of the cost of visiting the text nodes from Python: this runs on most pages).
+    """
+    size = len(etree.tostring(el, method="text", encoding="utf-8", with_tail=False))
+    for hidden in el.iter("script", "style", "noscript"):
+        size -= len(etree.tostring(hidden, method="text", encoding="utf-8", with_tail=False))
+    return size
 
 
 def drop(el: etree._Element) -> None:

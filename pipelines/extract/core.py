@@ -48,7 +48,7 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # times as much)
 _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML text
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # C0 controls, not allowed in XML text
 _local = threading.local()
 
 
@@ -136,9 +136,9 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
         # (XHTML's XML prolog). A stray control character goes first, as trafilatura's own parse drops it: one in
         # a text node makes trafilatura give up on the whole page. A body full of them is a binary file, left as
         # it is: trafilatura finds no text in it (tests/fixtures/extraction/bad-binary-as-html).
-        if len(_CONTROL_CHARACTERS.findall(html)) * 100 <= len(html):
-            html = _CONTROL_CHARACTERS.sub("", html)
-        html, encoding = html.encode("utf-8", "replace"), "utf-8"
+        data = html.encode("utf-8", "replace")
+        kept = data.translate(None, _CONTROL_BYTES)  # a UTF-8 byte under 0x20 is always that character
+        html, encoding = (kept if (len(data) - len(kept)) * 100 <= len(data) else data), "utf-8"
     try:
         tree = lxml.html.document_fromstring(html, parser=_parser(encoding))
     except (etree.ParserError, ValueError):  # nothing parsable

@@ -38,7 +38,7 @@ class ExtractOptions:
             trafilatura's cost grows faster than linearly with the tree, and a 20 MB page of markup would hold a
             worker for minutes. Blog posts, comments included, have a few thousand elements.
         max_pruned_share: a block a boilerplate rule matches is kept when it holds more than this share of the
-            page's words (a theme that wraps the whole post in a class a rule names; comment sections excepted).
+            page's text (a theme that wraps the whole post in a class a rule names; comment sections excepted).
         chrome_only_share: a text whose words are at most this share outside the page's title and menu links is
             no main text (trafilatura's last resort on a page without any).
         worker_max_memory: address-space cap of each extraction worker process, in bytes (0 = none;
@@ -66,7 +66,7 @@ class ExtractOptions:
 
     @property
     def pruned_share(self) -> float:
-        """The largest share of a page's words pruning may remove in one block (1.0: any, the guard is off)."""
+        """The largest share of a page's text pruning may remove in one block (1.0: any, the guard is off)."""
         return self.max_pruned_share if self.applies(KEEP_MOST_OF_PAGE) else 1.0
 
     @classmethod
