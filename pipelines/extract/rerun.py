@@ -95,6 +95,10 @@ class Reextraction:
         if extracted is None:
             self.stats["extract/empty"] += 1
             return None
+        if extracted.private:  # as the crawl's recorder: a private post is no record
+            self.stats["extract/private"] += 1
+            return None
+        self.stats["extract/protected"] += extracted.protected
         self.stats["extract/ok"] += 1
         self.stats[f"extract/{kind}"] += 1
         return TextRecord.build(
