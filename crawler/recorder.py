@@ -2,10 +2,11 @@
 
 A post split with ``<!--nextpage-->`` becomes one record: part 1 fetches the other parts (archived like any
 exchange) and joins their text in part order; the other parts are archived only. A password-protected post is a
-record with ``protected`` set and no text; a private post (seen through a logged-in session) is no record. A page whose declared canonical URL was
-recorded already is a duplicate. ``--since`` drops posts whose own dates are older. In an incremental run a page
-whose text did not change since the last record writes none. Extraction runs in the shared worker pool (or in this
-process, on Scrapy's parsed tree, when there is none); a page that fails costs one counted page, never the crawl.
+record with ``protected`` set and no text; a private post (seen through a logged-in session) is no record. A page
+whose declared canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are older.
+In an incremental run a page whose text did not change since the last record writes none. Extraction runs in the
+shared worker pool (or in this process, on Scrapy's parsed tree, when there is none); a page that fails costs one
+counted page, never the crawl.
 """
 
 from __future__ import annotations
@@ -66,10 +67,10 @@ class Recorder:
         if extracted is None:
             return None
         if extracted.private:  # seen through a logged-in session: not the public's to read (pipelines.extract.access)
-            stats.inc_value("extract/private")
+            stats.inc_value("pages/private")
             return None
         if extracted.protected:
-            stats.inc_value("extract/protected")
+            stats.inc_value("pages/protected")
         elif others:
             extracted = await self.join_parts(response, extracted, others)
         since = self.admission.since

@@ -23,8 +23,11 @@ MSGIDS = {"protected": "Protected: %s", "private": "Private: %s"}
 
 
 def title_formats(languages: Path = LANGUAGES) -> dict[str, dict[str, str]]:
-    """``{"protected": {locale: format}, "private": {...}}`` from WordPress's core ``.mo`` files (entities decoded:
-    WordPress prints a translation's ``&nbsp;`` as it is, and a browser, like lxml, reads it as U+00A0)."""
+    """``{"protected": {locale: format}, "private": {...}}`` from WordPress's core ``.mo`` files.
+
+    Entities are decoded: WordPress prints a translation's ``&nbsp;`` as it is, and a browser, like lxml, reads it
+    as U+00A0.
+    """
     formats: dict[str, dict[str, str]] = {kind: {"en_US": msgid} for kind, msgid in MSGIDS.items()}
     for mo in sorted(languages.glob("*.mo")):
         if "-" in mo.stem:  # admin-de_DE.mo, continents-cities-de_DE.mo: not the front end's strings

@@ -9,7 +9,7 @@ with ``protected`` set and no text: the form's words are not the author's.
 A **private** post is shown only to logged-in users who may read it (WordPress answers 404 to everyone else), its
 title through ``private_title_format`` ("Private: %s"). An archiver sees one only through a logged-in session (a
 cookie it was given, a crawl of an intranet); its author never meant it for the public, so it gets no text record
-(counted as ``extract/private``), whatever the crawl was allowed to capture.
+(counted as ``pages/private``; a protected one as ``pages/protected``), whatever the crawl was allowed to capture.
 
 How a page is known for each, in the order tried:
 

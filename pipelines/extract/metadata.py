@@ -291,7 +291,7 @@ def _str(value: Any) -> str | None:
 
 def _first_text(values: list[Any]) -> str | None:
     for value in values:
-        text = _str(str(value))
+        text = _str(value.text_content() if isinstance(value, etree._Element) else str(value))
         if text:
             return text
     return None
