@@ -18,7 +18,7 @@ from pipelines.extract.access import PRIVATE, PROTECTED, page_access, real_title
 from pipelines.extract.core import extract_post, parse_html
 from tests import wordpress_l10n, wpthemes
 from tests.test_extraction import write_warc
-from tests.util import SCHEMA, blogarc, read_jsonl_gz
+from tests.util import SCHEMA, blogarc, need_servers, read_jsonl_gz
 from tests.wpthemes import POSTS, THEMES
 
 FORMATS = json.loads(wordpress_l10n.FORMATS_FILE.read_text("utf-8"))
@@ -27,8 +27,8 @@ PROTECTED_POST = next(p for p in POSTS if p.password)
 PRIVATE_POST = next(p for p in POSTS if p.status == "private")
 
 
-@pytest.mark.skipif(not wordpress_l10n.LANGUAGES.is_dir(), reason="Debian's wordpress-l10n is not installed")
 def test_the_formats_file_is_what_wordpress_translations_say():
+    need_servers([] if wordpress_l10n.LANGUAGES.is_dir() else ["Debian's wordpress-l10n"])
     assert {k: FORMATS[k] for k in ("protected", "private")} == wordpress_l10n.title_formats()
     assert len(FORMATS["protected"]) > 50  # every language the package ships, not a few
 
