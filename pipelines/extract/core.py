@@ -193,6 +193,8 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     tree = _parsed(html, options)
     if tree is None:
         return ""
+    if page_access(tree) is not None:
+        return ""  # as extract_post: a protected post's record has no text, a private one no record
     declared = declared_title(tree)
     removed = prune(tree, boilerplate_matcher())
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning

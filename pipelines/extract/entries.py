@@ -20,8 +20,8 @@ from lxml import etree
 # schema.org types that are an article (the same as metadata.ARTICLE_TYPES, which imports this module)
 ARTICLE_TYPES = ("BlogPosting", "Article", "NewsArticle", "TechArticle", "Report", "SocialMediaPosting")
 
-_SCOPES = etree.XPath("//*[@itemscope][@itemtype]")
-_H_ENTRIES = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' h-entry ')]")
+# Microdata items and h-entry candidates, in one scan (their attributes are checked in Python).
+_CANDIDATES = etree.XPath("//*[@itemtype or contains(@class, 'h-entry')]")
 # Items and entries that belong to other posts (widgets, related posts), never to the page's own article.
 _FOREIGN = etree.XPath(
     "boolean(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget ')"
@@ -41,10 +41,11 @@ class Entry:
 
 def marked_entry(tree: etree._Element) -> Entry | None:
     """The page's one marked-up article (microdata first, then h-entry), or None when it marks up none or several."""
-    scope = _only(s for s in _SCOPES(tree) if _is_article_scope(s))
+    candidates = _CANDIDATES(tree)
+    scope = _only(c for c in candidates if c.get("itemscope") is not None and _is_article_scope(c))
     if scope is not None:
         return _microdata_entry(scope)
-    entry = _only(e for e in _H_ENTRIES(tree) if not _nested_root(e))
+    entry = _only(c for c in candidates if "h-entry" in (c.get("class") or "").split() and not _nested_root(c))
     return _h_entry(entry) if entry is not None else None
 
 

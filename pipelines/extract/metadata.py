@@ -37,12 +37,11 @@ _FOREIGN = (
     " or contains(@class, 'wp-block-query') or contains(@class, 'wp-block-post-template')]"
 )
 # Bylines: the theme's "By X" line (Twenty Twenty-One .byline inside .posted-by, Twenty Twenty .post-author,
-# Twenty Nineteen and older .byline .author.vcard .fn).
-_BYLINE = (
-    "contains(concat(' ', normalize-space(@class), ' '), ' byline ') or contains(@class, 'posted-by')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' entry-author ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' post-author ')"
-)
+# Twenty Nineteen and older .byline .author.vcard .fn), and the core post-author block's name element (WordPress
+# 6.1 .wp-block-post-author__name, 6.2+ .wp-block-post-author-name), whose whole text is the name. One scan with
+# cheap substring tests finds the candidates; their class tokens are checked in Python.
+BYLINE_CLASSES = frozenset({"byline", "posted-by", "entry-author", "post-author"})
+NAME_CLASSES = frozenset({"wp-block-post-author__name", "wp-block-post-author-name"})
 # Author boxes (Twenty Twenty-One .author-bio, Twenty Twenty and older .author-bio/.author-info, the core
 # post-author-biography block) and comments: a byline inside one of them is no byline of the post.
 _BIO = (
@@ -72,14 +71,14 @@ _XPATH = {
         "//meta[@property='article:modified_time' or @property='og:updated_time']/@content"
         " | //time[contains(@class, 'updated')]/@datetime"
     ),
-    "author": etree.XPath(
-        f"//*[{_BYLINE}][not({_FOREIGN} or {_ASIDE})]//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]"
-        f" | //*[{_BYLINE}][not({_FOREIGN} or {_ASIDE})]//a[contains(concat(' ', @rel, ' '), ' author ')]"
-        " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')"
-        f" or contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')][not({_FOREIGN})]"
+    "bylines": etree.XPath("//*[contains(@class, 'by') or contains(@class, 'author')]"),  # all of the classes
+    "byline_name": etree.XPath(
+        ".//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]"
+        " | .//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
     ),
+    "elsewhere": etree.XPath(f"boolean({_FOREIGN} or {_ASIDE})"),
     "meta_author": etree.XPath("//meta[@name='author']/@content"),
-    "bio": etree.XPath(f"//*[{_BIO}][not({_FOREIGN})]"),
+    "bio": etree.XPath(f"//*[contains(@class, 'author')][{_BIO}][not({_FOREIGN})]"),  # a cheap test first
     "categories": etree.XPath(
         f"//a[contains(concat(' ', @rel, ' '), ' category ')][not({_FOREIGN})]"
         f" | //*[contains(@class, 'taxonomy-category')][not({_FOREIGN})]//a"
@@ -213,10 +212,24 @@ def _page_author(tree: etree._Element, meta: dict[str, str]) -> str | None:
     """The author the page's markup names (see the module docstring for the order), after JSON-LD and entries."""
     return (
         _meta_name(_XPATH["meta_author"](tree))
-        or _first_text(_XPATH["author"](tree))
+        or _byline_name(tree)
         or _meta_author(meta)
         or _bio_name(_XPATH["bio"](tree))
     )
+
+
+def _byline_name(tree: etree._Element) -> str | None:
+    """The first name a byline or a post-author block gives, outside widgets, comments and author boxes."""
+    for candidate in _XPATH["bylines"](tree):
+        classes = set((candidate.get("class") or "").split())
+        if not classes & (BYLINE_CLASSES | NAME_CLASSES) or _XPATH["elsewhere"](candidate):
+            continue
+        name = (
+            _str(candidate.text_content()) if classes & NAME_CLASSES else _first_text(_XPATH["byline_name"](candidate))
+        )
+        if name:
+            return name
+    return None
 
 
 def _meta_name(values: list[Any]) -> str | None:
