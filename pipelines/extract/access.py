@@ -73,10 +73,10 @@ def page_access(tree: etree._Element) -> str | None:
         return PROTECTED
     if "status-private" in classes:
         return PRIVATE
-    title, document = entry_title(tree), _words(_DOCUMENT_TITLE(tree))
+    title = entry_title(tree)
     for kind in (PROTECTED, PRIVATE):
         bare = without_format(title, kind)
-        if bare and bare != title and _starts_title(document, bare):
+        if bare and bare != title and _starts_title(_words(_DOCUMENT_TITLE(tree)), bare):
             return kind
     return None
 

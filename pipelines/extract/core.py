@@ -53,7 +53,8 @@ _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
 # What the author guess never reads: comment lists and comments (WordPress's "X says:"), author boxes.
 _COMMENTS_AND_BIOS = etree.XPath(
-    "//*[@id='comments' or contains(@class, 'comment-list') or contains(@class, 'commentlist')"
+    "//*[@id='comments' or contains(@class, 'comment') or contains(@class, 'author')]"  # a cheap test first
+    "[@id='comments' or contains(@class, 'comment-list') or contains(@class, 'commentlist')"
     " or contains(@class, 'comments-area') or contains(@class, 'wp-block-comments')"
     " or contains(@class, 'wp-block-post-comments') or contains(concat(' ', normalize-space(@class), ' '), ' comment ')"
     " or contains(@class, 'author-bio') or contains(@class, 'author-info') or contains(@class, 'author-box')]"
