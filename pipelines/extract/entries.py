@@ -97,12 +97,16 @@ def _value(scope: etree._Element, name: str) -> str | None:
     return _property_value(element) if element is not None else None
 
 
+# The attribute an element carries a microdata value in. A link's href is left out on purpose: the properties read
+# here are names and dates, and an author linked to a profile is named by the link's text.
+_VALUE_ATTRIBUTES = {"meta": "content", "time": "datetime", "data": "value"}
+
+
 def _property_value(element: etree._Element) -> str | None:
-    """A property's value: ``content``, then the attribute its element carries a value in, then its text."""
-    attribute = {"meta": "content", "time": "datetime", "data": "value", "a": "href", "link": "href"}
+    """A property's value: ``content``, then its element's value attribute, then its text."""
     value = element.get("content")
-    if value is None and element.tag in attribute and element.tag not in ("a", "link"):
-        value = element.get(attribute[element.tag])
+    if value is None and element.tag in _VALUE_ATTRIBUTES:
+        value = element.get(_VALUE_ATTRIBUTES[element.tag])
     return _clean(value) if value is not None else _text(element)
 
 
