@@ -52,13 +52,15 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # times as much)
 _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
-# What the author guess never reads: comment lists and comments (WordPress's "X says:"), author boxes.
+# What the author guess never reads: comment lists and comments (WordPress's "X says:"), author boxes, and the
+# recent-comments widget and block (commenters' names).
 _COMMENTS_AND_BIOS = etree.XPath(
     "//*[@id='comments' or contains(@class, 'comment') or contains(@class, 'author')]"  # a cheap test first
     "[@id='comments' or contains(@class, 'comment-list') or contains(@class, 'commentlist')"
     " or contains(@class, 'comments-area') or contains(@class, 'wp-block-comments')"
     " or contains(@class, 'wp-block-post-comments') or contains(concat(' ', normalize-space(@class), ' '), ' comment ')"
-    " or contains(@class, 'author-bio') or contains(@class, 'author-info') or contains(@class, 'author-box')]"
+    " or contains(@class, 'author-bio') or contains(@class, 'author-info') or contains(@class, 'author-box')"
+    " or contains(@class, 'widget_recent_comments') or contains(@class, 'wp-block-latest-comments')]"
 )
 # lxml refuses a str that declares its encoding (XHTML's XML prolog); the text is decoded already, so it goes
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
