@@ -16,6 +16,7 @@ down or unreachable: keep the files in the local spool and ship them later).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -24,8 +25,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from scrapy.utils.misc import load_object
-from scrapy.utils.python import without_none_values
 
 CHUNK = 1 << 20
 
@@ -220,7 +219,19 @@ class FileStore:
 def store_schemes(settings: Any | None = None) -> dict[str, str]:
     """``STORE_SCHEMES`` with ``ARCHIVE_STORE_SCHEMES`` merged over it (a scheme set to None is removed)."""
     extra = settings.getdict("ARCHIVE_STORE_SCHEMES") if settings is not None else {}
-    return without_none_values({**STORE_SCHEMES, **extra})
+    return {scheme: path for scheme, path in {**STORE_SCHEMES, **extra}.items() if path is not None}
+
+
+def load_object(path: Any) -> Any:
+    """The object a dotted path names (an object passes through), as Scrapy's ``load_object``.
+
+    Not Scrapy's own: importing it imports all of Scrapy, and ``blogarc ls`` or ``get`` open a store without
+    needing Scrapy (start-up time, ``bench/startup.py``).
+    """
+    if not isinstance(path, str):
+        return path
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def open_store(uri: str, settings: Any | None = None) -> Store:
