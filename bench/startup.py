@@ -46,6 +46,7 @@ def commands(store: Path, url: str) -> dict[str, list[str]]:
 
 
 def env_for(checkout: Path, home: Path) -> dict[str, str]:
+    """The environment of a command run from ``checkout``, with a private cache folder."""
     return {**os.environ, "PYTHONPATH": str(checkout), "XDG_CACHE_HOME": str(home / "cache")}
 
 
@@ -67,6 +68,7 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def measure(argv: list[str], env: dict[str, str], repeat: int) -> dict[str, float]:
+    """Min and median wall time and median CPU time of ``repeat`` runs after a warm-up."""
     run_once(argv, env)  # warm-up: the page cache, .pyc files
     walls, cpus = zip(*(run_once(argv, env) for _ in range(repeat)), strict=True)
     return {"min": min(walls), "median": statistics.median(walls), "cpu": statistics.median(cpus)}
@@ -93,12 +95,14 @@ def top_imports(argv: list[str], env: dict[str, str], count: int) -> list[tuple[
 
 
 def crawl_store(url: str, store: Path, home: Path) -> None:
+    """Crawl the fixture blog into ``store`` (the archive ``ls`` and ``get`` read)."""
     fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0"]
     argv = [sys.executable, "-m", "crawler.cli", "crawl", url, "--store", str(store), "--no-extract", *fast]
     subprocess.run(argv, env=env_for(ROOT, home), cwd=home, capture_output=True, check=True, timeout=600)
 
 
 def main() -> None:
+    """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20, help="runs per command (default 20)")
     parser.add_argument("--checkout", action="append", type=Path, help="a blogarc tree to measure (repeatable)")

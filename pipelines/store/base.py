@@ -25,7 +25,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-
 CHUNK = 1 << 20
 
 
