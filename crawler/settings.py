@@ -46,6 +46,8 @@ ARCHIVE_STORE = "archive"
 ARCHIVE_STORE_SCHEMES = {}
 # Local folder for WARCs before they reach the store; empty = one folder per store under ~/.cache/blogarc/spool.
 ARCHIVE_SPOOL_DIR = ""
+# Mode of the files a folder store writes, in octal ("0640"); empty = what the umask leaves of 0666, as for any file.
+ARCHIVE_FILE_MODE = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 # Blogs crawled at once by one ``blogarc crawl --sites FILE`` (crawler/runner.py); the others wait in order. Memory

@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -65,6 +66,18 @@ def limit_memory(max_memory: int) -> None:
     """Cap this process's address space (0 = no cap)."""
     if max_memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+
+
+def start_worker(max_memory: int) -> None:
+    """A worker's set-up: its memory cap, and deaf to SIGINT and SIGTERM.
+
+    A Ctrl-C reaches every process of the terminal's group (systemd's SIGTERM every process of the service): the
+    crawling process stops gracefully and shuts the pool, which ends the workers, so they need no signal of their
+    own (and print no ``KeyboardInterrupt`` traceback each).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    limit_memory(max_memory)
 
 
 class ExtractionPool:
@@ -114,7 +127,7 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=limit_memory,
+                initializer=start_worker,
                 initargs=(self.options.worker_max_memory,),
             )
         return self._executor
