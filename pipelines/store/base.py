@@ -124,9 +124,12 @@ def file_mode(setting: Any = None) -> int:
         ValueError: for a setting that is not an octal mode.
     """
     if setting not in (None, ""):
-        mode = int(setting, 8) if isinstance(setting, str) else int(setting)
+        try:
+            mode = int(setting, 8) if isinstance(setting, str) else int(setting)
+        except ValueError:
+            mode = -1
         if not 0 <= mode <= 0o7777:
-            raise ValueError(f"ARCHIVE_FILE_MODE is not a file mode: {setting!r}")
+            raise ValueError(f"ARCHIVE_FILE_MODE is not an octal file mode such as 0640: {setting!r}")
         return mode
     return 0o666 & ~current_umask()
 
