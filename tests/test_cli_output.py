@@ -153,7 +153,9 @@ def test_get_warc_of_a_revisit_says_so_and_names_the_original(two_runs, tmp_path
     page = two_runs.url + "/about/"
     revisit = two_runs.run("get", page, "--warc", "-o", str(tmp_path / "latest.warc.gz"))
     assert revisit.returncode == 0, revisit.stderr
-    assert b"WARC-Type: revisit" in subprocess.run(["zcat", str(tmp_path / "latest.warc.gz")], capture_output=True).stdout
+    assert (
+        b"WARC-Type: revisit" in subprocess.run(["zcat", str(tmp_path / "latest.warc.gz")], capture_output=True).stdout
+    )
     note = next(line for line in revisit.stderr.splitlines() if "revisit record" in line)
     at = re.search(r"--at (\S+) --warc", note).group(1)
     assert ISO.fullmatch(at)
