@@ -30,23 +30,17 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from urllib.error import HTTPError
-from urllib.parse import urlsplit
-from urllib.request import Request as UrlRequest
-from urllib.request import urlopen
 
-from protego import Protego
 from scrapy.settings import Settings
 from scrapy.utils.log import log_scrapy_info
 
 from crawler import logs
 from crawler.commands import add_command
+from crawler.explain import explain
 from crawler.output import run_figures
 from crawler.runner import NOT_STARTED, JobRunner, SiteResult
 from crawler.sites import Blog, check_sites, read_sites
-from crawler.spiders.blog import admission_for
 from crawler.usage import UsageError, blog_url, count, iso_date, seconds, split_setting, typed_settings
-from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, new_run_id, site_key
 from pipelines.runs.manifest import FAILURE_STATUSES, FINISHED, INTERRUPTED
@@ -282,36 +276,3 @@ def exit_status(results: list[SiteResult], pending: bool) -> int:
     if any(result.status in FAILURE_STATUSES for result in results):
         return EXIT_SITE_FAILED
     return EXIT_PENDING if pending else 0
-
-
-def explain(url: str, site_url: str, settings: Settings) -> str:
-    """Why ``url`` would or would not be fetched in a crawl of ``site_url``, as the spider decides it."""
-    admission = admission_for(site_url if "://" in site_url else f"https://{site_url}", settings)
-    canonical = admission.rules.canonical(url)
-    lines = [f"URL:        {url}", f"canonical:  {canonical}", f"site:       {site_key(admission.start_url)}"]
-    page_reason = admission.refusal(canonical)
-    requisite_reason = admission.refusal(canonical, requisite=True)
-    lines.append(f"as a page:  {'refused: ' + page_reason if page_reason else 'fetched (if linked or listed)'}")
-    lines.append(f"as a page requisite: {'refused: ' + requisite_reason if requisite_reason else 'fetched'}")
-    if is_post_part(canonical):
-        lines.append("kind:       part of a post (archived, no text record of its own)")
-    lines.append(f"robots.txt: {robots_decision(canonical, settings)}")
-    return "\n".join(lines)
-
-
-def robots_decision(url: str, settings: Settings) -> str:
-    """What the site's robots.txt says about ``url`` for our User-Agent (one request to the site)."""
-    if not settings.getbool("ROBOTSTXT_OBEY"):
-        return "not obeyed (ROBOTSTXT_OBEY is off)"
-    parts = urlsplit(url)
-    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-    agent = settings.get("USER_AGENT")
-    try:
-        with urlopen(UrlRequest(robots_url, headers={"User-Agent": agent}), timeout=10) as reply:
-            body = reply.read().decode("utf-8", errors="replace")
-    except HTTPError as exc:
-        return f"allowed ({robots_url} answered {exc.code})"
-    except OSError as exc:
-        return f"not checked ({robots_url} unreachable: {exc})"
-    allowed = Protego.parse(body).can_fetch(url, agent.split("/", 1)[0])
-    return "allowed" if allowed else f"disallowed by {robots_url}"
