@@ -12,8 +12,6 @@ This module is imported by every command, so it imports nothing heavy (no Scrapy
 from __future__ import annotations
 
 import argparse
-import difflib
-import ipaddress
 import json
 import re
 from datetime import datetime
@@ -112,6 +110,8 @@ def blog_url(text: str) -> str:
 
 
 def _valid_host(host: str) -> bool:
+    import ipaddress  # noqa: PLC0415 - only when a URL is checked (start-up of the other commands)
+
     try:
         ipaddress.ip_address(host)
         return True
@@ -188,6 +188,8 @@ def unknown_setting_warning(name: str, known: list[str]) -> str | None:
     """A one-line warning for a setting name nothing knows (None when it is known), naming the closest known name."""
     if name in known:
         return None
+    import difflib  # noqa: PLC0415 - only for an unknown name
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"warning: unknown setting {name}{hint}; it is passed on as given"
