@@ -19,7 +19,8 @@ from scrapy.settings import Settings
 
 from crawler.commands import add_command
 from crawler.commands.crawl import EXIT_PENDING, LOG_LEVELS, SECRET_SETTINGS, check_store
-from crawler.usage import split_setting, typed_settings
+from crawler.usage import UsageError, split_setting, typed_settings
+from pipelines.services import Services
 from pipelines.store.base import StoreUnavailable
 from pipelines.store.spool import SpoolBusy
 
@@ -65,6 +66,14 @@ def upload_command(args: argparse.Namespace) -> int:
     """Ship the spool; returns the exit status."""
     logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     settings = upload_settings(args)
+    try:
+        waiting = Services.from_settings(settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not waiting.spool.sites() and not waiting.spool.parked():
+        # nothing to ship: the store is not even checked (a mistyped --store is not created)
+        print(f"nothing waits in {waiting.spool.root} for {waiting.store.uri}")
+        return 0
     services = check_store(settings, "blogarc upload")
     shipper, spool = services.shipper, services.spool
     started = time.time()
