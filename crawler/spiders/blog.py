@@ -26,6 +26,7 @@ from scrapy.spiders import SitemapSpider
 
 from crawler import discovery
 from crawler.admission import Admission
+from crawler.listings import Listings
 from crawler.recorder import Recorder
 from crawler.spiders.sources import Sources
 from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
@@ -112,6 +113,7 @@ class BlogSpider(Sources, SitemapSpider):
             )
         }
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
+        spider.listings = Listings(enabled=spider.options["rest"])
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
@@ -130,11 +132,13 @@ class BlogSpider(Sources, SitemapSpider):
             extract_options=services.extract_options,
             pool=pool,
             incremental=self.incremental,
+            listings=self.listings,
         )
 
     async def start(self) -> AsyncIterator[Request]:
         if home := self.admit(self.start_url, "start"):
             home.meta["hub"] = True  # read in full every run: new posts show up here first
+            home.meta["seed"] = True
             yield home
         if not self.options["sitemaps"]:
             return
@@ -148,9 +152,15 @@ class BlogSpider(Sources, SitemapSpider):
     # --- admission into requests --------------------------------------------------------------------------------
 
     def admit(self, url: str, source: str, callback: Any = None, requisite: bool = False) -> Request | None:
-        """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise."""
+        """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise.
+
+        A page found while the REST listing is read is parked, and admitted when it has been (``crawler.listings``).
+        """
         stats = self.crawler.stats
         if not url.startswith(("http://", "https://")):
+            return None
+        page = not requisite and callback in (None, self.parse)
+        if page and url != self.start_url and self.listings.park(url, source):
             return None
         verdict = self.admission.admit(url, requisite)
         if verdict.refused == "seen":
@@ -165,7 +175,7 @@ class BlogSpider(Sources, SitemapSpider):
                 stats.inc_value("incremental/skipped_requisite")
                 return None
             return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
-        if callback in (None, self.parse) and self.unchanged_since_capture(url):
+        if page and self.unchanged_since_capture(url):
             stats.inc_value("incremental/skipped_by_date")
             return None
         self.admission.count_page()
@@ -248,6 +258,8 @@ class BlogSpider(Sources, SitemapSpider):
             root = discovery.rest_root(tree, link_header)
             if root and urlsplit(urljoin(response.url, root)).netloc in self.admission.hosts:
                 yield from self.rest_requests(urljoin(response.url, root))
+        if response.meta.get("seed") and not self.listings.started:
+            yield from self.release(self.listings.settle())  # the blog announces no REST API: nothing to wait for
 
     def parse_requisite(self, response: Response) -> Iterator[Request]:
         """Archive-only responses; a stylesheet's own requisites (fonts, images, imports) are followed."""
@@ -262,6 +274,12 @@ class BlogSpider(Sources, SitemapSpider):
         Unchanged hubs answer 304 and are not parsed, and a deleted post is no longer linked: this is how both
         are still revalidated (a 304 each, or the 404 that lists a post as gone).
         """
+        if not self.listings.settled:  # a listing page hangs or the seed gave no page: wait no longer
+            requests = list(self.release(self.listings.settle()))
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            if requests:
+                raise DontCloseSpider
         if self.swept or self.incremental is None:
             return
         self.swept = True
