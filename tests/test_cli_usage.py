@@ -53,6 +53,7 @@ CRAWL_MISTAKES = [
     ([UNREACHABLE, "--site-timeout", "-5"], ["--site-timeout", "positive"]),
     ([UNREACHABLE, "--revalidate-every", "-1"], ["--revalidate-every"]),
     ([UNREACHABLE, "-L", "LOUD"], ["-L", "LOUD"]),
+    ([UNREACHABLE, "-s", "LOG_LEVEL=LOUD"], ["LOG_LEVEL", "LOUD"]),
     ([UNREACHABLE, "--log-format", "xml"], ["--log-format"]),
     ([UNREACHABLE, "--log-file", "no/such/folder/crawl.log"], ["no such folder", "no/such/folder"]),
     ([UNREACHABLE, "--run-id", "../escape"], ["run id", "../escape"]),

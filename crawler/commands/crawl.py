@@ -174,6 +174,9 @@ def crawl_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
     typed, warnings = typed_settings(given, settings)
     for name, value in typed.items():
         settings.set(name, value, priority="cmdline")
+    if str(settings.get("LOG_LEVEL")).upper() not in LOG_LEVELS:
+        raise UsageError(f"setting LOG_LEVEL={settings.get('LOG_LEVEL')!r}: expected one of {', '.join(LOG_LEVELS)}")
+    settings.set("LOG_LEVEL", str(settings.get("LOG_LEVEL")).upper(), priority=settings.getpriority("LOG_LEVEL"))
     # blogarc crawl logs through crawler/logs.py, installed once for the process
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     try:
