@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.internet.defer import DeferredList, inlineCallbacks
 
 from crawler.progress import JobProgress
+from crawler.shutdown import JobProcess
 from crawler.spiders.blog import BlogSpider
 from pipelines import __version__
 from pipelines.layout import job_manifest_key, manifest_key, site_key
@@ -134,7 +134,7 @@ class JobRunner:
         self.stopping = False
         self.many = len(sites) > 1
         self.started_at = datetime.now(UTC)
-        self.process = CrawlerProcess(settings)
+        self.process = JobProcess(settings)  # a second Ctrl-C stops at once (crawler/shutdown.py)
         self.quiet = {
             name: value
             for name, value in QUIET_PER_SITE.items()

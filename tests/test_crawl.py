@@ -51,7 +51,8 @@ def crawl_run(blog_servers, tmp_path_factory):
     urls = [server.url + "/" for server in blog_servers.values()]
     before = {name: len(server.requests_seen()) for name, server in blog_servers.items()}
     store, spool = str(work / "store"), str(work / "spool")
-    args = ["crawl", *urls, "--store", store, "--spool", spool, *FAST, *REST, *ASSETS, *CREDENTIALS]
+    # -v: Scrapy's own lines too (its "Overridden settings" are where credentials given with -s could leak)
+    args = ["crawl", *urls, "--store", store, "--spool", spool, "-v", *FAST, *REST, *ASSETS, *CREDENTIALS]
     result = blogarc(*args, cwd=work, text=True)
     requested = {name: server.requests_seen()[before[name] :] for name, server in blog_servers.items()}
     return result, work, requested
@@ -356,7 +357,11 @@ def test_credentials_given_with_s_appear_in_no_log_manifest_warc_or_record(crawl
     # the crawl does write down what it was given with -s: in its log and in each WARC's warcinfo record
     # (Scrapy logs the settings of its own that differ from its defaults: the AWS_* ones are among them)
     overridden = [ast.literal_eval(s) for s in re.findall(r"Overridden settings:\n(\{.*?\})$", log, re.S | re.M)]
-    assert overridden and all(settings["AUTOTHROTTLE_ENABLED"] == "False" for settings in overridden)  # as typed
+    # -s values are typed by their defaults (crawler/usage.py): AUTOTHROTTLE_ENABLED=False is now Scrapy's own
+    # default, False, which Scrapy's dump leaves out (it listed the string "False" before); blogarc's User-Agent
+    # shows the dump is there
+    assert overridden and all(settings["USER_AGENT"].startswith("blogarc/") for settings in overridden)
+    assert all(settings.get("AUTOTHROTTLE_ENABLED", False) is False for settings in overridden)
     assert "DOWNLOAD_DELAY: 0" in store_text(work / "store" / "warc")
     for secret in (SECRET, KEY_ID):
         assert secret not in log
