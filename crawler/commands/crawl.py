@@ -8,6 +8,13 @@ crawl blog`` uses). ``-s`` overrides any Scrapy or blogarc setting, as with ``sc
 the others wait in the file's order (``crawler/runner.py``), and a job manifest (``runs/_job/{run_id}.json``) sums
 them up. ``--site-timeout SECONDS`` bounds each blog's crawl (``CLOSESPIDER_TIMEOUT``).
 
+Seeds are checked before anything runs: one that is not a web URL, or that carries credentials
+(``http://user:password@host/``: blogarc does not log in, and they would reach logs, manifests and WARC request
+records), stops the command with one line and exit status 1. A blog's requisites, redirects and robots.txt
+look-ups never reach loopback, private or link-local addresses other than the seed's own (``crawler/targets.py``)
+unless ``--allow-private``. ``--explain URL`` says whether and why a URL would be fetched (``crawler/explain.py``),
+without contacting a host the rules refuse.
+
 The store is checked first: a configuration error (no such bucket, access denied, bad credentials) stops here with
 one line and exit status 2; an unreachable store does not stop the crawl, which goes on into the local spool.
 
@@ -30,18 +37,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from urllib.error import HTTPError
-from urllib.parse import urlsplit
-from urllib.request import Request as UrlRequest
-from urllib.request import urlopen
 
-from protego import Protego
 from scrapy.settings import Settings
 
+from crawler.admission import seed_refusal
+from crawler.explain import explain
 from crawler.progress import human_bytes
 from crawler.runner import NOT_STARTED, JobRunner, SiteResult
-from crawler.spiders.blog import admission_for
-from crawler.wordpress import is_post_part
 from pipelines import __version__
 from pipelines.layout import check_run_id, new_run_id, site_key
 from pipelines.runs.manifest import FAILURE_STATUSES, FINISHED, INTERRUPTED
@@ -100,7 +102,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="every N runs, ask for every known page instead of trusting sitemap and REST dates "
         "(ARCHIVE_REVALIDATE_EVERY)",
     )
-    crawl.add_argument("--explain", metavar="URL", help="print whether and why URL would be fetched, then exit")
+    crawl.add_argument(
+        "--explain",
+        metavar="URL",
+        help="print whether and why URL would be fetched (scope, trap rules, internal targets, robots.txt), then exit",
+    )
+    crawl.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="fetch loopback, private and link-local addresses other than the seed's own, which a blog's "
+        "requisites, redirects and robots.txt look-ups may not reach otherwise (ARCHIVE_ALLOW_PRIVATE)",
+    )
     crawl.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
     )
@@ -151,6 +163,7 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
         "ARCHIVE_REVALIDATE_EVERY": args.revalidate_every,
         "ARCHIVE_CONCURRENT_SITES": args.concurrent_sites,
         "CLOSESPIDER_TIMEOUT": args.site_timeout,
+        "ARCHIVE_ALLOW_PRIVATE": True if args.allow_private else None,
     }
     if args.contact:
         chosen["USER_AGENT"] = f"blogarc/{__version__} (+{args.contact})"
@@ -176,6 +189,9 @@ def crawl_command(args: argparse.Namespace) -> int:
     """Run the crawl; the exit status is 0 only if every blog finished and everything reached the store."""
     sites = [(url, {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
     settings = crawl_settings(args)
+    for url in [url for url, _ in sites] + ([args.explain] if args.explain else []):
+        if (problem := seed_refusal(url)) is not None:  # before anything else can log or store the URL
+            raise SystemExit(f"blogarc crawl: {problem}")
     if args.explain:
         print(explain(args.explain, sites[0][0] if sites else args.explain, settings))
         return 0
@@ -254,36 +270,3 @@ def exit_status(results: list[SiteResult], pending: bool) -> int:
     if any(result.status in FAILURE_STATUSES for result in results):
         return EXIT_SITE_FAILED
     return EXIT_PENDING if pending else 0
-
-
-def explain(url: str, site_url: str, settings: Settings) -> str:
-    """Why ``url`` would or would not be fetched in a crawl of ``site_url``, as the spider decides it."""
-    admission = admission_for(site_url if "://" in site_url else f"https://{site_url}", settings)
-    canonical = admission.rules.canonical(url)
-    lines = [f"URL:        {url}", f"canonical:  {canonical}", f"site:       {site_key(admission.start_url)}"]
-    page_reason = admission.refusal(canonical)
-    requisite_reason = admission.refusal(canonical, requisite=True)
-    lines.append(f"as a page:  {'refused: ' + page_reason if page_reason else 'fetched (if linked or listed)'}")
-    lines.append(f"as a page requisite: {'refused: ' + requisite_reason if requisite_reason else 'fetched'}")
-    if is_post_part(canonical):
-        lines.append("kind:       part of a post (archived, no text record of its own)")
-    lines.append(f"robots.txt: {robots_decision(canonical, settings)}")
-    return "\n".join(lines)
-
-
-def robots_decision(url: str, settings: Settings) -> str:
-    """What the site's robots.txt says about ``url`` for our User-Agent (one request to the site)."""
-    if not settings.getbool("ROBOTSTXT_OBEY"):
-        return "not obeyed (ROBOTSTXT_OBEY is off)"
-    parts = urlsplit(url)
-    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-    agent = settings.get("USER_AGENT")
-    try:
-        with urlopen(UrlRequest(robots_url, headers={"User-Agent": agent}), timeout=10) as reply:
-            body = reply.read().decode("utf-8", errors="replace")
-    except HTTPError as exc:
-        return f"allowed ({robots_url} answered {exc.code})"
-    except OSError as exc:
-        return f"not checked ({robots_url} unreachable: {exc})"
-    allowed = Protego.parse(body).can_fetch(url, agent.split("/", 1)[0])
-    return "allowed" if allowed else f"disallowed by {robots_url}"
