@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
@@ -51,6 +53,7 @@ PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
 # Scrapy settings whose blogarc default the add-on sets too when the project leaves them at Scrapy's default:
 # the bounds a hostile server must not get past (crawler/settings.py says why each).
 HOSTILE_DEFAULTS = ("DEPTH_LIMIT", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE")
+HTTP_HANDLER = "crawler.download.Http11Handler"  # Scrapy's, with a close that fires once (crawler/download.py)
 
 
 class Blogarc:
@@ -66,3 +69,8 @@ class Blogarc:
             settings.set(name, getattr(defaults, name), priority="addon")  # "addon" is below "project"
         for path, (setting, order) in COMPONENTS.items():
             settings.set_in_component_priority_dict(setting, path, order)
+        handlers = settings.getdict("DOWNLOAD_HANDLERS")
+        if not all(scheme in handlers for scheme in ("http", "https")):  # a project's own handler stays
+            handlers = {"http": HTTP_HANDLER, "https": HTTP_HANDLER, **handlers}
+            priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"])
+            settings.set("DOWNLOAD_HANDLERS", handlers, priority=priority)
