@@ -5,6 +5,9 @@ canonical form (``crawler.wordpress.ScopeRules``), already seen, scope (the blog
 requisites), trap rules, ``--max-pages`` and ``--since``. Most links of a page repeat the ones of every other page
 (menus, sidebars), so ``hrefs`` drops an href already decided before it is resolved and canonicalised, which is
 where admission spends its time. Each decision is counted by the caller under ``links/*``.
+
+A seed URL with credentials (``http://user:password@host/``) is refused (``ValueError``, ``seed_refusal``): they
+would make every request offsite and land in logs, manifests and WARC request records; blogarc does not log in.
 """
 
 from __future__ import annotations
@@ -12,9 +15,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from crawler.wordpress import ScopeRules, same_site_hosts
+
+
+def redacted(url: str) -> str:
+    """``url`` with the password of its userinfo (if any) shown as ``***``: what logs and messages may show."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.netloc.rsplit('@', 1)[1]}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def seed_refusal(url: str) -> str | None:
+    """Why ``url`` cannot be a seed (credentials in it), or None."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    if parts.username is None and parts.password is None:
+        return None
+    return (
+        f"{redacted(url)}: a seed URL with credentials is refused (blogarc does not log in to blogs, and they would "
+        "reach logs, manifests and WARC request records); give the URL without 'user:password@'"
+    )
 
 
 @dataclass
@@ -40,6 +63,8 @@ class Admission:
     pages_admitted: int = 0
 
     def __post_init__(self) -> None:
+        if (problem := seed_refusal(self.start_url)) is not None:
+            raise ValueError(problem)
         self.start_url = self.rules.canonical(self.start_url)
         self.hosts = self.hosts or same_site_hosts(self.start_url)
 

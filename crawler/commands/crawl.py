@@ -8,6 +8,13 @@ crawl blog`` uses). ``-s`` overrides any Scrapy or blogarc setting, as with ``sc
 the others wait in the file's order (``crawler/runner.py``), and a job manifest (``runs/_job/{run_id}.json``) sums
 them up. ``--site-timeout SECONDS`` bounds each blog's crawl (``CLOSESPIDER_TIMEOUT``).
 
+Seeds are checked before anything runs: one that is not a web URL, or that carries credentials
+(``http://user:password@host/``: blogarc does not log in, and they would reach logs, manifests and WARC request
+records), stops the command with one line and exit status 1. A blog's requisites, redirects and robots.txt
+look-ups never reach loopback, private or link-local addresses other than the seed's own (``crawler/targets.py``)
+unless ``--allow-private``. ``--explain URL`` says whether and why a URL would be fetched (``crawler/explain.py``),
+without contacting a host the rules refuse.
+
 The store is checked first: a configuration error (no such bucket, access denied, bad credentials) stops here with
 one line and exit status 2; an unreachable store does not stop the crawl, which goes on into the local spool.
 
@@ -35,6 +42,7 @@ from scrapy.settings import Settings
 from scrapy.utils.log import log_scrapy_info
 
 from crawler import logs
+from crawler.admission import seed_refusal
 from crawler.commands import add_command
 from crawler.explain import explain
 from crawler.output import run_figures
@@ -104,7 +112,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="every N runs, ask for every known page instead of trusting sitemap and REST dates "
         "(ARCHIVE_REVALIDATE_EVERY)",
     )
-    crawl.add_argument("--explain", metavar="URL", help="print whether and why URL would be fetched, then exit")
+    crawl.add_argument(
+        "--explain",
+        metavar="URL",
+        help="print whether and why URL would be fetched (scope, trap rules, internal targets, robots.txt), then exit",
+    )
+    crawl.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="fetch loopback, private and link-local addresses other than the seed's own, which a blog's "
+        "requisites, redirects and robots.txt look-ups may not reach otherwise (ARCHIVE_ALLOW_PRIVATE)",
+    )
     crawl.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
     )
@@ -161,6 +179,7 @@ def crawl_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
         "ARCHIVE_REVALIDATE_EVERY": args.revalidate_every,
         "ARCHIVE_CONCURRENT_SITES": args.concurrent_sites,
         "CLOSESPIDER_TIMEOUT": args.site_timeout,
+        "ARCHIVE_ALLOW_PRIVATE": True if args.allow_private else None,
     }
     if args.contact:
         chosen["USER_AGENT"] = f"blogarc/{__version__} (+{args.contact})"
@@ -191,6 +210,9 @@ def crawl_command(args: argparse.Namespace) -> int:
     """Run the crawl; the exit status is 0 only if every blog finished and everything reached the store."""
     blogs = [Blog(blog_url(url), {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
     settings, warnings = crawl_settings(args)
+    for url in [blog.url for blog in blogs] + ([args.explain] if args.explain else []):
+        if (problem := seed_refusal(url)) is not None:  # before anything else can log or store the URL
+            raise UsageError(problem)
     if args.explain:
         print(explain(args.explain, blogs[0].url if blogs else blog_url(args.explain), settings))
         return 0

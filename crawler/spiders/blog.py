@@ -176,7 +176,8 @@ class BlogSpider(Sources, SitemapSpider):
             if self.incremental is not None and self.incremental.skip_requisite(url):
                 stats.inc_value("incremental/skipped_requisite")
                 return None
-            return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
+            meta = {"allow_offsite": True, "requisite": True}  # requisite: exempt from DEPTH_LIMIT and the bounds
+            return Request(url, callback=self.parse_requisite, meta=meta, priority=-1)
         if page and self.unchanged_since_capture(url):
             stats.inc_value("incremental/skipped_by_date")
             return None

@@ -136,6 +136,8 @@ def _warc_headers(response: Response, extra: dict[str, str] | None) -> dict[str,
     headers = dict(extra or {})
     if response.ip_address is not None:
         headers["WARC-IP-Address"] = str(response.ip_address)
+    if "download_stopped" in response.flags:  # the crawl stopped reading it (robots.txt over its size limit)
+        headers["WARC-Truncated"] = "length"
     return headers
 
 
