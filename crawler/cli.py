@@ -14,7 +14,7 @@ from pipelines import __version__
 
 # Imported when the parser is built, not with this module: extraction workers are spawned processes, which import
 # the script that started them again; keeping this module light keeps Scrapy, boto3 and pyarrow out of every worker.
-COMMAND_MODULES = ("crawl", "extract", "archive", "replay", "upload")
+COMMAND_MODULES = ("crawl", "extract", "archive", "replay", "upload", "queue")
 
 
 def build_parser() -> argparse.ArgumentParser:
