@@ -101,7 +101,12 @@ class LeaseLoop:
             for rank, claim in worker.claims.items():
                 if (claim.run_id, claim.site) == (run_id, site) and rank not in worker.lost:
                     worker.lost.add(rank)
-                    logger.error("Lost the lease of %s (job %s) to another worker: stopping its crawl", site, run_id)
+                    logger.error(
+                        "The lease of %s (job %s) is not this worker's any more (another worker took it over, or "
+                        "Redis lost it); stopping its crawl",
+                        site,
+                        run_id,
+                    )
                     if (crawler := worker.crawlers.get(rank)) is not None and crawler.engine is not None:
                         deferred_from_coro(crawler.engine.close_spider_async(reason="site_locked"))
 
