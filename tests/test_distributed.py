@@ -198,6 +198,9 @@ def test_redis_down_at_start_is_one_line_and_exit_69(tmp_path):
         assert len(lines) == 1 and "cannot reach Redis at redis://***@127.0.0.1" in lines[0], result.stderr
         assert PASSWORD not in result.stdout + result.stderr
     assert not (tmp_path / "store").exists()
+    # credentials never go to Redis with a job
+    result = blogarc("enqueue", "--sites", str(sites_file), "-s", "AWS_SECRET_ACCESS_KEY=abc", home=tmp_path, text=True)
+    assert result.returncode != 0 and "would be stored in Redis" in result.stderr
 
 
 def test_a_worker_stopped_by_sigterm_gives_its_blog_back(blog_servers, tmp_path):
@@ -222,6 +225,7 @@ def test_a_worker_stopped_by_sigterm_gives_its_blog_back(blog_servers, tmp_path)
             workers.stop_all()
         done = json.loads(server.client().hget(f"blogarc:job:{RUN_ID}:done", site_of(slow.url)))
     assert done["status"] == "finished" and done["attempt"] == 2
+    assert "Traceback" not in workers.logs()
     store = tmp_path / "store"
     expected = {item["path"] for item in blog_expected("classic")["items"]}
     records = []

@@ -28,6 +28,7 @@ from crawler.distributed.frontier import TOKEN, Frontier, token_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
+    from typing import Self
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
@@ -166,30 +167,27 @@ class FrontierScheduler(Scheduler):
         self.frontier.outage(exc)
 
 
-class FrontierDownloads:
-    """Downloader middleware (outermost): a request whose download failed for good is handled."""
+class _OnFrontier:
+    """A middleware of the crawler's frontier."""
 
     def __init__(self, frontier: Frontier):
         self.frontier = frontier
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FrontierDownloads:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(frontier_of(crawler))
+
+
+class FrontierDownloads(_OnFrontier):
+    """Downloader middleware (outermost): a request whose download failed for good is handled."""
 
     def process_exception(self, request: Request, exception: BaseException) -> None:
         if (token := request.meta.get(TOKEN)) is not None:
             self.frontier.handled(token)
 
 
-class FrontierPages:
+class FrontierPages(_OnFrontier):
     """Spider middleware (outermost): a response whose callback's output is over is handled (once its records are)."""
-
-    def __init__(self, frontier: Frontier):
-        self.frontier = frontier
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FrontierPages:
-        return cls(frontier_of(crawler))
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
         token = response.meta.get(TOKEN)

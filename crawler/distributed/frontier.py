@@ -28,6 +28,7 @@ from crawler.distributed.durable import Durability
 from crawler.distributed.keys import FrontierKeys
 from pipelines.signals import announce_stored, file_closed, object_stored, record_written
 from pipelines.store.base import StoredObject
+from pipelines.text.record import TextRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,8 +107,6 @@ class Frontier:
 
     def page_output(self, token: str, output: Any) -> None:
         """The callback of ``token``'s response yielded ``output`` (a text record is followed until written)."""
-        from pipelines.text.record import TextRecord  # noqa: PLC0415 - pyarrow-free until a page is parsed
-
         if isinstance(output, TextRecord):
             self._records[id(output)] = token
             self._waiting_records[token] = self._waiting_records.get(token, 0) + 1

@@ -24,7 +24,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from pipelines.layout import PARQUET_SUFFIX, TEXT_SUFFIX
+from pipelines.layout import PARQUET_SUFFIX, RUNS, TEXT, TEXT_SUFFIX, site_prefix
 from pipelines.store.base import file_sha256, safe_key
 from pipelines.store.shipper import Shipped
 from pipelines.store.spool import SpoolBusy
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from crawler.distributed.jobs import JobQueue
     from pipelines.store.base import Store
     from pipelines.store.shipper import Shipper
+    from pipelines.store.spool import Spool
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ def settle_site(shipper: Shipper, queue: JobQueue, site: str, me: dict[str, Any]
     holds, counts as open. A site another process of this machine holds in the spool is left alone.
     """
     spool, store = shipper.spool, shipper.store
+    if not _has_leftovers(spool, site):
+        return []
     try:
         lock = spool.lock(site)
     except SpoolBusy:  # another worker of this machine crawls it
@@ -90,6 +93,18 @@ def settle_site(shipper: Shipper, queue: JobQueue, site: str, me: dict[str, Any]
     finally:
         lock.close()
     return sorted(open_runs)
+
+
+def _has_leftovers(spool: Spool, site: str) -> bool:
+    """Whether the spool holds anything of ``site`` (a quick look: most sites' folders hold only their lock)."""
+    folder = spool.site_dir(site)
+    if folder.is_dir() and any(path.name != ".lock" for path in folder.iterdir()):
+        return True
+    for kind in (TEXT, RUNS):
+        parked = spool.parked_path(site_prefix(kind, site).rstrip("/"))
+        if parked.is_dir() and any(path.is_file() for path in parked.rglob("*")):
+            return True
+    return False
 
 
 def _state(queue: JobQueue, run_id: str, site: str, me: dict[str, Any]) -> str:

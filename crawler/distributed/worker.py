@@ -7,12 +7,10 @@ and settings (``enqueue -s``), then the blog's own line's, and the blog's fronti
 (``crawler.distributed.frontier``), reached by the scheduler and the two middlewares of
 ``crawler.distributed.components``.
 
-The lease loop runs every third of a lease, off the reactor: a heartbeat, the renewal of every lease the worker
-holds (a blog whose lease was taken over meanwhile is stopped at once, without a manifest: reason
-``site_locked``), the renewal of those blogs' store locks (``ARCHIVE_LOCK_TTL`` is the lease here, so the store lock
-of a dead worker expires with its lease), and the removal of durable requests from the frontiers. When Redis does
-not answer, crawls go on with what they have and the loop tries again every second; the first answer brings them
-back online.
+The lease loop (``crawler.distributed.leases``) renews the worker's leases and its blogs' store locks, stops a
+crawl whose lease another worker took, and tells the crawls when Redis is away and back. Before a claimed blog's
+crawl opens, what this machine's spool holds for it is settled (``crawler.distributed.leftovers``), and the whole
+spool when the worker starts and stops.
 
 A blog ends **done** (finished, page limit included: its files may still wait in the spool), **failed**
 (unreachable, failed, timeout, or it could not start), or goes back to **waiting** (shutdown, its store lock held by
