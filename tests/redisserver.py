@@ -16,6 +16,8 @@ from pathlib import Path
 
 import redis
 
+from tests.util import need_servers
+
 REDIS_SERVER = shutil.which("redis-server")
 
 
@@ -30,7 +32,7 @@ class RedisServer:
     """``redis-server`` in a subprocess; ``url`` (with the password, if any) for clients."""
 
     def __init__(self, folder: Path, password: str | None = None):
-        assert REDIS_SERVER, "redis-server is not installed (.ci/run installs it)"
+        need_servers([] if REDIS_SERVER else ["redis-server"])
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.password = password

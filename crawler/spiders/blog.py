@@ -15,7 +15,7 @@ extracted. The incremental component (``pipelines.runs.incremental``) says what 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,6 +26,7 @@ from scrapy.spiders import SitemapSpider
 
 from crawler import discovery
 from crawler.admission import Admission
+from crawler.listings import Listings
 from crawler.recorder import Recorder
 from crawler.spiders.sources import Sources
 from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
@@ -43,6 +44,7 @@ WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
 # A listed date must be this much older than our last capture to skip a fetch: the blog's clock is not ours, and
 # lastmod has whole seconds (an edit right after a capture must not hide behind it). Costs a 304 at most.
 LASTMOD_SLACK = timedelta(minutes=5)
+NEVER_UNCHANGED = datetime.max.replace(tzinfo=UTC)  # the listing cannot tell: every page is fetched
 
 
 def admission_for(url: str, settings: Any) -> Admission:
@@ -88,6 +90,7 @@ class BlogSpider(Sources, SitemapSpider):
         self.allowed_domains = sorted({h.split(":")[0] for h in self.admission.hosts})
         self.rest_root: str | None = None
         self.swept = False
+        self.blog_changed: datetime | None = None  # when the REST listing says the blog last changed
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
         self.recorder: Recorder | None = None
@@ -112,6 +115,7 @@ class BlogSpider(Sources, SitemapSpider):
             )
         }
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
+        spider.listings = Listings(enabled=spider.options["rest"])
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
@@ -130,11 +134,13 @@ class BlogSpider(Sources, SitemapSpider):
             extract_options=services.extract_options,
             pool=pool,
             incremental=self.incremental,
+            listings=self.listings,
         )
 
     async def start(self) -> AsyncIterator[Request]:
         if home := self.admit(self.start_url, "start"):
             home.meta["hub"] = True  # read in full every run: new posts show up here first
+            home.meta["seed"] = True
             yield home
         if not self.options["sitemaps"]:
             return
@@ -148,9 +154,15 @@ class BlogSpider(Sources, SitemapSpider):
     # --- admission into requests --------------------------------------------------------------------------------
 
     def admit(self, url: str, source: str, callback: Any = None, requisite: bool = False) -> Request | None:
-        """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise."""
+        """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise.
+
+        A page found while the REST listing is read is parked, and admitted when it has been (``crawler.listings``).
+        """
         stats = self.crawler.stats
         if not url.startswith(("http://", "https://")):
+            return None
+        page = not requisite and callback in (None, self.parse)
+        if page and url != self.start_url and self.listings.park(url, source):
             return None
         verdict = self.admission.admit(url, requisite)
         if verdict.refused == "seen":
@@ -165,8 +177,11 @@ class BlogSpider(Sources, SitemapSpider):
                 stats.inc_value("incremental/skipped_requisite")
                 return None
             return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
-        if callback in (None, self.parse) and self.unchanged_since_capture(url):
+        if page and self.unchanged_since_capture(url):
             stats.inc_value("incremental/skipped_by_date")
+            return None
+        if page and self.blog_unchanged_since_capture(url):
+            stats.inc_value("incremental/skipped_unchanged_blog")
             return None
         self.admission.count_page()
         # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
@@ -179,6 +194,22 @@ class BlogSpider(Sources, SitemapSpider):
         listed = self.admission.listed_dates.get(url)
         captured = discovery.parse_date(self.incremental.last_capture(url))
         return listed is not None and captured is not None and listed < captured - LASTMOD_SLACK
+
+    def blog_unchanged_since_capture(self, url: str) -> bool:
+        """Whether ``url``, an archive, feed or later part of a post (not in the REST listing), needs no fetch.
+
+        Such a page only shows posts; when the complete listing says no post or page changed, appeared or went
+        since its last capture, neither did the page (a revalidation run fetches it anyway).
+        """
+        if self.incremental is None or url == self.start_url or url in self.listings.posts:
+            return False
+        captured = discovery.parse_date(self.incremental.last_capture(url))
+        if captured is None:
+            return False
+        if self.blog_changed is None:  # once a run: pages are admitted once the listing is read (or given up)
+            changed = self.listings.last_change(self.incremental.known_texts())
+            self.blog_changed = changed or NEVER_UNCHANGED
+        return self.blog_changed < captured - LASTMOD_SLACK
 
     def take_page(self) -> bool:
         """Use one page of the ``--max-pages`` budget; False (and counted) when none is left."""
@@ -248,6 +279,8 @@ class BlogSpider(Sources, SitemapSpider):
             root = discovery.rest_root(tree, link_header)
             if root and urlsplit(urljoin(response.url, root)).netloc in self.admission.hosts:
                 yield from self.rest_requests(urljoin(response.url, root))
+        if response.meta.get("seed") and not self.listings.started:
+            yield from self.release(self.listings.settle())  # the blog announces no REST API: nothing to wait for
 
     def parse_requisite(self, response: Response) -> Iterator[Request]:
         """Archive-only responses; a stylesheet's own requisites (fonts, images, imports) are followed."""
@@ -262,6 +295,12 @@ class BlogSpider(Sources, SitemapSpider):
         Unchanged hubs answer 304 and are not parsed, and a deleted post is no longer linked: this is how both
         are still revalidated (a 304 each, or the 404 that lists a post as gone).
         """
+        if not self.listings.settled:  # a listing page hangs or the seed gave no page: wait no longer
+            requests = list(self.release(self.listings.settle()))
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            if requests:
+                raise DontCloseSpider
         if self.swept or self.incremental is None:
             return
         self.swept = True
