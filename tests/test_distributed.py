@@ -119,7 +119,7 @@ def test_three_workers_sixty_blogs_a_worker_killed_and_redis_restarted(fleet, tm
             client = server.client()
             holders = f"blogarc:job:{RUN_ID}:holders"
             # SIGKILL the worker that crawls the slow blog, in the middle of it
-            wait_for(lambda: len(fleet.requests(fleet.urls[0])) >= 25, 180, "the slow blog's crawl")
+            wait_for(lambda: len(fleet.requests(fleet.urls[0])) >= 40, 180, "the slow blog's crawl")
             holder = json.loads(client.hget(holders, slow))
             killed = next(name for name, proc in workers.procs.items() if proc.pid == holder["pid"])
             wait_for(lambda: complete_records(tmp_path / killed / "spool" / slow), 30, "records in an open WARC")

@@ -67,6 +67,8 @@ class Frontier:
         self._records: dict[int, str] = {}  # id(text record) -> token of the request that yielded it
         self._waiting_records: dict[str, int] = {}  # token -> records yielded and not yet written
         self._output_over: set[str] = set()
+        self._held: list[str] | None = []  # handled while pages may be parked (``_release_held``)
+        self._settled_seen = False
 
     @classmethod
     def of(cls, crawler: Crawler) -> Frontier | None:
@@ -120,7 +122,28 @@ class Frontier:
 
     def handled(self, token: str) -> None:
         """The crawl is done with ``token``."""
-        self.durability.handled(token)
+        if self._held is not None:
+            self._held.append(token)
+        else:
+            self.durability.handled(token)
+
+    def _release_held(self) -> None:
+        """Count the requests handled while the spider parked pages, once it no longer does.
+
+        While BlogSpider reads the REST listing, the pages it discovers are parked in memory (``crawler.listings``):
+        a request handled then may have found a page that is in no frontier yet. Such requests count as handled
+        only at the second file close after the listing is read (the parked pages are queued by then).
+        """
+        spider = getattr(self.crawler, "spider", None)
+        listings = getattr(spider, "listings", None)
+        if self._held is None or not (listings is None or listings.settled):
+            return
+        if not self._settled_seen:
+            self._settled_seen = True
+            return
+        held, self._held = self._held, None
+        for token in held:
+            self.durability.handled(token)
 
     def _record_written(self, record: Any) -> None:
         self.durability.record_written()
@@ -143,6 +166,7 @@ class Frontier:
         self.durability.captured()
 
     def _file_closed(self, path: Any, key: str) -> None:
+        self._release_held()
         self.done += self.durability.file_closed(key)
 
     def _object_stored(self, obj: StoredObject, kind: str) -> None:
