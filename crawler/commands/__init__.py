@@ -34,6 +34,9 @@ COMMANDS = {
     "extract": Command("extract", "re-extract clean text from WARC files or stores"),
     "extract-html": Command("extract", "print the clean text of one HTML page"),
     "replay": Command("replay", "replay archived sites with pywb"),
+    "enqueue": Command("queue", "put a crawl job's blogs in Redis for workers to crawl"),
+    "worker": Command("queue", "crawl blogs from the queue in Redis into the store"),
+    "jobs": Command("queue", "show the crawl jobs in Redis: blogs waiting, running, done, failed"),
 }
 
 
