@@ -19,12 +19,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml.html import HTMLParser
+import lxml.html
+from lxml import etree
 from parsel.selector import create_root_node
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.spiders import SitemapSpider
+from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.response import get_base_url
 
 from crawler import discovery
@@ -65,17 +67,21 @@ def admission_for(url: str, settings: Any) -> Admission:
     return Admission(url, rules, max_pages=settings.getint("ARCHIVE_MAX_PAGES"), since=since)
 
 
-def page_tree(response: TextResponse) -> Any:
-    """The page parsed as ``response.selector.root`` would be (parsel's parser), without caching it on the response.
+async def page_tree(response: TextResponse, parser: type[etree.HTMLParser] = etree.HTMLParser) -> Any:
+    """The page parsed as ``response.selector.root`` would be (parsel's parsing), off the crawl's thread.
 
-    A cached selector refers back to its response: that cycle keeps every page, and its lxml tree (several times
-    the page's size), alive until the cyclic garbage collector runs, which is seldom in a long crawl. Without it a
-    page and its tree are freed as soon as its callback is done. Other text responses (``text/plain``...) keep
-    Scrapy's own choice of parser.
+    libxml2 parses without holding the GIL, so in a thread the parse (about as costly as the rest of a page's
+    handling) runs on another core while the crawl goes on. The tree is not cached on the response: a cached
+    selector refers back to its response, and that cycle keeps every page and its lxml tree (several times the
+    page's size) alive until the cyclic garbage collector runs, which is seldom in a long crawl. ``parser``:
+    ``lxml.html.HTMLParser`` when the tree goes to in-process extraction (trafilatura wants lxml.html elements);
+    the same tree with plain elements is cheaper to walk. Other text responses (``text/plain``...) keep Scrapy's
+    own choice of parser.
     """
     if not isinstance(response, HtmlResponse):
         return response.selector.root
-    return create_root_node(response.text, HTMLParser, base_url=get_base_url(response))
+    text, base_url = response.text, get_base_url(response)  # decoded here: their caches are not thread-safe
+    return await run_in_thread(create_root_node, text, parser, base_url)
 
 
 class BlogSpider(Sources, SitemapSpider):
@@ -106,6 +112,8 @@ class BlogSpider(Sources, SitemapSpider):
         self.start_url = self.admission.start_url
         self.allowed_domains = sorted({h.split(":")[0] for h in self.admission.hosts})
         self.rest_root: str | None = None
+        self.scan_css = discovery.CssScanner()  # the same inline styles on every page: read them once
+        self.tree_parser: type[etree.HTMLParser] = etree.HTMLParser
         self.swept = False
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
@@ -141,6 +149,8 @@ class BlogSpider(Sources, SitemapSpider):
         services = Services.of(self.crawler)
         self.incremental = Incremental.of(self.crawler)
         pool = services.pool() if self.options["extract"] else None
+        if self.options["extract"] and pool is None:  # extraction in this process, on the spider's tree
+            self.tree_parser = lxml.html.HTMLParser
         self.recorder = Recorder(
             self.crawler,
             self.admission,
@@ -235,7 +245,7 @@ class BlogSpider(Sources, SitemapSpider):
             for request in self.parse_feed(response):
                 yield request
             return
-        tree = page_tree(response)
+        tree = await page_tree(response, self.tree_parser)
         for request in self.page_requests(response, tree):
             yield request
         kind = classify_page(tree, response.url)
@@ -255,16 +265,15 @@ class BlogSpider(Sources, SitemapSpider):
 
     def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
         """Links, requisites and the REST API of an HTML page, through admission."""
-        canonical = discovery.canonical_link(tree)
-        if canonical:
-            self.admission.mark_seen(urljoin(response.url, canonical))
+        urls = discovery.page_urls(tree, self.scan_css, response.text)
+        if urls.canonical:
+            self.admission.mark_seen(urljoin(response.url, urls.canonical))
         if self.options["follow_links"]:
-            yield from self.follow(response.url, discovery.page_links(tree), "links")
+            yield from self.follow(response.url, urls.links, "links")
         if self.options["requisites"]:
-            yield from self.follow(response.url, discovery.requisites(tree), "requisite", requisite=True)
+            yield from self.follow(response.url, urls.requisites, "requisite", requisite=True)
         if self.rest_root is None and self.options["rest"]:
-            link_header = response.headers.get(b"Link", b"").decode("latin-1")
-            root = discovery.rest_root(tree, link_header)
+            root = urls.rest_root or discovery.rest_root_header(response.headers.get(b"Link", b"").decode("latin-1"))
             if root and urlsplit(urljoin(response.url, root)).netloc in self.admission.hosts:
                 yield from self.rest_requests(urljoin(response.url, root))
 
