@@ -26,7 +26,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.spiders import SitemapSpider
-from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import get_base_url
 
 from crawler import discovery
@@ -35,6 +35,7 @@ from crawler.recorder import Recorder
 from crawler.spiders.sources import Sources
 from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
 from pipelines.layout import check_run_id, new_run_id, site_key
+from pipelines.offload import Offload
 from pipelines.runs.incremental import Incremental
 from pipelines.services import Services
 
@@ -67,8 +68,8 @@ def admission_for(url: str, settings: Any) -> Admission:
     return Admission(url, rules, max_pages=settings.getint("ARCHIVE_MAX_PAGES"), since=since)
 
 
-async def page_tree(response: TextResponse, parser: type[etree.HTMLParser] = etree.HTMLParser) -> Any:
-    """The page parsed as ``response.selector.root`` would be (parsel's parsing), off the crawl's thread.
+async def page_tree(response: TextResponse, thread: Offload, parser: type[etree.HTMLParser] = etree.HTMLParser) -> Any:
+    """The page parsed as ``response.selector.root`` would be (parsel's parsing), in ``thread``.
 
     libxml2 parses without holding the GIL, so in a thread the parse (about as costly as the rest of a page's
     handling) runs on another core while the crawl goes on. The tree is not cached on the response: a cached
@@ -81,7 +82,7 @@ async def page_tree(response: TextResponse, parser: type[etree.HTMLParser] = etr
     if not isinstance(response, HtmlResponse):
         return response.selector.root
     text, base_url = response.text, get_base_url(response)  # decoded here: their caches are not thread-safe
-    return await run_in_thread(create_root_node, text, parser, base_url)
+    return await maybe_deferred_to_future(thread.run(create_root_node, text, parser, base_url))
 
 
 class BlogSpider(Sources, SitemapSpider):
@@ -114,6 +115,7 @@ class BlogSpider(Sources, SitemapSpider):
         self.rest_root: str | None = None
         self.scan_css = discovery.CssScanner()  # the same inline styles on every page: read them once
         self.tree_parser: type[etree.HTMLParser] = etree.HTMLParser
+        self.parsing = Offload("blogarc-parse")  # pages are parsed in this thread (``page_tree``)
         self.swept = False
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
@@ -245,7 +247,7 @@ class BlogSpider(Sources, SitemapSpider):
             for request in self.parse_feed(response):
                 yield request
             return
-        tree = await page_tree(response, self.tree_parser)
+        tree = await page_tree(response, self.parsing, self.tree_parser)
         for request in self.page_requests(response, tree):
             yield request
         kind = classify_page(tree, response.url)
@@ -300,6 +302,7 @@ class BlogSpider(Sources, SitemapSpider):
             raise DontCloseSpider
 
     def closed(self, reason: str) -> None:
+        self.parsing.shutdown()
         services = Services.of(self.crawler)
         pool = services.pool() if self.options["extract"] else None
         if pool is not None and pool.restarts:  # not under extract/*, where each page is counted once
