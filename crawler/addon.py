@@ -25,6 +25,7 @@ COMPONENTS = {
     "pipelines.runs.manifest.RunManifest": ("EXTENSIONS", 110),
     "pipelines.text.pipeline.TextPipeline": ("ITEM_PIPELINES", 300),
     "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
+    "pipelines.warc.exporter.WarcWritten": ("DOWNLOADER_MIDDLEWARES", 950),  # nearest the downloader
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
 }
 PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")

@@ -29,24 +29,38 @@ class Offload:
 
     def __init__(self, name: str):
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._pending: dict[int, tuple[Future[Any], Deferred[Any]]] = {}  # in the order given
 
     def run(self, function: Callable[..., T], *args: Any) -> Deferred[T]:
-        """Run ``function(*args)`` in the thread, after what was given before."""
+        """Run ``function(*args)`` in the thread, after what was given before (call it on the reactor's thread)."""
         from twisted.internet import reactor  # the installed one, once Scrapy chose it
 
         done: Deferred[T] = Deferred()
         future = self._executor.submit(function, *args)
-        future.add_done_callback(lambda f: reactor.callFromThread(_hand_over, done, f))
+        self._pending[id(done)] = (future, done)
+        future.add_done_callback(lambda f: reactor.callFromThread(self._hand_over, done))
         return done
+
+    def _hand_over(self, done: Deferred[Any]) -> None:
+        found = self._pending.pop(id(done), None)
+        if found is None:  # handed over by ``drain`` already
+            return
+        future = found[0]
+        exception = future.exception()
+        if exception is not None:
+            done.errback(Failure(exception))
+        else:
+            done.callback(future.result())
+
+    def drain(self) -> None:
+        """Finish what was given and fire every Deferred now, in order, then stop the thread (reactor's thread).
+
+        For the end of a crawl, when what follows must see every result without waiting for the reactor.
+        """
+        self._executor.shutdown(wait=True)
+        for key in list(self._pending):
+            self._hand_over(self._pending[key][1])
 
     def shutdown(self) -> None:
         """Finish what was given, then stop the thread."""
         self._executor.shutdown(wait=True)
-
-
-def _hand_over(done: Deferred[T], future: Future[T]) -> None:
-    exception = future.exception()
-    if exception is not None:
-        done.errback(Failure(exception))
-    else:
-        done.callback(future.result())
