@@ -14,6 +14,7 @@ extracted. The incremental component (``pipelines.runs.incremental``) says what 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,16 +22,14 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from parsel.selector import create_root_node
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import TextResponse
 from scrapy.spiders import SitemapSpider
-from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.response import get_base_url
 
 from crawler import discovery
 from crawler.admission import Admission
+from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
 from crawler.spiders.sources import Sources
 from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
@@ -68,23 +67,6 @@ def admission_for(url: str, settings: Any) -> Admission:
     return Admission(url, rules, max_pages=settings.getint("ARCHIVE_MAX_PAGES"), since=since)
 
 
-async def page_tree(response: TextResponse, thread: Offload, parser: type[etree.HTMLParser] = etree.HTMLParser) -> Any:
-    """The page parsed as ``response.selector.root`` would be (parsel's parsing), in ``thread``.
-
-    libxml2 parses without holding the GIL, so in a thread the parse (about as costly as the rest of a page's
-    handling) runs on another core while the crawl goes on. The tree is not cached on the response: a cached
-    selector refers back to its response, and that cycle keeps every page and its lxml tree (several times the
-    page's size) alive until the cyclic garbage collector runs, which is seldom in a long crawl. ``parser``:
-    ``lxml.html.HTMLParser`` when the tree goes to in-process extraction (trafilatura wants lxml.html elements);
-    the same tree with plain elements is cheaper to walk. Other text responses (``text/plain``...) keep Scrapy's
-    own choice of parser.
-    """
-    if not isinstance(response, HtmlResponse):
-        return response.selector.root
-    text, base_url = response.text, get_base_url(response)  # decoded here: their caches are not thread-safe
-    return await maybe_deferred_to_future(thread.run(create_root_node, text, parser, base_url))
-
-
 class BlogSpider(Sources, SitemapSpider):
     """Crawl one blog from all its discovery sources; see the module docstring."""
 
@@ -117,6 +99,10 @@ class BlogSpider(Sources, SitemapSpider):
         self.tree_parser: type[etree.HTMLParser] = etree.HTMLParser
         self.parsing = Offload("blogarc-parse")  # pages are parsed in this thread (``page_tree``)
         self.swept = False
+        # admitted page URLs without a Request yet: a sitemap lists every post at once, and as Requests in Scrapy's
+        # queue they cost a kilobyte each, as URLs here a tenth of that (``from_backlog``)
+        self.backlog: deque[str] = deque()
+        self.concurrency = 16
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
         self.recorder: Recorder | None = None
@@ -141,6 +127,7 @@ class BlogSpider(Sources, SitemapSpider):
             )
         }
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
+        spider.concurrency = settings.getint("CONCURRENT_REQUESTS")
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
@@ -200,8 +187,19 @@ class BlogSpider(Sources, SitemapSpider):
             stats.inc_value("incremental/skipped_by_date")
             return None
         self.admission.count_page()
+        if callback in (None, self.parse) and source != "start":
+            self.backlog.append(url)  # its Request is made when the crawl has room for it (``from_backlog``)
+            return None
         # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
         return Request(url, callback=callback or self.parse, meta={"hub": callback == self._parse_sitemap})
+
+    def from_backlog(self, count: int | None = None) -> Iterator[Request]:
+        """Requests for pages of the backlog: enough to fill the downloader, and one more."""
+        if count is None:
+            count = 1 + max(0, self.concurrency - len(self.crawler.engine.downloader.active))
+        while count > 0 and self.backlog:  # other callbacks take from it between two of these yields
+            count -= 1
+            yield Request(self.backlog.popleft(), callback=self.parse, meta={"hub": False})
 
     def unchanged_since_capture(self, url: str) -> bool:
         """Whether a sitemap lastmod or REST modified_gmt says ``url`` did not change since its last capture."""
@@ -230,6 +228,8 @@ class BlogSpider(Sources, SitemapSpider):
 
     async def parse(self, response: Response) -> AsyncIterator[Request | TextRecord]:
         """Follow what any page links to; yield a text record when the page is a post or a page."""
+        for request in self.from_backlog():
+            yield request
         stats = self.crawler.stats
         if response.status == 304:  # unchanged: archived as a revisit; its links were followed when it changed
             stats.inc_value("incremental/not_modified")
@@ -281,21 +281,23 @@ class BlogSpider(Sources, SitemapSpider):
 
     def parse_requisite(self, response: Response) -> Iterator[Request]:
         """Archive-only responses; a stylesheet's own requisites (fonts, images, imports) are followed."""
+        yield from self.from_backlog()
         self.crawler.stats.inc_value("pages/requisite")
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if response.status < 400 and "css" in content_type and isinstance(response, TextResponse):
             yield from self.follow(response.url, discovery.css_urls(response.text), "requisite", requisite=True)
 
     def sweep_known(self) -> None:
-        """When discovery is done, ask once for the posts and pages of earlier runs it did not reach.
+        """When the crawl is idle: the backlog's pages, then (once) the posts and pages of earlier runs not reached.
 
         Unchanged hubs answer 304 and are not parsed, and a deleted post is no longer linked: this is how both
         are still revalidated (a 304 each, or the 404 that lists a post as gone).
         """
-        if self.swept or self.incremental is None:
-            return
-        self.swept = True
-        requests = [request for url in self.incremental.known_texts() if (request := self.admit(url, "state"))]
+        if not self.backlog and not self.swept and self.incremental is not None:
+            self.swept = True
+            for url in self.incremental.known_texts():
+                self.admit(url, "state")  # into the backlog
+        requests = list(self.from_backlog(2 * self.concurrency))  # the crawl ran dry: refill it
         for request in requests:
             self.crawler.engine.crawl(request)
         if requests:
