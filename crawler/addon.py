@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
@@ -29,6 +31,7 @@ COMPONENTS = {
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
 }
 PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
+HTTP_HANDLER = "crawler.download.Http11Handler"  # Scrapy's, with a close that fires once (crawler/download.py)
 
 
 class Blogarc:
@@ -42,3 +45,8 @@ class Blogarc:
                 settings.set(name, getattr(defaults, name), priority="addon")
         for path, (setting, order) in COMPONENTS.items():
             settings.set_in_component_priority_dict(setting, path, order)
+        handlers = settings.getdict("DOWNLOAD_HANDLERS")
+        if not all(scheme in handlers for scheme in ("http", "https")):  # a project's own handler stays
+            handlers = {"http": HTTP_HANDLER, "https": HTTP_HANDLER, **handlers}
+            priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"])
+            settings.set("DOWNLOAD_HANDLERS", handlers, priority=priority)

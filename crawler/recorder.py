@@ -1,15 +1,18 @@
 """The recorder: a post or page of the crawl -> its clean-text record (parts, change, since).
 
 A post split with ``<!--nextpage-->`` becomes one record: part 1 fetches the other parts (archived like any
-exchange) and joins their text; the other parts are archived only. A page whose declared canonical URL was
-recorded already is a duplicate. ``--since`` drops posts whose own dates are older. In an incremental run a page
-whose text did not change since the last record writes none. Extraction runs in the shared worker pool (or in this
-process, on Scrapy's parsed tree, when there is none); a page that fails costs one counted page, never the crawl.
+exchange) and joins their text; the other parts are archived only. On WordPress, the REST listing's dates and
+author (``crawler.listings``) are WordPress's own and win over what a theme prints. A page whose declared
+canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are older. In an
+incremental run a page whose text did not change since the last record writes none. Extraction runs in the shared
+worker pool (or in this process, on Scrapy's parsed tree, when there is none); a page that fails costs one counted
+page, never the crawl.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from crawler.admission import Admission
+    from crawler.listings import Listings
     from pipelines.extract.core import Extracted
     from pipelines.extract.pool import ExtractionPool
     from pipelines.runs.incremental import Incremental
@@ -46,6 +50,7 @@ class Recorder:
         self.extract_options: ExtractOptions = options.get("extract_options") or ExtractOptions()
         self.pool: ExtractionPool | None = options.get("pool")
         self.incremental: Incremental | None = options.get("incremental")
+        self.listings: Listings | None = options.get("listings")
         self.recorded: set[str] = set()
 
     async def record(self, response: TextResponse, kind: str, tree: Any = None) -> TextRecord | None:
@@ -69,6 +74,7 @@ class Recorder:
             return None
         if others:
             extracted = await self.join_parts(response, extracted, others)
+        extracted = self.as_listed(canonical, extracted)
         since = self.admission.since
         if since and _older_than(extracted, since):
             stats.inc_value("extract/older_than_since")
@@ -87,6 +93,26 @@ class Recorder:
         stats.inc_value(f"extract/{kind}")
         stats.inc_value(f"incremental/{change}")
         return self.build(extracted, response, kind=kind, canonical=canonical, change=change)
+
+    def as_listed(self, canonical: str, extracted: Extracted) -> Extracted:
+        """The page's metadata with the REST listing's dates and author where it gives them (WordPress's own data).
+
+        A theme may print no modification date (block themes), no date at all (pages), or a link text for the
+        author; the listing says what WordPress stores. The page's own published time is kept when it names the
+        same instant (it carries the blog's local offset).
+        """
+        listed = self.listings.posts.get(canonical) if self.listings is not None else None
+        if listed is None:
+            return extracted
+        published = extracted.published
+        if listed.published and discovery.parse_date(published) != discovery.parse_date(listed.published):
+            published = listed.published
+        return replace(
+            extracted,
+            published=published,
+            modified=listed.modified or extracted.modified,
+            author=self.listings.author_of(canonical) or extracted.author,
+        )
 
     def build(self, extracted: Extracted, response: TextResponse, **facts: Any) -> TextRecord:
         """Combine what extraction found with what the crawl knows of the response."""

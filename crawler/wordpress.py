@@ -184,12 +184,14 @@ def page_kind(body_classes: Iterable[str], article: bool = False) -> str:
     return body_class_kind(body_classes) or ("post" if article else "other")
 
 
-def rest_listing_url(api_root: str, route: str, page: int, per_page: int, modified_after: str | None) -> str:
+def rest_listing_url(
+    api_root: str, route: str, page: int, per_page: int, modified_after: str | None, fields: str = "id,link"
+) -> str:
     """A WordPress REST API listing URL, for pretty (``/wp-json/``) and plain (``?rest_route=/``) API roots.
 
-    Only the fields discovery needs are asked for (``_fields``), to keep the responses small.
+    Only the ``fields`` the crawl needs are asked for (``_fields``), to keep the responses small.
     """
-    params = {"page": str(page), "per_page": str(per_page), "_fields": "id,link,modified_gmt"}
+    params = {"page": str(page), "per_page": str(per_page), "_fields": fields}
     if modified_after:
         params["modified_after"] = modified_after
     parts = urlsplit(api_root)

@@ -122,3 +122,17 @@ def pywb_bin() -> Path:
     from pipelines.archive.replay import default_pywb_home, install_pywb
 
     return install_pywb(default_pywb_home())
+
+
+@pytest.fixture(scope="session")
+def wordpress():
+    """A real WordPress on 127.0.0.1 (Debian's package on Apache + mod_php, MariaDB).
+
+    Its content is made through WordPress's own PHP API (tests/wpserver.py).
+    """
+    from tests.util import need_servers
+    from tests.wpserver import WordPress, missing
+
+    need_servers(missing())
+    with WordPress() as site:
+        yield site

@@ -143,10 +143,12 @@ def test_post_parts_by_url():
 
 
 def test_rest_listing_urls():
-    assert rest_listing_url(BASE + "/wp-json/", "posts", 2, 50, None) == (
+    assert rest_listing_url(BASE + "/wp-json/", "posts", 2, 50, None, "id,link,modified_gmt") == (
         BASE + "/wp-json/wp/v2/posts?page=2&per_page=50&_fields=id%2Clink%2Cmodified_gmt"
     )
-    assert rest_listing_url(BASE + "/?rest_route=/", "pages", 1, 100, "2024-01-01T00:00:00") == (
+    assert rest_listing_url(
+        BASE + "/?rest_route=/", "pages", 1, 100, "2024-01-01T00:00:00", "id,link,modified_gmt"
+    ) == (
         BASE + "/?rest_route=%2Fwp%2Fv2%2Fpages&page=1&per_page=100&_fields=id%2Clink%2Cmodified_gmt"
         "&modified_after=2024-01-01T00%3A00%3A00"
     )

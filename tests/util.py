@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
@@ -39,6 +40,20 @@ REST = ["-s", "WORDPRESS_REST_PER_PAGE=2"]
 # the fixture blogs serve what WordPress.com serves from its *.wp.com CDNs from "localhost" (the asset host)
 ASSETS = ["-s", r"WORDPRESS_ASSET_HOSTS=(?:^|\.)wp\.com$,^localhost$"]
 IN_PROCESS = ["-s", "EXTRACT_WORKERS=0"]  # extraction in the crawling process: no worker pool to start
+
+
+def need_servers(absent: list[str]) -> None:
+    """Skip the calling test (or fixture) when servers it needs are not installed; fail instead under CI.
+
+    ``tests/install-servers.sh`` installs them; CI sets ``BLOGARC_REQUIRE_SERVERS=1`` so that a missing install
+    step is a red run, never a quiet skip.
+    """
+    if not absent:
+        return
+    why = f"needs {', '.join(absent)} (install: bash tests/install-servers.sh)"
+    if os.environ.get("BLOGARC_REQUIRE_SERVERS") == "1":
+        pytest.fail(why)
+    pytest.skip(why)
 
 
 def slow(delay: float) -> list[str]:

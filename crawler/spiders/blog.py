@@ -14,11 +14,10 @@ extracted. The incremental component (``pipelines.runs.incremental``) says what 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -29,8 +28,10 @@ from scrapy.spiders import SitemapSpider
 
 from crawler import discovery
 from crawler.admission import Admission
+from crawler.listings import Listings
 from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
+from crawler.spiders.pages import Backlog, PageLinks
 from crawler.spiders.sources import Sources
 from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
 from pipelines.layout import check_run_id, new_run_id, site_key
@@ -48,6 +49,7 @@ WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
 # A listed date must be this much older than our last capture to skip a fetch: the blog's clock is not ours, and
 # lastmod has whole seconds (an edit right after a capture must not hide behind it). Costs a 304 at most.
 LASTMOD_SLACK = timedelta(minutes=5)
+NEVER_UNCHANGED = datetime.max.replace(tzinfo=UTC)  # the listing cannot tell: every page is fetched
 
 
 def admission_for(url: str, settings: Any) -> Admission:
@@ -67,7 +69,7 @@ def admission_for(url: str, settings: Any) -> Admission:
     return Admission(url, rules, max_pages=settings.getint("ARCHIVE_MAX_PAGES"), since=since)
 
 
-class BlogSpider(Sources, SitemapSpider):
+class BlogSpider(PageLinks, Sources, SitemapSpider):
     """Crawl one blog from all its discovery sources; see the module docstring."""
 
     name = "blog"
@@ -99,10 +101,8 @@ class BlogSpider(Sources, SitemapSpider):
         self.tree_parser: type[etree.HTMLParser] = etree.HTMLParser
         self.parsing = Offload("blogarc-parse")  # pages are parsed in this thread (``page_tree``)
         self.swept = False
-        # admitted page URLs without a Request yet: a sitemap lists every post at once, and as Requests in Scrapy's
-        # queue they cost a kilobyte each, as URLs here a tenth of that (``from_backlog``)
-        self.backlog: deque[str] = deque()
-        self.concurrency = 16
+        self.backlog = Backlog()  # admitted pages without a Request yet (``crawler.spiders.pages``)
+        self.blog_changed: datetime | None = None  # when the REST listing says the blog last changed
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
         self.recorder: Recorder | None = None
@@ -127,7 +127,8 @@ class BlogSpider(Sources, SitemapSpider):
             )
         }
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
-        spider.concurrency = settings.getint("CONCURRENT_REQUESTS")
+        spider.backlog.concurrency = settings.getint("CONCURRENT_REQUESTS")
+        spider.listings = Listings(enabled=spider.options["rest"])
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
@@ -148,11 +149,13 @@ class BlogSpider(Sources, SitemapSpider):
             extract_options=services.extract_options,
             pool=pool,
             incremental=self.incremental,
+            listings=self.listings,
         )
 
     async def start(self) -> AsyncIterator[Request]:
         if home := self.admit(self.start_url, "start"):
             home.meta["hub"] = True  # read in full every run: new posts show up here first
+            home.meta["seed"] = True
             yield home
         if not self.options["sitemaps"]:
             return
@@ -166,9 +169,15 @@ class BlogSpider(Sources, SitemapSpider):
     # --- admission into requests --------------------------------------------------------------------------------
 
     def admit(self, url: str, source: str, callback: Any = None, requisite: bool = False) -> Request | None:
-        """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise."""
+        """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise.
+
+        A page found while the REST listing is read is parked, and admitted when it has been (``crawler.listings``).
+        """
         stats = self.crawler.stats
         if not url.startswith(("http://", "https://")):
+            return None
+        page = not requisite and callback in (None, self.parse)
+        if page and url != self.start_url and self.listings.park(url, source):
             return None
         verdict = self.admission.admit(url, requisite)
         if verdict.refused == "seen":
@@ -183,23 +192,18 @@ class BlogSpider(Sources, SitemapSpider):
                 stats.inc_value("incremental/skipped_requisite")
                 return None
             return Request(url, callback=self.parse_requisite, meta={"allow_offsite": True}, priority=-1)
-        if callback in (None, self.parse) and self.unchanged_since_capture(url):
+        if page and self.unchanged_since_capture(url):
             stats.inc_value("incremental/skipped_by_date")
             return None
+        if page and self.blog_unchanged_since_capture(url):
+            stats.inc_value("incremental/skipped_unchanged_blog")
+            return None
         self.admission.count_page()
-        if callback in (None, self.parse) and source != "start":
-            self.backlog.append(url)  # its Request is made when the crawl has room for it (``from_backlog``)
+        if page and source != "start":
+            self.backlog.add(url)  # its Request is made when the crawl has room for it (``from_backlog``)
             return None
         # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
         return Request(url, callback=callback or self.parse, meta={"hub": callback == self._parse_sitemap})
-
-    def from_backlog(self, count: int | None = None) -> Iterator[Request]:
-        """Requests for pages of the backlog: enough to fill the downloader, and one more."""
-        if count is None:
-            count = 1 + max(0, self.concurrency - len(self.crawler.engine.downloader.active))
-        while count > 0 and self.backlog:  # other callbacks take from it between two of these yields
-            count -= 1
-            yield Request(self.backlog.popleft(), callback=self.parse, meta={"hub": False})
 
     def unchanged_since_capture(self, url: str) -> bool:
         """Whether a sitemap lastmod or REST modified_gmt says ``url`` did not change since its last capture."""
@@ -208,6 +212,22 @@ class BlogSpider(Sources, SitemapSpider):
         listed = self.admission.listed_dates.get(url)
         captured = discovery.parse_date(self.incremental.last_capture(url))
         return listed is not None and captured is not None and listed < captured - LASTMOD_SLACK
+
+    def blog_unchanged_since_capture(self, url: str) -> bool:
+        """Whether ``url``, an archive, feed or later part of a post (not in the REST listing), needs no fetch.
+
+        Such a page only shows posts; when the complete listing says no post or page changed, appeared or went
+        since its last capture, neither did the page (a revalidation run fetches it anyway).
+        """
+        if self.incremental is None or url == self.start_url or url in self.listings.posts:
+            return False
+        captured = discovery.parse_date(self.incremental.last_capture(url))
+        if captured is None:
+            return False
+        if self.blog_changed is None:  # once a run: pages are admitted once the listing is read (or given up)
+            changed = self.listings.last_change(self.incremental.known_texts())
+            self.blog_changed = changed or NEVER_UNCHANGED
+        return self.blog_changed < captured - LASTMOD_SLACK
 
     def take_page(self) -> bool:
         """Use one page of the ``--max-pages`` budget; False (and counted) when none is left."""
@@ -265,39 +285,23 @@ class BlogSpider(Sources, SitemapSpider):
         elif self.recorder is not None and (record := await self.recorder.record(response, kind, tree)) is not None:
             yield record
 
-    def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
-        """Links, requisites and the REST API of an HTML page, through admission."""
-        urls = discovery.page_urls(tree, self.scan_css, response.text)
-        if urls.canonical:
-            self.admission.mark_seen(urljoin(response.url, urls.canonical))
-        if self.options["follow_links"]:
-            yield from self.follow(response.url, urls.links, "links")
-        if self.options["requisites"]:
-            yield from self.follow(response.url, urls.requisites, "requisite", requisite=True)
-        if self.rest_root is None and self.options["rest"]:
-            root = urls.rest_root or discovery.rest_root_header(response.headers.get(b"Link", b"").decode("latin-1"))
-            if root and urlsplit(urljoin(response.url, root)).netloc in self.admission.hosts:
-                yield from self.rest_requests(urljoin(response.url, root))
-
-    def parse_requisite(self, response: Response) -> Iterator[Request]:
-        """Archive-only responses; a stylesheet's own requisites (fonts, images, imports) are followed."""
-        yield from self.from_backlog()
-        self.crawler.stats.inc_value("pages/requisite")
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-        if response.status < 400 and "css" in content_type and isinstance(response, TextResponse):
-            yield from self.follow(response.url, discovery.css_urls(response.text), "requisite", requisite=True)
-
     def sweep_known(self) -> None:
         """When the crawl is idle: the backlog's pages, then (once) the posts and pages of earlier runs not reached.
 
         Unchanged hubs answer 304 and are not parsed, and a deleted post is no longer linked: this is how both
         are still revalidated (a 304 each, or the 404 that lists a post as gone).
         """
+        if not self.listings.settled:  # a listing page hangs or the seed gave no page: wait no longer
+            requests = list(self.release(self.listings.settle()))  # pages go to the backlog
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            if requests:
+                raise DontCloseSpider
         if not self.backlog and not self.swept and self.incremental is not None:
             self.swept = True
             for url in self.incremental.known_texts():
                 self.admit(url, "state")  # into the backlog
-        requests = list(self.from_backlog(2 * self.concurrency))  # the crawl ran dry: refill it
+        requests = list(self.from_backlog(2 * self.backlog.concurrency))  # the crawl ran dry: refill it
         for request in requests:
             self.crawler.engine.crawl(request)
         if requests:

@@ -17,6 +17,7 @@ from scrapy.http import TextResponse
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawler import discovery
+from crawler.listings import FIELDS, ROUTES, Listings
 from crawler.wordpress import rest_listing_url
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from crawler.admission import Admission
 
-REST_ROUTES = ("posts", "pages")
+USERS_FIELDS = "id,name"  # the users listing gives each author's display name
 
 
 class Sources:
@@ -34,6 +35,7 @@ class Sources:
     options: dict[str, bool]
     rest_root: str | None
     rest_per_page: int
+    listings: Listings
     crawler: Any
 
     def robots_downloaded(self, response: Response, request: Request, spider: Any) -> None:
@@ -71,38 +73,68 @@ class Sources:
             yield entry
 
     def rest_requests(self, api_root: str) -> Iterator[Request]:
-        """First listing page of posts and pages from the REST API root a page announced."""
+        """First listing page of posts, pages and users from the REST API root a page announced."""
         if not self.options["rest"] or self.rest_root is not None:
             return
         self.rest_root = api_root
-        for route in REST_ROUTES:
+        routes = (*ROUTES, "users")
+        self.listings.begin(routes)
+        for route in routes:
             if self.take_page():
                 yield self.rest_listing(route, 1)
+            else:
+                yield from self.release(self.listings.done(route, ok=False))
 
     def rest_listing(self, route: str, page: int) -> Request:
         """The Request for one listing page of the REST API (a hub: never conditional)."""
         since = self.admission.since.strftime("%Y-%m-%dT%H:%M:%S") if self.admission.since else None
-        url = rest_listing_url(self.rest_root or "", route, page, self.rest_per_page, since)
-        return Request(url, callback=self.parse_rest, meta={"rest_route": route, "rest_page": page, "hub": True})
+        if route == "users":
+            url = rest_listing_url(self.rest_root or "", route, page, 100, None, USERS_FIELDS)
+        else:
+            url = rest_listing_url(self.rest_root or "", route, page, self.rest_per_page, since, FIELDS)
+        meta = {"rest_route": route, "rest_page": page, "hub": True}
+        return Request(url, callback=self.parse_rest, errback=self.rest_failed, meta=meta)
 
     def parse_rest(self, response: Response) -> Iterator[Request]:
-        """Follow each entry's ``link``; request the next listing page while there is one."""
+        """Note each entry's dates and author and follow its ``link``; request the next page while there is one."""
         stats = self.crawler.stats
+        page, route = response.meta["rest_page"], response.meta["rest_route"]
         entries = discovery.rest_entries(response.text) if isinstance(response, TextResponse) else None
         if response.status != 200 or entries is None:
             stats.inc_value("rest/unavailable")
+            yield from self.release(self.listings.done(route, ok=False))
             return
         stats.inc_value("pages/rest")
-        for entry in entries:
+        if route == "users":
+            self.listings.note_authors(entries)
+        for entry in entries if route != "users" else ():
             link = entry.get("link")
             if not isinstance(link, str):
                 continue
+            self.listings.note(self.admission.rules.canonical(urljoin(response.url, link)), entry)
             self.admission.note_date(link, discovery.parse_date(entry.get("modified_gmt")))
             yield from self.follow(response.url, [link], "rest")
-        page, route = response.meta["rest_page"], response.meta["rest_route"]
         total = int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
-        if entries and page < total and self.take_page():
-            yield self.rest_listing(route, page + 1)
+        if entries and page < total:
+            if self.take_page():
+                yield self.rest_listing(route, page + 1)
+            else:  # --max-pages: the listing stops short of the whole blog
+                yield from self.release(self.listings.done(route, ok=False))
+        else:
+            yield from self.release(self.listings.done(route))
+
+    def rest_failed(self, failure: Any) -> Iterator[Request]:
+        """A listing page that could not be fetched ends its route: the crawl goes on from links and sitemaps."""
+        self.crawler.stats.inc_value("rest/unavailable")
+        yield from self.release(self.listings.done(failure.request.meta["rest_route"], ok=False))
+
+    def release(self, parked: list[tuple[str, str]]) -> Iterator[Request]:
+        """Requests for the pages parked while the listing was read, in the order they were found."""
+        if parked:
+            self.crawler.stats.inc_value("links/parked", len(parked))
+        for url, source in parked:
+            if (request := self.admit(url, source)) is not None:
+                yield request
 
     def parse_feed(self, response: TextResponse) -> Iterator[Request]:
         """An RSS or Atom feed: its entries' links, and Atom ``updated`` dates for incremental skips."""

@@ -126,14 +126,16 @@ class Spool:
     def parked(self, prefix: str = "") -> list[tuple[Path, str]]:
         """Finished parked files under the store key ``prefix``: (local path, key), manifests (``runs/``) last.
 
-        Text batches still being written (``.jsonl.open``) are not finished: ``text.batches`` closes them.
+        Text batches still being written (``.jsonl.open``) are not finished: ``text.batches`` closes them. Only
+        the folder the prefix names is walked (a job of many blogs asks blog by blog, one small folder each).
         """
         base = self.root / PARKED
-        if not base.is_dir():
+        folder = base / safe_key(prefix.rsplit("/", 1)[0]) if "/" in prefix.strip("/") else base
+        if not folder.is_dir():
             return []
         found = [
             (p, p.relative_to(base).as_posix())
-            for p in base.rglob("*")
+            for p in folder.rglob("*")
             if p.is_file() and not p.name.endswith((".tmp", BATCH_OPEN_SUFFIX))
         ]
         found = [(p, key) for p, key in found if key.startswith(prefix)]
