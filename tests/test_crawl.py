@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import base64
 import gzip
+import hashlib
+import http.client
 import json
 import re
 import uuid
@@ -227,6 +230,44 @@ def test_gzip_page_is_archived_raw_and_extracted_right(blogs):
         assert payload[:2] == b"\x1f\x8b"  # the bytes on the wire, not the decoded page
         item = next(i for i in blog.expected["items"] if i["path"] == path)
         assert f1(item["text"], records[path]["text"]) >= 0.9
+
+
+def server_answer(uri: str) -> tuple[int, bytes]:
+    """Status and body bytes exactly as the fixture server sends ``uri`` (no redirect followed, nothing decoded)."""
+    parts = urlsplit(uri)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_every_response_payload_is_the_servers_bytes(blog):
+    """Each response record holds the body as the server sent it, byte for byte, with its request and digests.
+
+    The ground truth is the fixture server itself, asked again for every archived URI: whatever the crawl does to
+    go faster (threads, compression off the crawl's thread, parsing once), the archive must not change by a byte.
+    """
+    responses, requests = {}, {}
+    for warc in blog.warcs():
+        with open(warc, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "response":
+                    responses[record.rec_headers.get_header("WARC-Record-ID")] = (
+                        record.rec_headers.get_header("WARC-Target-URI"),
+                        int(record.http_headers.get_statuscode()),
+                        record.rec_headers.get_header("WARC-Payload-Digest"),
+                        record.raw_stream.read(),
+                    )
+                elif record.rec_type == "request":
+                    requests[record.rec_headers.get_header("WARC-Concurrent-To")] = record
+    assert responses and len(responses) == blog.manifest()["counts"]["responses"]
+    assert set(requests) == set(responses)  # one request record for every response, linked to it
+    for uri, status, digest, payload in responses.values():
+        assert (status, payload) == server_answer(uri), uri
+        assert digest == "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode(), uri
 
 
 def test_latin1_page_text_is_decoded(blogs):
