@@ -55,19 +55,23 @@ class Recorder:
         self.listings: Listings | None = options.get("listings")
         self.recorded: set[str] = set()
 
-    async def record(self, response: TextResponse, kind: str) -> TextRecord | None:
-        """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer."""
+    async def record(self, response: TextResponse, kind: str, tree: Any = None) -> TextRecord | None:
+        """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer.
+
+        ``tree`` is the page as the spider parsed it (``response.selector.root`` when None).
+        """
         stats = self.crawler.stats
-        declared = discovery.canonical_link(response.selector.root) or ""
+        tree = response.selector.root if tree is None else tree
+        declared = discovery.canonical_link(tree) or ""
         canonical = self.admission.rules.canonical(urljoin(response.url, declared))
         if canonical in self.recorded:
             stats.inc_value("pages/duplicate")
             return None
-        part, others = discovery.post_parts(response.selector.root, response.url)
+        part, others = discovery.post_parts(tree, response.url)
         if part is not None and part != 1:
             stats.inc_value("pages/post_part")  # recorded with part 1
             return None
-        extracted = await self.extract(response)
+        extracted = await self.extract(response, tree)
         if extracted is None:
             return None
         if extracted.private:  # seen through a logged-in session: not the public's to read (pipelines.extract.access)
@@ -159,7 +163,7 @@ class Recorder:
         extracted.text = "\n\n".join(texts[n] for n in sorted(texts) if texts[n])
         return extracted
 
-    async def extract(self, response: TextResponse) -> Extracted | None:
+    async def extract(self, response: TextResponse, tree: Any = None) -> Extracted | None:
         """Extract one page (in a worker process when there is a pool); count failures and empty pages."""
         stats = self.crawler.stats
         try:
@@ -168,7 +172,8 @@ class Recorder:
                 # decode as the workers and `blogarc extract` do
                 extracted = extract_body(response.body, response.encoding, response.url, self.extract_options)
             elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
-                extracted = extract_post(response.selector.root, response.url, self.extract_options)
+                root = response.selector.root if tree is None else tree
+                extracted = extract_post(root, response.url, self.extract_options)
             else:
                 extracted = await self.pool.extract(response.body, response.encoding, response.url)
         except Exception as exc:  # hostile markup must cost one page, never the crawl
