@@ -2,7 +2,8 @@
 
 Each function takes what one response holds (a parsed tree, CSS text, JSON) and returns URLs, unfiltered and
 unresolved to the crawl's scope: the spider decides what to fetch (``crawler.wordpress.ScopeRules``).
-No Scrapy here: unit-tested in ``tests/test_discovery.py``.
+No Scrapy here: unit-tested in ``tests/test_discovery.py``. Post parts (``post_parts``) are WordPress knowledge, in
+``crawler.wordpress``; they are named here too, for the callers that read the rest of a page from this module.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
+
+from crawler.wordpress import PART_HREFS as POST_PARTS
+from crawler.wordpress import post_parts as post_parts  # re-exported
 
 # Links a reader can follow (post-part links are taken out in ``page_links``).
 PAGE_LINKS = etree.XPath(
@@ -29,10 +33,6 @@ SRCSETS = etree.XPath("//img/@srcset | //source/@srcset")
 STYLE_ATTRS = etree.XPath("//@style[contains(., 'url(')] | //style/text()")
 REST_ROOT = etree.XPath("//link[@rel='https://api.w.org/']/@href")
 CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
-POST_PARTS = etree.XPath("//*[contains(@class, 'page-links')]//a/@href")
-CURRENT_PART = etree.XPath(
-    "//*[contains(@class, 'page-links')]//*[contains(@class, 'current') or @aria-current='page']//text()"
-)
 FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link'][not(@rel) or @rel='alternate']/@href"
@@ -108,21 +108,6 @@ def canonical_link(tree: etree._Element) -> str | None:
     """The page's ``rel=canonical`` URL, if it declares one."""
     found = CANONICAL(tree)
     return str(found[0]).strip() if found else None
-
-
-def post_parts(tree: etree._Element) -> tuple[int | None, list[str]]:
-    """For a post split with ``<!--nextpage-->``: which part this page is (1-based), and the other parts' URLs.
-
-    Returns ``(None, [])`` for a page that is not split.
-    """
-    current = "".join(CURRENT_PART(tree)).strip()
-    if not current.isdigit():
-        return None, []
-    others: list[str] = []
-    for href in POST_PARTS(tree):
-        if str(href) not in others:
-            others.append(str(href))
-    return int(current), others
 
 
 def rest_entries(body: str) -> list[dict[str, Any]] | None:

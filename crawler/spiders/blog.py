@@ -15,7 +15,7 @@ extracted. The incremental component (``pipelines.runs.incremental``) says what 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +44,7 @@ WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
 # A listed date must be this much older than our last capture to skip a fetch: the blog's clock is not ours, and
 # lastmod has whole seconds (an edit right after a capture must not hide behind it). Costs a 304 at most.
 LASTMOD_SLACK = timedelta(minutes=5)
+NEVER_UNCHANGED = datetime.max.replace(tzinfo=UTC)  # the listing cannot tell: every page is fetched
 
 
 def admission_for(url: str, settings: Any) -> Admission:
@@ -89,6 +90,7 @@ class BlogSpider(Sources, SitemapSpider):
         self.allowed_domains = sorted({h.split(":")[0] for h in self.admission.hosts})
         self.rest_root: str | None = None
         self.swept = False
+        self.blog_changed: datetime | None = None  # when the REST listing says the blog last changed
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
         self.recorder: Recorder | None = None
@@ -178,6 +180,9 @@ class BlogSpider(Sources, SitemapSpider):
         if page and self.unchanged_since_capture(url):
             stats.inc_value("incremental/skipped_by_date")
             return None
+        if page and self.blog_unchanged_since_capture(url):
+            stats.inc_value("incremental/skipped_unchanged_blog")
+            return None
         self.admission.count_page()
         # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
         return Request(url, callback=callback or self.parse, meta={"hub": callback == self._parse_sitemap})
@@ -189,6 +194,22 @@ class BlogSpider(Sources, SitemapSpider):
         listed = self.admission.listed_dates.get(url)
         captured = discovery.parse_date(self.incremental.last_capture(url))
         return listed is not None and captured is not None and listed < captured - LASTMOD_SLACK
+
+    def blog_unchanged_since_capture(self, url: str) -> bool:
+        """Whether ``url``, an archive, feed or later part of a post (not in the REST listing), needs no fetch.
+
+        Such a page only shows posts; when the complete listing says no post or page changed, appeared or went
+        since its last capture, neither did the page (a revalidation run fetches it anyway).
+        """
+        if self.incremental is None or url == self.start_url or url in self.listings.posts:
+            return False
+        captured = discovery.parse_date(self.incremental.last_capture(url))
+        if captured is None:
+            return False
+        if self.blog_changed is None:  # once a run: pages are admitted once the listing is read (or given up)
+            changed = self.listings.last_change(self.incremental.known_texts())
+            self.blog_changed = changed or NEVER_UNCHANGED
+        return self.blog_changed < captured - LASTMOD_SLACK
 
     def take_page(self) -> bool:
         """Use one page of the ``--max-pages`` budget; False (and counted) when none is left."""
