@@ -6,7 +6,6 @@ length in it, so one ranged read fetches the record.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,8 @@ import surt
 from cdxj_indexer.main import write_cdx_index
 
 from pipelines.layout import index_name
+
+SORT_BUFFER = 4 * 1024 * 1024  # characters of index lines sorted in memory at once
 
 
 def cdxj_path(warc_path: Path) -> Path:
@@ -27,11 +28,13 @@ def write_cdxj(warc_path: Path) -> Path:
 
     The index names the WARC by its bare file name, so it stays valid wherever the pair is copied.
     """
-    out = io.StringIO()
-    write_cdx_index(out, [str(warc_path)], {"sort": True, "filename": warc_path.name})
     target = cdxj_path(warc_path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
+    # straight to the file, and sorted in runs of SORT_BUFFER characters merged from temporary files: the index of
+    # a 1 GB WARC is never held whole in memory (the same lines as one in-memory sort)
+    opts = {"sort": True, "filename": warc_path.name, "max_sort_buff_size": SORT_BUFFER}
+    with open(tmp, "w", encoding="utf-8") as out:
+        write_cdx_index(out, [str(warc_path)], opts)
     tmp.replace(target)
     return target
 
