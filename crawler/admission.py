@@ -62,7 +62,7 @@ class Admission:
     hosts: frozenset[str] = frozenset()
     seen: set[int] = field(default_factory=set)  # hashes of canonical URLs
     decided_hrefs: set[int] = field(default_factory=set)  # hashes of hrefs (absolute, fragment dropped)
-    listed_dates: dict[str, datetime] = field(default_factory=dict)  # sitemap lastmod, REST modified_gmt, Atom
+    listed_dates: dict[int, datetime] = field(default_factory=dict)  # by URL hash: lastmod, modified_gmt, Atom
     pages_admitted: int = 0
 
     def __post_init__(self) -> None:
@@ -90,7 +90,7 @@ class Admission:
             return reason
         if self.max_pages and self.pages_admitted >= self.max_pages:
             return "max-pages"
-        known = self.listed_dates.get(url)
+        known = self.listed_date(url)
         if self.since and known and known < self.since:
             return "since"
         return None
@@ -109,7 +109,11 @@ class Admission:
     def note_date(self, url: str, when: datetime | None) -> None:
         """Remember a date a listing gives for ``url`` (for ``--since`` and incremental skips)."""
         if when is not None:
-            self.listed_dates[self.rules.canonical(url)] = when
+            self.listed_dates[hash(self.rules.canonical(url))] = when
+
+    def listed_date(self, url: str) -> datetime | None:
+        """The date a listing gave for ``url`` (canonical), if any."""
+        return self.listed_dates.get(hash(url))
 
     def mark_seen(self, url: str) -> str:
         """Note ``url`` (a declared canonical URL, a post part) as seen; return its canonical form."""

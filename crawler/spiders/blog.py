@@ -210,7 +210,7 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         """Whether a sitemap lastmod or REST modified_gmt says ``url`` did not change since its last capture."""
         if self.incremental is None or url == self.start_url:
             return False
-        listed = self.admission.listed_dates.get(url)
+        listed = self.admission.listed_date(url)
         captured = discovery.parse_date(self.incremental.last_capture(url))
         return listed is not None and captured is not None and listed < captured - LASTMOD_SLACK
 

@@ -7,7 +7,6 @@ length in it, so one ranged read fetches the record.
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import sys
 import types
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.layout import index_name
+
+SORT_BUFFER = 4 * 1024 * 1024  # characters of index lines sorted in memory at once
 
 
 def cdxj_path(warc_path: Path) -> Path:
@@ -32,11 +33,13 @@ def write_cdxj(warc_path: Path) -> Path:
     # (blogarc ls, get) do not pay at start-up (bench/startup.py)
     from cdxj_indexer.main import write_cdx_index  # noqa: PLC0415
 
-    out = io.StringIO()
-    write_cdx_index(out, [str(warc_path)], {"sort": True, "filename": warc_path.name})
     target = cdxj_path(warc_path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
+    # straight to the file, and sorted in runs of SORT_BUFFER characters merged from temporary files: the index of
+    # a 1 GB WARC is never held whole in memory (the same lines as one in-memory sort)
+    opts = {"sort": True, "filename": warc_path.name, "max_sort_buff_size": SORT_BUFFER}
+    with open(tmp, "w", encoding="utf-8") as out:
+        write_cdx_index(out, [str(warc_path)], opts)
     tmp.replace(target)
     return target
 
