@@ -108,6 +108,13 @@ def test_a_page_that_opens_with_an_xml_declaration_has_its_text():
     assert extract_post(html).text == clean_text(html)
 
 
+def test_a_stray_control_character_does_not_cost_the_page_its_text():
+    # one BEL pasted into a paragraph: in the tree, trafilatura gives up on the whole page; its own parse drops it
+    html = f"<html><body><article><p>The ferry bell rang\x07 twice before it left.</p>{POST}</article></body></html>"
+    assert "The ferry bell rang twice before it left." in clean_text(html)
+    assert "Paragraph 5" in extract_post(html).text
+
+
 def test_text_is_composed_unicode_as_trafilatura_gives_it():
     decomposed = unicodedata.normalize("NFD", "Die Gurtlänge wird geprüft, bevor die Fähre ablegt. ") * 6
     html = f"<html><body><article><p>{decomposed}</p>{POST}</article></body></html>"

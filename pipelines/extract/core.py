@@ -62,8 +62,7 @@ _COMMENTS_AND_BIOS = etree.XPath(
     " or contains(@class, 'author-bio') or contains(@class, 'author-info') or contains(@class, 'author-box')"
     " or contains(@class, 'widget_recent_comments') or contains(@class, 'wp-block-latest-comments')]"
 )
-# lxml refuses a str that declares its encoding (XHTML's XML prolog); the text is decoded already, so it goes
-_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML text
 _local = threading.local()
 
 
@@ -131,26 +130,34 @@ def _guess_encoding(body: bytes) -> str | None:
     return None
 
 
-def _parser() -> lxml.html.HTMLParser:
-    """This thread's parser (lxml parsers are not shared between threads).
+def _parser(encoding: str | None) -> lxml.html.HTMLParser:
+    """This thread's parser for bytes in ``encoding`` (None: as the page says); lxml parsers are not shared.
 
     ``huge_tree`` as Scrapy's own parse (parsel), so the crawl's tree and a re-extraction's hold the same
     deeply nested content; HTML comments go at parse time (``prune`` would strip them anyway).
     """
-    if not hasattr(_local, "parser"):
-        _local.parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True)
-    return _local.parser
+    parsers = _local.__dict__.setdefault("parsers", {})
+    if encoding not in parsers:
+        parsers[encoding] = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, encoding=encoding)
+    return parsers[encoding]
 
 
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     """Parse HTML text; None when there is nothing to parse (empty, binary, not HTML)."""
     if not html or not html.strip():
         return None
+    encoding = None
     if isinstance(html, str):
-        html = _XML_DECLARATION.sub("", html, count=1)
+        # parsed as UTF-8 bytes, as Scrapy (parsel) parses a page: lxml refuses a str that declares its encoding
+        # (XHTML's XML prolog). A stray control character goes first, as trafilatura's own parse drops it: one in
+        # a text node makes trafilatura give up on the whole page. A body full of them is a binary file, left as
+        # it is: trafilatura finds no text in it (tests/fixtures/extraction/bad-binary-as-html).
+        if len(_CONTROL_CHARACTERS.findall(html)) * 100 <= len(html):
+            html = _CONTROL_CHARACTERS.sub("", html)
+        html, encoding = html.encode("utf-8", "replace"), "utf-8"
     try:
-        tree = lxml.html.document_fromstring(html, parser=_parser())
-    except (etree.ParserError, ValueError):  # NUL bytes (binary), nothing parsable
+        tree = lxml.html.document_fromstring(html, parser=_parser(encoding))
+    except (etree.ParserError, ValueError):  # nothing parsable
         return None
     return tree if len(tree) else None
 
