@@ -2,8 +2,10 @@
 
 ``ADDONS = {"crawler.addon.Blogarc": 0}`` in a project's settings (or ``-s 'ADDONS={"crawler.addon.Blogarc": 0}'``)
 installs blogarc's components: the crawl state (incremental runs), WARC capture, uploads to the store, the text
-pipeline (it writes the spider's ``TextRecord`` items; other items pass through), the run manifest, and the
-conditional-request and page-settling middlewares, with blogarc's defaults for every ``ARCHIVE_*``, ``WARC_*``,
+pipeline (it writes the spider's ``TextRecord`` items; other items pass through), the run manifest, the
+conditional-request and page-settling middlewares, and the defences against hostile servers (``crawler.bounds``,
+``crawler.safety``, ``crawler.losses``, ``crawler.robots``: some replace Scrapy's own middleware of the same job,
+which is switched off), with blogarc's defaults for every ``ARCHIVE_*``, ``WARC_*``,
 ``EXTRACT_*``, ``TEXT_*`` and ``TRAFILATURA_*`` setting the project does not set itself. The run's site is the
 spider's ``site`` attribute or, failing that, its name; the run manifest needs the spider's ``run_id``.
 blogarc's own settings (``crawler/settings.py``) install the same components through this add-on.
@@ -19,17 +21,39 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 # Component -> (setting, order); the order matters: the exporter closes its last WARC before Uploads drains,
-# and the manifest is written last.
-COMPONENTS = {
+# and the manifest is written last. Order None switches a Scrapy component off (blogarc's subclass replaces it).
+COMPONENTS: dict[str, tuple[str, int | None]] = {
     "pipelines.runs.incremental.Incremental": ("EXTENSIONS", 90),
     "pipelines.warc.exporter.WarcExporter": ("EXTENSIONS", 100),
     "pipelines.store.uploads.Uploads": ("EXTENSIONS", 105),
     "pipelines.runs.manifest.RunManifest": ("EXTENSIONS", 110),
     "pipelines.text.pipeline.TextPipeline": ("ITEM_PIPELINES", 300),
     "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
+    "pipelines.warc.exporter.WarcWritten": ("DOWNLOADER_MIDDLEWARES", 950),  # nearest the downloader
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
+    # hostile servers: bounds, internal targets, named losses, RFC 9309 robots.txt (before Scrapy's robots.txt
+    # middleware, at 100, so that a refused host is never asked for its robots.txt)
+    "crawler.bounds.BoundsGate": ("DOWNLOADER_MIDDLEWARES", 40),
+    "crawler.safety.TargetGuard": ("DOWNLOADER_MIDDLEWARES", 60),
+    "crawler.losses.Losses": ("DOWNLOADER_MIDDLEWARES", 70),  # exceptions: after RetryMiddleware (550) gave up
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
+    "crawler.robots.RobotsTxt": ("DOWNLOADER_MIDDLEWARES", 100),
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
+    "crawler.losses.MetaRefresh": ("DOWNLOADER_MIDDLEWARES", 580),
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
+    "crawler.losses.Decompression": ("DOWNLOADER_MIDDLEWARES", 590),
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
+    "crawler.losses.Redirects": ("DOWNLOADER_MIDDLEWARES", 600),
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": ("SPIDER_MIDDLEWARES", None),
+    "crawler.bounds.LinkDepth": ("SPIDER_MIDDLEWARES", 900),  # sets the depth CrawlBounds and the others read
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": ("SPIDER_MIDDLEWARES", None),
+    "crawler.losses.UrlLength": ("SPIDER_MIDDLEWARES", 800),
+    "crawler.bounds.CrawlBounds": ("SPIDER_MIDDLEWARES", 750),  # sees what depth and URL length let through
 }
 PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
+# Scrapy settings whose blogarc default the add-on sets too when the project leaves them at Scrapy's default:
+# the bounds a hostile server must not get past (crawler/settings.py says why each).
+HOSTILE_DEFAULTS = ("DEPTH_LIMIT", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE")
 HTTP_HANDLER = "crawler.download.Http11Handler"  # Scrapy's, with a close that fires once (crawler/download.py)
 
 
@@ -42,6 +66,8 @@ class Blogarc:
         for name in dir(defaults):
             if name.startswith(PREFIXES):
                 settings.set(name, getattr(defaults, name), priority="addon")
+        for name in HOSTILE_DEFAULTS:
+            settings.set(name, getattr(defaults, name), priority="addon")  # "addon" is below "project"
         for path, (setting, order) in COMPONENTS.items():
             settings.set_in_component_priority_dict(setting, path, order)
         handlers = settings.getdict("DOWNLOAD_HANDLERS")

@@ -12,7 +12,9 @@ seed page turns out to announce no REST API, or at the latest when the crawl wou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from crawler import discovery
@@ -38,6 +40,7 @@ class Listings:
     pending: set[str] = field(default_factory=set)  # routes whose listing is still being read
     started: bool = False
     settled: bool = False
+    failed: bool = False  # a route could not be read to its end: the listing is not the whole blog
     posts: dict[str, ListedPost] = field(default_factory=dict)  # canonical URL -> what the listing says
     authors: dict[int, str] = field(default_factory=dict)
     parked: dict[str, str] = field(default_factory=dict)  # URL -> the source that found it, in discovery order
@@ -72,10 +75,27 @@ class Listings:
             if isinstance(entry.get("id"), int) and isinstance(entry.get("name"), str):
                 self.authors[entry["id"]] = entry["name"]
 
-    def done(self, route: str) -> list[tuple[str, str]]:
+    def done(self, route: str, ok: bool = True) -> list[tuple[str, str]]:
         """A route has been read to its end (or has failed): the parked pages, once every route is done."""
         self.pending.discard(route)
+        self.failed |= not ok
         return self.settle() if not self.pending else []
+
+    @property
+    def complete(self) -> bool:
+        """Whether every route was read to its end: the listing names every post and page of the blog."""
+        return self.started and self.settled and not self.pending and not self.failed
+
+    def last_change(self, known: Iterable[str]) -> datetime | None:
+        """When the blog's posts and pages last changed, by the complete listing; None when it cannot say.
+
+        ``known`` are the posts and pages earlier runs recorded: one the listing no longer names was deleted or
+        unpublished, a change of now.
+        """
+        if not self.complete or any(url not in self.posts for url in known):
+            return None
+        dates = [discovery.parse_date(d) for p in self.posts.values() for d in (p.published, p.modified) if d]
+        return max((d for d in dates if d is not None), default=None)
 
     def settle(self) -> list[tuple[str, str]]:
         """Stop parking: the parked pages as (URL, source), in the order they were found."""

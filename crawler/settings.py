@@ -28,7 +28,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
-# Blogs are small pages; bodies above this are dropped (and counted) rather than filling memory.
+# A response is held in memory whole while it arrives: bodies above this (or that decode to more: a compression
+# bomb) are dropped, named in the run manifest as lost (oversize, bomb), rather than filling memory. It is the limit
+# of requisites (media: podcasts, videos can be large); pages have ARCHIVE_MAX_PAGE_SIZE.
 DOWNLOAD_MAXSIZE = 256 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 COOKIES_ENABLED = False
@@ -46,6 +48,8 @@ ARCHIVE_STORE = "archive"
 ARCHIVE_STORE_SCHEMES = {}
 # Local folder for WARCs before they reach the store; empty = one folder per store under ~/.cache/blogarc/spool.
 ARCHIVE_SPOOL_DIR = ""
+# Mode of the files a folder store writes, in octal ("0640"); empty = what the umask leaves of 0666, as for any file.
+ARCHIVE_FILE_MODE = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 # Blogs crawled at once by one ``blogarc crawl --sites FILE`` (crawler/runner.py); the others wait in order. Memory
@@ -108,6 +112,32 @@ WORDPRESS_DENY_RULES: dict[str, str] = {}  # name -> regex, merged over crawler.
 WORDPRESS_TRACKING_PARAMS = ""  # regex of query parameters to drop ("" = crawler.wordpress.TRACKING_PARAMS)
 WORDPRESS_ASSET_HOSTS: list[str] = []  # regexes of requisite hosts ([] = crawler.wordpress.ASSET_HOSTS)
 
+# --- Bounds: what an endless link trap hits first and a real blog never does (crawler/bounds.py) ---------------
+# Links deep from the home page or a listing (Scrapy's setting; blogarc crawl --max-depth); requisites exempt.
+DEPTH_LIMIT = 1000
+# Page requests found by links waiting in the scheduler at once; reaching it stops link following for the blog.
+ARCHIVE_MAX_FRONTIER = 100_000
+# New page requests per page a blog's links may add, on average over its last ARCHIVE_NEW_URLS_WINDOW pages (not
+# counting listings: home, sitemaps, REST); going over stops link following for the blog. The bench
+# blog (2,000 posts) peaks at 6.2, by its links alone too; the hostile fixture's trap at 48.
+ARCHIVE_MAX_NEW_URLS_PER_PAGE = 20
+ARCHIVE_NEW_URLS_WINDOW = 200
+# Pages (HTML, feeds, sitemaps, REST listings) bigger than this, compressed or decoded, are dropped: lost/oversize,
+# lost/bomb. A blog page is rarely over 1 MB.
+ARCHIVE_MAX_PAGE_SIZE = 64 * 1024 * 1024
+# Pages (and stylesheets) bigger than this are archived but not parsed: no links or text from them, a named loss
+# (lost/unparsed). Parsing takes about ten times a page's size in memory.
+ARCHIVE_MAX_PARSE_SIZE = 32 * 1024 * 1024
+
+# --- Hostile servers (crawler/targets.py, crawler/safety.py, crawler/robots.py, crawler/losses.py) --------------
+# Fetch loopback, private and link-local addresses other than the seed's own (blogarc crawl --allow-private).
+ARCHIVE_ALLOW_PRIVATE = False
+# robots.txt (RFC 9309): seconds a look-up may take (one retry), and bytes of it read; 5xx or no answer = disallow.
+ARCHIVE_ROBOTS_TIMEOUT = 10.0
+ARCHIVE_ROBOTS_MAX_SIZE = 500 * 1024
+# URLs of each loss kind named in the run manifest's "lost" (the counts are always complete).
+ARCHIVE_MANIFEST_MAX_LOST = 10_000
+
 # --- WARC capture ----------------------------------------------------------------------------------------------
 WARC_ENABLED = True
 WARC_PREFIX = "blogarc"
@@ -135,6 +165,8 @@ TEXT_PARQUET = True
 ADDONS = {"crawler.addon.Blogarc": 0}
 EXTENSIONS = {"crawler.progress.Progress": 120}
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
+# On a terminal, one live progress line below the log lines instead (blogarc crawl; crawler/logs.py).
+PROGRESS_LIVE = True
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 
 # --- Engine ----------------------------------------------------------------------------------------------------
@@ -142,4 +174,13 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # No listening ports on an archiving machine unless asked for (telnet console, remote control server).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+
+# --- Logging (blogarc crawl: -L, -v, --log-file, --log-format; crawler/logs.py) -----------------------------------
 LOG_LEVEL = "INFO"
+# Scrapy's own INFO lines (versions, enabled components, overridden settings, the stats dump) in blogarc crawl's log:
+# off, so blogarc's lines and the progress line show; -v, or -L INFO / -L DEBUG given explicitly, turn them on.
+# (scrapy crawl blog logs through Scrapy's own handler, which ignores this.)
+LOG_SCRAPY_INFO = False
+# One JSON object a line (time in ISO 8601 UTC, level, logger, message, exception) instead of LOG_FORMAT's text:
+# blogarc crawl --log-format json. LOG_FILE (--log-file) sends the lines to a file instead of standard error.
+LOG_JSON = False

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import lxml.html
 import pyarrow.parquet as pq
 import pytest
 from parsel import Selector
@@ -296,3 +297,50 @@ def test_blogarc_extract_html_prints_the_text():
     assert f1(expected["min_f1"]["text"], result.stdout.decode()) >= 0.97
     empty = blogarc("extract-html", str(CASES / "bad-binary-as-html" / "page.html"))
     assert empty.returncode == 0 and empty.stdout == b""
+
+
+def post_page(meta: str, aside: str = "") -> str:
+    body = "".join(f"<p>Paragraph {i}: the tide came in over the causeway and we waited for it.</p>" for i in range(8))
+    return (
+        f"<html><head><title>Tides</title></head><body><article class='post'><h1 class='entry-title'>Tides</h1>"
+        f"<div class='entry-content'>{body}</div><footer class='entry-footer'>{meta}</footer>{aside}</article>"
+        "</body></html>"
+    )
+
+
+def test_an_author_box_names_the_author_in_any_language_never_by_its_link_text():
+    # Twenty Twenty-One's author-bio.php, translated: "By %s" and "View all of %s's posts."
+    for heading, link in (
+        ("Von Zoë Weiß", "Alle Beiträge von Zoë Weiß anzeigen"),
+        ("Par Zoë Weiß", "Voir tous les articles de Zoë Weiß"),
+    ):
+        box = (
+            f"<div class='author-bio'><h2 class='author-title'>{heading}</h2><p class='author-description'>Bio.</p>"
+            f"<a class='author-link' href='/author/zoe/' rel='author'>{link}</a></div>"
+        )
+        assert extract_post(post_page("", box)).author == "Zoë Weiß"
+
+
+def test_rel_author_counts_only_inside_a_byline():
+    outside = "<p>Also see <a href='/author/x/' rel='author'>all of our editors</a>.</p>"
+    assert extract_post(post_page(outside)).author != "all of our editors"
+    byline = "<span class='byline'>By <a href='/author/x/' rel='author'>Noor Haddad</a></span>"
+    assert extract_post(post_page(outside + byline)).author == "Noor Haddad"
+
+
+def test_a_commenter_is_never_the_author():
+    # the theme-compat comments of a block theme: "Maria Kowalski says:" in .comment-author, no byline at all
+    comments = (
+        "<ol class='commentlist'><li id='comment-5' class='comment'><article id='div-comment-5' class='comment-body'>"
+        "<footer class='comment-meta'><div class='comment-author vcard'><b class='fn'>Maria Kowalski</b> "
+        "<span class='says'>says:</span></div></footer><div class='comment-content'><p>Nice.</p></div></article>"
+        "</li></ol>"
+    )
+    html = post_page("", comments)
+    extracted = extract_post(html)
+    assert extracted.author is None or "Maria" not in extracted.author
+    assert [c["author"] for c in extracted.comments] == ["Maria Kowalski"]
+    tree = lxml.html.document_fromstring(html)
+    before = lxml.html.tostring(tree)
+    extract_post(tree)
+    assert lxml.html.tostring(tree) == before  # the comments set aside for the guess are put back in place

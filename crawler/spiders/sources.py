@@ -83,7 +83,7 @@ class Sources:
             if self.take_page():
                 yield self.rest_listing(route, 1)
             else:
-                yield from self.release(self.listings.done(route))
+                yield from self.release(self.listings.done(route, ok=False))
 
     def rest_listing(self, route: str, page: int) -> Request:
         """The Request for one listing page of the REST API (a hub: never conditional)."""
@@ -102,7 +102,7 @@ class Sources:
         entries = discovery.rest_entries(response.text) if isinstance(response, TextResponse) else None
         if response.status != 200 or entries is None:
             stats.inc_value("rest/unavailable")
-            yield from self.release(self.listings.done(route))
+            yield from self.release(self.listings.done(route, ok=False))
             return
         stats.inc_value("pages/rest")
         if route == "users":
@@ -115,15 +115,18 @@ class Sources:
             self.admission.note_date(link, discovery.parse_date(entry.get("modified_gmt")))
             yield from self.follow(response.url, [link], "rest")
         total = int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
-        if entries and page < total and self.take_page():
-            yield self.rest_listing(route, page + 1)
+        if entries and page < total:
+            if self.take_page():
+                yield self.rest_listing(route, page + 1)
+            else:  # --max-pages: the listing stops short of the whole blog
+                yield from self.release(self.listings.done(route, ok=False))
         else:
             yield from self.release(self.listings.done(route))
 
     def rest_failed(self, failure: Any) -> Iterator[Request]:
         """A listing page that could not be fetched ends its route: the crawl goes on from links and sitemaps."""
         self.crawler.stats.inc_value("rest/unavailable")
-        yield from self.release(self.listings.done(failure.request.meta["rest_route"]))
+        yield from self.release(self.listings.done(failure.request.meta["rest_route"], ok=False))
 
     def release(self, parked: list[tuple[str, str]]) -> Iterator[Request]:
         """Requests for the pages parked while the listing was read, in the order they were found."""

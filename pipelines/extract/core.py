@@ -7,7 +7,8 @@ guess only the title, author or date the page leaves undeclared. Then WordPress 
 (``pipelines.extract.boilerplate``) is pruned, but never a block holding most of the page (a theme that wraps the
 whole post in a class a rule names), and trafilatura extracts the main text. A text that is nothing but the page's
 title and menu links (trafilatura's last resort on a page without main text) is no text. Comments never enter
-``text``.
+``text``. A password-protected or private post (``pipelines.extract.access``) gets its metadata and real title
+only: what WordPress shows in its place (the password form) is not its text.
 
 Cost: a caller's tree is copied once before pruning (about 0.5 ms for a 100 KB page) and trafilatura copies the
 tree it is given once more; bench/extraction.py measures the whole against plain ``trafilatura.extract``.
@@ -23,6 +24,8 @@ import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -35,6 +38,7 @@ from trafilatura.metadata import extract_author, extract_title
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
+from pipelines.extract.access import PRIVATE, PROTECTED, entry_title, page_access, real_title
 from pipelines.extract.boilerplate import Matcher, prune, selectors
 from pipelines.extract.comments import extract_comments, fallback_comments
 from pipelines.extract.metadata import Declared, declared_metadata, declared_title
@@ -42,12 +46,22 @@ from pipelines.extract.options import CHROME_ONLY, TITLE_LINE, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
-# Thresholds (element cap, pruned-text minimum, chrome-only share) are ExtractOptions fields.
+# Thresholds (element cap, largest pruned share, chrome-only share) are ExtractOptions fields.
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Menu links, for _only_chrome (nav and header elements only: a scan for role="navigation" attributes costs three
 # times as much)
 _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
+# What the author guess never reads: comment lists and comments (WordPress's "X says:"), author boxes, and the
+# recent-comments widget and block (commenters' names).
+_COMMENTS_AND_BIOS = etree.XPath(
+    "//*[@id='comments' or contains(@class, 'comment') or contains(@class, 'author')]"  # a cheap test first
+    "[@id='comments' or contains(@class, 'comment-list') or contains(@class, 'commentlist')"
+    " or contains(@class, 'comments-area') or contains(@class, 'wp-block-comments')"
+    " or contains(@class, 'wp-block-post-comments') or contains(concat(' ', normalize-space(@class), ' '), ' comment ')"
+    " or contains(@class, 'author-bio') or contains(@class, 'author-info') or contains(@class, 'author-box')"
+    " or contains(@class, 'widget_recent_comments') or contains(@class, 'wp-block-latest-comments')]"
+)
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # C0 controls, not allowed in XML text
 _local = threading.local()
 
@@ -61,6 +75,8 @@ class Extracted(Declared):
 
     text: str = ""
     comments: list[dict[str, Any]] = field(default_factory=list)
+    protected: bool = False  # a password-protected post: its metadata, no text (pipelines.extract.access)
+    private: bool = False  # a private post seen through a logged-in session: never recorded
 
     @property
     def word_count(self) -> int:
@@ -164,10 +180,15 @@ def extract_post(
     if tree is None:
         return None
     declared = declared_metadata(tree)
+    access = page_access(tree)
+    if access is not None:  # no text, comments or bio: what is shown in the post's place is not the post
+        declared.title = real_title(declared.title or entry_title(tree) or extract_title(tree), access, tree)
+        guessed = guess_metadata(tree, url, declared, without=_COMMENTS_AND_BIOS)
+        return Extracted(**vars(guessed), protected=access == PROTECTED, private=access == PRIVATE)
     comments = extract_comments(tree) or fallback_comments(tree)
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
     prune(work, boilerplate_matcher(options.rules_off), options.pruned_share)
-    guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
+    guessed = guess_metadata(work, url, declared, without=_COMMENTS_AND_BIOS)  # after pruning, comments aside
     text = _main_text(work, url, guessed.title, options)
     if not text:
         return None
@@ -187,6 +208,8 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     tree = _parsed(html, options)
     if tree is None:
         return ""
+    if page_access(tree) is not None:
+        return ""  # as extract_post: a protected post's record has no text, a private one no record
     declared = declared_title(tree)
     prune(tree, boilerplate_matcher(options.rules_off), options.pruned_share)
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
@@ -237,20 +260,43 @@ def _trafilatura_text(tree: etree._Element | None, url: str | None, options: Ext
     return unicodedata.normalize("NFC", document.text or "") if document is not None else ""
 
 
-def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) -> Declared:
+def guess_metadata(
+    tree: etree._Element, url: str | None, declared: Declared, without: etree.XPath | None = None
+) -> Declared:
     """``declared`` with its missing title, author and date guessed by trafilatura and htmldate (read-only).
 
     Each guess runs only for a field the page left out (trafilatura's whole metadata pass costs as much as its
-    text extraction, and WordPress pages declare most of it).
+    text extraction, and WordPress pages declare most of it). ``without`` selects what the author guess must not
+    read (comments, whose "X says:" trafilatura takes for a byline, and author boxes): set aside while it runs.
     """
     guessed = copy.copy(declared)
     if not guessed.title:
         guessed.title = extract_title(tree)
     if not guessed.author:
-        guessed.author = extract_author(tree)
+        with _set_aside(tree, without):
+            guessed.author = extract_author(tree)
     if not guessed.published:
         guessed.published = find_date(tree, url=url, original_date=True, extensive_search=True)
     return guessed
+
+
+@contextmanager
+def _set_aside(tree: etree._Element, selector: etree.XPath | None) -> Iterator[None]:
+    """Take what ``selector`` finds out of ``tree`` for the ``with`` block; put it back, in place, afterwards."""
+    found = [node for node in selector(tree) if node.getparent() is not None] if selector is not None else []
+    outermost = [node for node in found if not any(a in found for a in node.iterancestors())]
+    placed = []
+    for node in outermost:
+        mark = etree.Comment("set aside")  # keeps the node's place and tail
+        mark.tail, node.tail = node.tail, None
+        node.getparent().replace(node, mark)
+        placed.append((mark, node))
+    try:
+        yield
+    finally:
+        for mark, node in placed:
+            node.tail, mark.tail = mark.tail, None
+            mark.getparent().replace(mark, node)
 
 
 def paragraphs(text: str, title: str | None = None) -> str:

@@ -5,6 +5,12 @@ indexes, text batches) with size and SHA-256, so a reader can tell a finished ru
 manifest, or ``"status": "interrupted"``) and verify each object. It is written on ``engine_stopped``, which Scrapy
 sends after every ``spider_closed`` handler (WARC shipping, feed export) has finished.
 
+What the run meant to fetch and did not is named under ``lost``, by kind (``bomb``, ``oversize``, ``redirect_chain``,
+``url_too_long``, ``decode``, ``unparsed``, ``internal``, ``timeout``...: ``crawler/losses.py`` lists them), each
+URL with its reason (``ARCHIVE_MANIFEST_MAX_LOST`` a kind; ``counts.lost`` is always complete); ``robots`` names
+the hosts whose robots.txt was not plain rules (unreachable: everything disallowed; unavailable; cut at its size
+limit).
+
 When files of the run could not reach the store (it was down), the manifest names them under ``pending`` and is
 itself parked in the local spool instead of the store, so it stays the last object of the run: the next run or
 ``blogarc upload`` ships the pending files, then ``Shipper.complete_manifest`` moves them to ``files`` (as the
@@ -55,6 +61,12 @@ MANIFEST_SETTINGS = {
     "EXTRACT_ENABLED": "getbool",
     "TRAFILATURA_FAVOR_PRECISION": "getbool",
     "TEXT_BATCH_ITEMS": "getint",
+    "DOWNLOAD_MAXSIZE": "getint",
+    "ARCHIVE_MAX_PAGE_SIZE": "getint",
+    "ARCHIVE_MAX_PARSE_SIZE": "getint",
+    "ARCHIVE_MAX_FRONTIER": "getint",
+    "ARCHIVE_MAX_NEW_URLS_PER_PAGE": "getfloat",
+    "ARCHIVE_ALLOW_PRIVATE": "getbool",
 }
 
 # Stats copied into ``counts``: (manifest name, stats key).
@@ -95,13 +107,21 @@ ERROR_PREFIXES = (
     "pages/http_",
     "extract/failed",
 )
+# Not errors: refusals (robots.txt, offsite, bounds) and losses, which ``lost`` names and ``counts.lost`` counts.
+NOT_ERRORS = (
+    "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest",
+    "downloader/exception_type_count/crawler.losses.DownloadLost",
+)
 
 
 class RunManifest:
     """Collect what the run stored and write its manifest last."""
 
-    def __init__(self, crawler: Crawler, shipper: Shipper):
+    def __init__(self, crawler: Crawler, shipper: Shipper, max_lost: int = 10_000):
         self.crawler = crawler
+        self.max_lost = max_lost
+        self.lost: dict[str, list[dict[str, str]]] = {}  # kind -> [{url, reason}]
+        self.robots: dict[str, str] = {}  # robots.txt URL -> what it was
         self.shipper = shipper
         self.store = shipper.store
         self.spool = shipper.spool
@@ -119,7 +139,8 @@ class RunManifest:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunManifest:
-        manifest = cls(crawler, Services.of(crawler).shipper)
+        max_lost = crawler.settings.getint("ARCHIVE_MANIFEST_MAX_LOST", 10_000)
+        manifest = cls(crawler, Services.of(crawler).shipper, max_lost)
         crawler.signals.connect(manifest.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(manifest.object_stored, signal=object_stored)
         crawler.signals.connect(manifest.engine_stopped, signal=signals.engine_stopped)
@@ -132,6 +153,16 @@ class RunManifest:
 
     def object_stored(self, obj: StoredObject, kind: str) -> None:
         self.objects.append((obj, kind))
+
+    def note_lost(self, kind: str, url: str, reason: str) -> None:
+        """A URL the run meant to fetch (or read) and did not, named under ``lost``; its count is the caller's."""
+        entries = self.lost.setdefault(kind, [])
+        if len(entries) < self.max_lost:
+            entries.append({"url": url, "reason": reason})
+
+    def note_robots(self, url: str, policy: str) -> None:
+        """A host's robots.txt that was not plain rules: what it was, in words."""
+        self.robots[url] = policy
 
     async def engine_stopped(self) -> None:
         if not self.run_id or self.crawler.stats.get_value("finish_reason") in NOT_STARTED_REASONS:
@@ -174,6 +205,8 @@ class RunManifest:
                 for obj, kind in sorted(self.objects, key=lambda pair: pair[0].key)
             ],
             "pending": [self.pending_entry(key) for key in pending or []],
+            "lost": self.lost,
+            "robots": self.robots,
             **self.incremental(),
         }
 
@@ -197,7 +230,7 @@ class RunManifest:
         """Run counts from the crawl stats: totals, pages by kind, and errors by kind."""
         counts: dict[str, Any] = {name: stats.get(key, 0) for name, key in COUNTS}
         counts["pages"] = {k.removeprefix("pages/"): v for k, v in stats.items() if k.startswith("pages/")}
-        counts["errors"] = {k: v for k, v in stats.items() if k.startswith(ERROR_PREFIXES)}
+        counts["errors"] = {k: v for k, v in stats.items() if k.startswith(ERROR_PREFIXES) and k not in NOT_ERRORS}
         counts["listed"] = {
             k.removeprefix("links/listed/"): v for k, v in stats.items() if k.startswith("links/listed/")
         }
@@ -207,6 +240,7 @@ class RunManifest:
         counts["refused"] = {
             k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
         }
+        counts["lost"] = {k.removeprefix("lost/"): v for k, v in stats.items() if k.startswith("lost/")}
         return counts
 
 
@@ -215,7 +249,8 @@ def run_status(stats: dict[str, Any], pending: list[str] | None = None) -> str:
 
     ``timeout``: its time budget (``CLOSESPIDER_TIMEOUT``, ``blogarc crawl --site-timeout``) stopped it;
     ``unreachable``: no HTTP answer at all (DNS failure, connection refused, TLS error, timeouts);
-    ``failed``: it answered, but only with errors (robots.txt aside, nothing below 400);
+    ``failed``: it answered, but only with errors (robots.txt aside, nothing below 400), or its robots.txt was
+    unreachable (a 5xx: everything disallowed, RFC 9309) and nothing was fetched;
     ``interrupted``: stopped for another reason (shutdown, store down), or files still wait in the spool (the
     status becomes ``finished`` once they are shipped); ``finished`` otherwise.
     """
@@ -226,7 +261,8 @@ def run_status(stats: dict[str, Any], pending: list[str] | None = None) -> str:
     pages_ok = answered_ok(stats, "downloader/response_status_count/") - answered_ok(
         stats, "robotstxt/response_status_count/"
     )
-    if pages_ok <= 0 and not stats.get("robotstxt/forbidden"):  # a blog robots.txt closes is not one that fails
+    closed_by_robots = stats.get("robotstxt/forbidden") and not stats.get("robotstxt/unreachable")
+    if pages_ok <= 0 and not closed_by_robots:  # a blog robots.txt closes is not one that fails
         return FAILED
     if stats.get("finish_reason") not in FINISHED_REASONS or pending:
         return INTERRUPTED

@@ -52,6 +52,7 @@ wp_update_post(['ID' => $pictures, 'post_content' => block_body(2) . image_block
     . block_body(2) . gallery_block([[$blue, 'Boats in the blue harbour'], [$green, 'Grass on the green dune']])
     . block_body(1)]);
 set_post_thumbnail($pictures, $red);
+set_modified($pictures, '2023-05-21 07:00:00');  // wp_update_post() stamped "now"
 
 $embeds = make_post([
     'post_author' => $keiko, 'post_title' => 'Embedded elsewhere',
