@@ -11,7 +11,7 @@ and logged once, as one WARNING line; where Scrapy already logs the failure in a
 ``redirect_chain`` (more than ``REDIRECT_MAX_TIMES`` redirects), ``url_too_long`` (over ``URLLENGTH_LIMIT``),
 ``decode`` (a page whose bytes are not in the wide encoding it declares: archived, not parsed), ``unparsed`` (a page
 over ``ARCHIVE_MAX_PARSE_SIZE``: archived, not parsed), ``internal`` and ``not_http`` (refused targets:
-``crawler.targets``), ``robots`` (disallowed by robots.txt: named, not logged), ``dns``, ``timeout``,
+``crawler.targets``), ``dns``, ``timeout``,
 ``connection_refused``, ``dataloss``, ``tls``, ``connection`` and ``download_error`` (any other failure; its reason
 names the exception).
 

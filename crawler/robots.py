@@ -15,9 +15,11 @@ What Scrapy's middleware does by itself, and what this subclass changes (RFC 930
 * redirects are followed as for any request (``REDIRECT_MAX_TIMES``; RFC 9309 asks for at least five); a chain
   longer than that, or one that leads to a target ``crawler.targets`` refuses, counts as unavailable.
 
-Each host whose robots.txt was not plain rules is named in the run manifest's ``robots`` (``RunManifest.note_robots``);
-stats ``robotstxt/unreachable`` and ``robotstxt/truncated`` count them. A failed look-up is logged in one line (its
-loss, ``crawler.losses``), never with a traceback. ``robots_rules`` is the decision on its own (``--explain`` uses it).
+What robots.txt disallows is counted (``robotstxt/forbidden``, the manifest's ``counts.robots_forbidden``), not
+named URL by URL: a policy, not a loss. Each host whose robots.txt was not plain rules is named in the run
+manifest's ``robots`` (``RunManifest.note_robots``); stats ``robotstxt/unreachable`` and ``robotstxt/truncated``
+count them. A failed look-up is logged in one line (its loss, ``crawler.losses``), never with a traceback.
+``robots_rules`` is the decision on its own (``--explain`` uses it).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
-from crawler.losses import DownloadLost, lose
+from crawler.losses import DownloadLost
 from pipelines.runs.manifest import RunManifest
 
 if TYPE_CHECKING:
@@ -93,14 +95,6 @@ class RobotsTxt(RobotsTxtMiddleware):
             request.meta["robots_lookup"] = 0  # bytes received so far (bytes_received)
             return
         await super().process_request(request)
-
-    def process_request_2(self, rp: Any, request: Request) -> None:
-        try:
-            super().process_request_2(rp, request)
-        except IgnoreRequest:  # not a failure: named (lost/robots) and counted (robotstxt/forbidden), not logged
-            robots_url = "/".join(request.url.split("/", 3)[:3]) + "/robots.txt"
-            lose(self.crawler, "robots", request.url, f"disallowed by {robots_url}", logged=True)
-            raise
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
         """Stop a robots.txt download once it has more than ``max_size`` bytes (keeping what it has)."""
