@@ -43,8 +43,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_blog
 
-WGET_PAGES_PER_S = 290.0  # DESIGN.md "Speed": wget --mirror --warc-file, the whole job, ≈ 3 ms CPU a page
-TARGET_EXTRACT_ON = 80.0  # pages/s with extraction on
 PYSPY_RATE = 200  # samples a second
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -364,13 +362,48 @@ def fmt(value: float | int | None, spec: str = ".0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def per_request(r: Run) -> tuple[float | None, float | None]:
+    """(requests/s, CPU ms per request) of a run: every response counts, as in the issue's ratios."""
+    if not r.responses or not r.wall:
+        return None, None
+    return r.responses / r.wall, r.cpu * 1000 / r.responses
+
+
+def ratios(runs: list[Run]) -> list[str]:
+    """The issue-18 targets as ratios to wget in the same bench run, one line each (MET / MISSED)."""
+    wget = next((r for r in runs if r.name.startswith("wget")), None)
+    on = next((r for r in runs if r.name.endswith(" on")), None)
+    off = next((r for r in runs if r.name.endswith(" off")), None)
+    if wget is None or not wget.wall:
+        return ["ratios to wget: no wget run in this bench run"]
+    wget_rate, wget_cpu = per_request(wget)
+    lines = []
+
+    def line(label: str, value: float | None, goal: float, at_most: bool) -> None:
+        if value is None:
+            lines.append(f"  {label}: -")
+            return
+        met = value <= goal if at_most else value >= goal
+        sign = "≤" if at_most else "≥"
+        lines.append(f"  {label}: {value:.2f}  (target {sign} {goal}: {'MET' if met else 'MISSED'})")
+
+    line("wall, blogarc with text / wget WARC only", on.wall / wget.wall if on else None, 1.0, True)
+    rate, cpu = per_request(off) if off else (None, None)
+    line(
+        "CPU ms/request, blogarc extraction off / wget",
+        cpu / wget_cpu if cpu and wget_cpu else None,
+        1.5,
+        True,
+    )
+    line("requests/s, blogarc extraction off / wget", rate / wget_rate if rate and wget_rate else None, 0.8, False)
+    return ["ratios to wget, same bench run (issue 18):", *lines]
+
+
 def print_table(
     runs: list[Run], info: dict, server: str, posts: int, startup: Run | None = None, extra: list[str] = ()
 ) -> None:
-    """Print the figures table and the notes under it."""
+    """Print the figures table, the ratios to wget and the notes under it."""
     cores = os.cpu_count()
-    wget = next((r for r in runs if r.name.startswith("wget")), None)
-    wget_rate = wget.pages / wget.wall if wget and wget.wall and wget.pages else None
     print()
     if extra:
         print(f"extra blogarc settings: {' '.join(extra)}")
@@ -380,45 +413,35 @@ def print_table(
         f"server {server}, {cores} cores, Python {sys.version.split()[0]}"
     )
     head = (
-        f"{'run':<24} {'fetched':>7} {'wall s':>7} {'pages/s':>8} {'CPU s':>7} {'cores':>5} {'CPU ms/pg':>9} "
-        f"{'main ms/pg':>10} {'RSS MB':>7} {'max1 MB':>7} {'srv ms/pg':>9} {'others':>6}  reference / target"
+        f"{'run':<24} {'requests':>8} {'wall s':>7} {'req/s':>7} {'CPU s':>7} {'cores':>5} {'CPU ms/req':>10} "
+        f"{'main ms/req':>11} {'RSS MB':>7} {'max1 MB':>7} {'srv ms/req':>10} {'others':>6}"
     )
     print(head)
     print("-" * len(head))
     for r in runs:
-        rate = r.pages / r.wall if r.wall and r.pages else None
-        cpu_pp = r.cpu * 1000 / r.pages if r.pages else None
-        srv_pp = r.server_cpu * 1000 / r.pages if r.pages else None
-        if r.name.startswith("wget"):
-            ref = f"ref ≈ {WGET_PAGES_PER_S:.0f} pages/s, 3 ms/page"
-            if rate:
-                ref += f" ({rate / WGET_PAGES_PER_S:.0%} of ref)"
-        elif "off" in r.name:
-            goal = wget_rate or WGET_PAGES_PER_S
-            ref = f"target ≥ {goal:.0f} pages/s (wget{'' if wget_rate else ' ref'})"
-            ref += f": {'MET' if rate and rate >= goal else 'MISSED'}" + (f" ({rate / goal:.0%})" if rate else "")
-        else:
-            ref = f"target ≥ {TARGET_EXTRACT_ON:.0f} pages/s"
-            ref += f": {'MET' if rate and rate >= TARGET_EXTRACT_ON else 'MISSED'}" + (
-                f" ({rate / TARGET_EXTRACT_ON:.0%})" if rate else ""
-            )
+        rate, cpu_pp = per_request(r)
+        srv_pp = r.server_cpu * 1000 / r.responses if r.responses else None
+        main_pp = r.root_cpu * 1000 / r.responses if r.responses else None
+        note = ""
         if r.returncode:
             expected = r.name.startswith("wget") and r.returncode == 8  # wget: 8 = some server errors (404s)
-            ref += f"  [exit {r.returncode}{': some 404s, expected' if expected else ''}]"
-        main_pp = r.root_cpu * 1000 / r.pages if r.pages else None
+            note = f"  [exit {r.returncode}{': some 404s, expected' if expected else ''}]"
         print(
-            f"{r.name:<24} {r.pages:>7} {r.wall:>7.1f} {fmt(rate, '.1f'):>8} {r.cpu:>7.1f} {r.cpu / r.wall:>5.2f} "
-            f"{fmt(cpu_pp, '.1f'):>9} {fmt(main_pp, '.1f'):>10} {r.peak_rss_tree / 2**20:>7.0f} "
-            f"{r.max_rss_single / 2**20:>7.0f} {fmt(srv_pp, '.2f'):>9} {r.foreign_cpu / r.wall:>6.2f}  {ref}"
+            f"{r.name:<24} {r.responses:>8} {r.wall:>7.1f} {fmt(rate, '.1f'):>7} {r.cpu:>7.1f} {r.cpu / r.wall:>5.2f} "
+            f"{fmt(cpu_pp, '.2f'):>10} {fmt(main_pp, '.2f'):>11} {r.peak_rss_tree / 2**20:>7.0f} "
+            f"{r.max_rss_single / 2**20:>7.0f} {fmt(srv_pp, '.2f'):>10} {r.foreign_cpu / r.wall:>6.2f}{note}"
         )
     print()
-    print("fetched: wget = HTML pages with status 200 in its WARC; blogarc = counts.responses of the run manifest.")
+    for text in ratios(runs):
+        print(text)
+    print()
     print(
-        "CPU = user+sys of the process and all its descendants (wait4, as /usr/bin/time -v); cores = CPU s / wall s;"
-        "\nmain = the crawling process alone, without its extraction workers (polled from /proc); RSS MB = peak of "
-        "the summed RSS\nof the process tree (polled every 0.2 s); max1 MB = the largest single process (ru_maxrss); "
-        "srv = nginx's CPU;\nothers = cores used meanwhile by other processes on the machine (/proc/stat): "
-        "above ~0.1 the figures are disturbed."
+        "requests: every response (wget: all response records of its WARC; blogarc: counts.responses of the run "
+        "manifest).\nCPU = user+sys of the process and all its descendants (wait4, as /usr/bin/time -v); cores = "
+        "CPU s / wall s;\nmain = the crawling process alone, without its extraction workers (polled from /proc); "
+        "RSS MB = peak of the summed RSS\nof the process tree (polled every 0.2 s); max1 MB = the largest single "
+        "process (ru_maxrss); srv = nginx's CPU;\nothers = cores used meanwhile by other processes on the machine "
+        "(/proc/stat): above ~0.1 the figures are disturbed."
     )
     if startup is not None:
         print(
@@ -431,9 +454,11 @@ def print_table(
                 f"WARNING: other processes used {r.foreign_cpu / r.wall:.2f} cores during '{r.name}': its figures are "
                 "disturbed; rerun on a quiet machine."
             )
+    wget = next((r for r in runs if r.name.startswith("wget")), None)
     if wget:
         print(
-            f"wget: {wget.responses} responses in all (incl. CSS/JS/feeds/404s and ?replytocom= duplicates of posts)."
+            f"wget: {wget.pages} HTML pages with status 200 among its {wget.responses} responses (it follows "
+            "?replytocom= links: each commented post several times)."
         )
     n_posts = len(info["posts"])
     for r in runs:
@@ -451,6 +476,28 @@ def print_table(
                 f"{r.extract_ok} text records, covering {r.covered_posts}/{n_posts} posts "
                 f"({(r.covered_posts or 0) / max(n_posts, 1):.1%})."
             )
+
+
+def print_memory(by_posts: dict[int, list[Run]]) -> None:
+    """Peak RSS of each blogarc run against the same run on the smallest blog (issue 18: flat memory, ≤ 1.3×)."""
+    counts = sorted(by_posts)
+    if len(counts) < 2:
+        return
+    smallest = counts[0]
+    print("\npeak RSS by blog size (MB, summed over the process tree; largest single process in brackets):")
+    for name in [r.name for r in by_posts[smallest] if r.name.startswith("blogarc")]:
+        base = next(r for r in by_posts[smallest] if r.name == name)
+        cells = []
+        for n in counts:
+            r = next((x for x in by_posts[n] if x.name == name), None)
+            if r is None:
+                continue
+            ratio = r.peak_rss_tree / base.peak_rss_tree if base.peak_rss_tree else 0
+            cells.append(
+                f"{n} posts {r.peak_rss_tree / 2**20:.0f} ({r.max_rss_single / 2**20:.0f})"
+                + ("" if n == smallest else f" = {ratio:.2f}× {'MET' if ratio <= 1.3 else 'MISSED'} (≤ 1.3×)")
+            )
+        print(f"  {name}: " + "; ".join(cells))
 
 
 # --- profiling ------------------------------------------------------------------------------------------------
@@ -576,15 +623,112 @@ def blogarc_cmd(
     return cmd
 
 
+def run_wget(base: str, tmp: Path, server_pids: list[int]) -> Run | None:
+    """``wget --mirror --warc-file`` of the blog, measured."""
+    if not shutil.which("wget"):
+        print("WARNING: wget not found; skipping the wget reference run", file=sys.stderr)
+        return None
+    mirror = tmp / "wget"
+    mirror.mkdir()
+    cmd = ["wget", "--mirror", "--no-parent", f"--warc-file={tmp / 'wget-site'}", "-e", "robots=on", "-q", f"{base}/"]
+    print("running wget --mirror ...", flush=True)
+    run = measure("wget --mirror --warc", cmd, mirror, tmp / "wget.log", server_pids)
+    warc = tmp / "wget-site.warc.gz"
+    if warc.exists():
+        run.pages, run.responses = count_wget_warc(warc)
+    return run
+
+
+def profile(mode: str, base: str, tmp: Path, posts: set[str], args: argparse.Namespace, env: dict | None) -> None:
+    """One more blogarc run under ``py-spy record --subprocesses``; print its samples by component."""
+    pyspy = shutil.which("py-spy")
+    if not pyspy:
+        print("\n--profile: py-spy not installed (pip install py-spy); skipped", file=sys.stderr)
+        return
+    run_id = f"profile-{mode}-{time.strftime('%Y%m%dT%H%M%S')}"
+    raw = tmp / f"pyspy-{mode}.txt"
+    cmd = [pyspy, "record", "--subprocesses", "--rate", str(PYSPY_RATE), "--format", "raw", "--output", str(raw)]
+    cmd += ["--"] + blogarc_cmd(
+        f"{base}/", tmp / f"pstore-{mode}", tmp / f"pspool-{mode}", run_id, mode == "on", args.concurrency, args.set
+    )
+    print(f"\nprofiling blogarc, extraction {mode} (py-spy, all processes) ...", flush=True)
+    with open(tmp / f"pyspy-{mode}.log", "wb") as log:
+        subprocess.run(cmd, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, env=env)
+    probe = Run(f"profile {mode}", cmd)
+    read_blogarc_outputs(tmp / f"pstore-{mode}", run_id, posts, base, probe)
+    if raw.exists():
+        print(f"py-spy, extraction {mode}: " + summarize_pyspy(raw, PYSPY_RATE, probe.responses))
+    else:
+        print(f"py-spy wrote nothing; see {tmp / f'pyspy-{mode}.log'}", file=sys.stderr)
+
+
+def bench_blog(n_posts: int, tmp: Path, args: argparse.Namespace, env: dict | None, code_label: str) -> list[Run]:
+    """Generate a blog of ``n_posts`` posts under ``tmp``, serve it, run what ``--only`` asks; print its table."""
+    wanted = {x.strip() for x in args.only.split(",") if x.strip()}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    root = tmp / "site"
+    t0 = time.perf_counter()
+    info = make_blog.build(root, n_posts, base, args.seed)
+    print(
+        f"generated {len(info['posts'])} posts, {len(info['pages'])} pages, {info['archives']} archive pages "
+        f"({info['html_files']} HTML files, {info['html_bytes'] / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s "
+        f"under {tmp}",
+        flush=True,
+    )
+    server, label = start_server(tmp, root, port)
+    runs: list[Run] = []
+    try:
+        server_pids = tree(server.pid)
+        print(f"serving {base}/ with {label}", flush=True)
+        posts = set(info["posts"])
+        if "wget" in wanted and (wget := run_wget(base, tmp, server_pids)) is not None:
+            runs.append(wget)
+        for mode in ("on", "off"):
+            if mode not in wanted:
+                continue
+            run_id = f"bench-{mode}-{time.strftime('%Y%m%dT%H%M%S')}"
+            store, spool = tmp / f"store-{mode}", tmp / f"spool-{mode}"
+            cmd = blogarc_cmd(f"{base}/", store, spool, run_id, mode == "on", args.concurrency, args.set)
+            print(f"running blogarc crawl, extraction {mode} ...", flush=True)
+            run = measure(f"blogarc extraction {mode}", cmd, tmp, tmp / f"blogarc-{mode}.log", server_pids, env)
+            read_blogarc_outputs(store, run_id, posts, base, run)
+            if run.returncode or not run.manifest:
+                tail = (tmp / f"blogarc-{mode}.log").read_text(errors="replace")[-3000:]
+                print(
+                    f"blogarc (extraction {mode}) exited {run.returncode}"
+                    f"{'' if run.manifest else ', no run manifest'}; log tail:\n{tail}",
+                    file=sys.stderr,
+                )
+            runs.append(run)
+        startup = None
+        if wanted & {"on", "off"}:
+            blogarc = shutil.which("blogarc") or "blogarc"
+            startup = measure("blogarc --version", [blogarc, "--version"], tmp, tmp / "startup.log", [], env)
+        print_table(runs, info, f"{label}; blogarc {code_label}", n_posts, startup, args.set)
+        if args.profile:
+            for mode in ("on", "off"):
+                if mode in wanted:
+                    profile(mode, base, tmp, posts, args, env)
+    finally:
+        stop_server(server)
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     """Generate, serve, measure, print; exit status 2 if a blogarc run failed."""
     parser = argparse.ArgumentParser(description="wget vs blogarc on a generated WordPress-like blog (prints figures).")
-    parser.add_argument("--posts", type=int, default=2000, help="posts in the generated blog (default 2000)")
+    parser.add_argument(
+        "--posts",
+        default="2000",
+        help="posts in the generated blog (default 2000); a comma-separated list (2000,20000) benches each size in "
+        "turn and compares the peak RSS of each blogarc run with the smallest size's",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (blog, WARCs, logs)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=32, help="blogarc CONCURRENT_REQUESTS(_PER_DOMAIN)")
     parser.add_argument("--only", default="wget,on,off", help="runs to do, comma-separated: wget,on,off")
-    parser.add_argument("--profile", action="store_true", help="also profile blogarc (on, off) with py-spy")
+    parser.add_argument("--profile", action="store_true", help="also profile the blogarc runs of --only with py-spy")
     parser.add_argument(
         "--ref",
         help="benchmark this git commit/branch of the repo (exported with git archive and "
@@ -599,129 +743,28 @@ def main(argv: list[str] | None = None) -> int:
         help="extra blogarc setting for every blogarc run (repeatable), e.g. -s EXTRACT_WORKERS=0",
     )
     args = parser.parse_args(argv)
-    wanted = {x.strip() for x in args.only.split(",") if x.strip()}
+    sizes = [int(x) for x in args.posts.split(",") if x.strip()]
 
     tmp = Path(tempfile.mkdtemp(prefix="blogarc-bench-"))
-    server = None
-    code = 0
+    tmp.chmod(0o755)  # nginx workers (another user) walk through it to the blog
+    by_posts: dict[int, list[Run]] = {}
     try:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        root = tmp / "site"
-        t0 = time.perf_counter()
-        info = make_blog.build(root, args.posts, base, args.seed)
-        print(
-            f"generated {len(info['posts'])} posts, {len(info['pages'])} pages, {info['archives']} archive pages "
-            f"({info['html_files']} HTML files, {info['html_bytes'] / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s "
-            f"under {tmp}",
-            flush=True,
-        )
         env, code_label = code_under_test(tmp, args.ref)
         print(f"blogarc under test: {code_label}", flush=True)
-        server, label = start_server(tmp, root, port)
-        server_pids = tree(server.pid)
-        print(f"serving {base}/ with {label}", flush=True)
-        posts = set(info["posts"])
-        runs: list[Run] = []
-
-        if "wget" in wanted:
-            if shutil.which("wget"):
-                mirror = tmp / "wget"
-                mirror.mkdir()
-                cmd = [
-                    "wget",
-                    "--mirror",
-                    "--no-parent",
-                    f"--warc-file={tmp / 'wget-site'}",
-                    "-e",
-                    "robots=on",
-                    "-q",
-                    f"{base}/",
-                ]
-                print("running wget --mirror ...", flush=True)
-                run = measure("wget --mirror --warc", cmd, mirror, tmp / "wget.log", server_pids)
-                warc = tmp / "wget-site.warc.gz"
-                if warc.exists():
-                    run.pages, run.responses = count_wget_warc(warc)
-                runs.append(run)
-            else:
-                print("WARNING: wget not found; skipping the wget reference run", file=sys.stderr)
-
-        for mode in ("on", "off"):
-            if mode not in wanted:
-                continue
-            run_id = f"bench-{mode}-{time.strftime('%Y%m%dT%H%M%S')}"
-            store, spool = tmp / f"store-{mode}", tmp / f"spool-{mode}"
-            cmd = blogarc_cmd(f"{base}/", store, spool, run_id, mode == "on", args.concurrency, args.set)
-            print(f"running blogarc crawl, extraction {mode} ...", flush=True)
-            run = measure(f"blogarc extraction {mode}", cmd, tmp, tmp / f"blogarc-{mode}.log", server_pids, env)
-            read_blogarc_outputs(store, run_id, posts, base, run)
-            if run.returncode or not run.manifest:
-                code = 2
-                tail = (tmp / f"blogarc-{mode}.log").read_text(errors="replace")[-3000:]
-                print(
-                    f"blogarc (extraction {mode}) exited {run.returncode}"
-                    f"{'' if run.manifest else ', no run manifest'}; log tail:\n{tail}",
-                    file=sys.stderr,
-                )
-            runs.append(run)
-
-        startup = None
-        if wanted & {"on", "off"}:
-            startup = measure(
-                "blogarc --version",
-                [shutil.which("blogarc") or "blogarc", "--version"],
-                tmp,
-                tmp / "startup.log",
-                [],
-                env,
-            )
-        print_table(runs, info, f"{label}; blogarc {code_label}", args.posts, startup, args.set)
-
-        if args.profile:
-            pyspy = shutil.which("py-spy")
-            if not pyspy:
-                print("\n--profile: py-spy not installed (pip install py-spy); skipped", file=sys.stderr)
-            for mode in ("on", "off") if pyspy else ():
-                run_id = f"profile-{mode}-{time.strftime('%Y%m%dT%H%M%S')}"
-                raw = tmp / f"pyspy-{mode}.txt"
-                cmd = [
-                    pyspy,
-                    "record",
-                    "--subprocesses",
-                    "--rate",
-                    str(PYSPY_RATE),
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(raw),
-                    "--",
-                ] + blogarc_cmd(
-                    f"{base}/",
-                    tmp / f"pstore-{mode}",
-                    tmp / f"pspool-{mode}",
-                    run_id,
-                    mode == "on",
-                    args.concurrency,
-                    args.set,
-                )
-                print(f"\nprofiling blogarc, extraction {mode} (py-spy, all processes) ...", flush=True)
-                with open(tmp / f"pyspy-{mode}.log", "wb") as log:
-                    subprocess.run(cmd, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, env=env)
-                probe = Run(f"profile {mode}", cmd)
-                read_blogarc_outputs(tmp / f"pstore-{mode}", run_id, posts, base, probe)
-                if raw.exists():
-                    print(f"py-spy, extraction {mode}: " + summarize_pyspy(raw, PYSPY_RATE, probe.responses))
-                else:
-                    print(f"py-spy wrote nothing; see {tmp / f'pyspy-{mode}.log'}", file=sys.stderr)
+        for n in sizes:
+            folder = tmp / f"posts-{n}"
+            folder.mkdir()
+            by_posts[n] = bench_blog(n, folder, args, env, code_label)
+            if not args.keep and len(sizes) > 1:
+                shutil.rmtree(folder / "site", ignore_errors=True)  # a 20,000-post blog is 2.3 GB
+        print_memory(by_posts)
     finally:
-        if server is not None:
-            stop_server(server)
         if args.keep:
             print(f"\nkept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    return code
+    blogarc_runs = [r for runs in by_posts.values() for r in runs if r.name.startswith("blogarc")]
+    return 2 if any(r.returncode or not r.manifest for r in blogarc_runs) else 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "pipelines.runs.manifest.RunManifest": ("EXTENSIONS", 110),
     "pipelines.text.pipeline.TextPipeline": ("ITEM_PIPELINES", 300),
     "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
+    "pipelines.warc.exporter.WarcWritten": ("DOWNLOADER_MIDDLEWARES", 950),  # nearest the downloader
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
     # hostile servers: bounds, internal targets, named losses, RFC 9309 robots.txt (before Scrapy's robots.txt
     # middleware, at 100, so that a refused host is never asked for its robots.txt)

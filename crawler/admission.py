@@ -8,6 +8,9 @@ where admission spends its time. Each decision is counted by the caller under ``
 
 A seed URL with credentials (``http://user:password@host/``) is refused (``ValueError``, ``seed_refusal``): they
 would make every request offsite and land in logs, manifests and WARC request records; blogarc does not log in.
+
+What was seen is kept as Python's 64-bit string hashes, not the strings: a crawl's memory must not grow by the
+length of every URL and href it met (at 10^6 URLs a collision, which would skip one URL, has odds of about 10^-7).
 """
 
 from __future__ import annotations
@@ -57,9 +60,9 @@ class Admission:
     max_pages: int = 0
     since: datetime | None = None
     hosts: frozenset[str] = frozenset()
-    seen: set[str] = field(default_factory=set)
-    decided_hrefs: set[str] = field(default_factory=set)
-    listed_dates: dict[str, datetime] = field(default_factory=dict)  # sitemap lastmod, REST modified_gmt, Atom
+    seen: set[int] = field(default_factory=set)  # hashes of canonical URLs
+    decided_hrefs: set[int] = field(default_factory=set)  # hashes of hrefs (absolute, fragment dropped)
+    listed_dates: dict[int, datetime] = field(default_factory=dict)  # by URL hash: lastmod, modified_gmt, Atom
     pages_admitted: int = 0
 
     def __post_init__(self) -> None:
@@ -71,9 +74,10 @@ class Admission:
     def admit(self, url: str, requisite: bool = False) -> Verdict:
         """Decide ``url``: canonical form, seen, scope, traps, limits (``count_page`` once a page is requested)."""
         url = self.rules.canonical(url)
-        if url in self.seen:
+        key = hash(url)
+        if key in self.seen:
             return Verdict(url, "seen")
-        self.seen.add(url)
+        self.seen.add(key)
         return Verdict(url, self.refusal(url, requisite))
 
     def refusal(self, url: str, requisite: bool = False) -> str | None:
@@ -86,7 +90,7 @@ class Admission:
             return reason
         if self.max_pages and self.pages_admitted >= self.max_pages:
             return "max-pages"
-        known = self.listed_dates.get(url)
+        known = self.listed_date(url)
         if self.since and known and known < self.since:
             return "since"
         return None
@@ -105,12 +109,16 @@ class Admission:
     def note_date(self, url: str, when: datetime | None) -> None:
         """Remember a date a listing gives for ``url`` (for ``--since`` and incremental skips)."""
         if when is not None:
-            self.listed_dates[self.rules.canonical(url)] = when
+            self.listed_dates[hash(self.rules.canonical(url))] = when
+
+    def listed_date(self, url: str) -> datetime | None:
+        """The date a listing gave for ``url`` (canonical), if any."""
+        return self.listed_dates.get(hash(url))
 
     def mark_seen(self, url: str) -> str:
         """Note ``url`` (a declared canonical URL, a post part) as seen; return its canonical form."""
         url = self.rules.canonical(url)
-        self.seen.add(url)
+        self.seen.add(hash(url))
         return url
 
     def hrefs(self, base: str, hrefs: Iterable[str]) -> Iterator[str]:
@@ -119,14 +127,16 @@ class Admission:
         origin = f"{parts.scheme}://{parts.netloc}"
         for href in hrefs:
             href = href.strip()
-            if href.startswith(("http://", "https://")):
-                key = href
-            elif href.startswith("//"):
-                key = f"{parts.scheme}:{href}"
-            elif href.startswith("/"):
-                key = origin + href
+            # the fragment never reaches the canonical URL: #comment-12 links decide nothing new
+            bare = href.partition("#")[0]
+            if bare.startswith(("http://", "https://")):
+                key = hash(bare)
+            elif bare.startswith("//"):
+                key = hash(f"{parts.scheme}:{bare}")
+            elif bare.startswith("/"):
+                key = hash(origin + bare)
             else:
-                key = f"{base} {href}"
+                key = hash(f"{base} {bare}")
             if key in self.decided_hrefs:
                 continue
             self.decided_hrefs.add(key)

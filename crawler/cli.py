@@ -1,36 +1,68 @@
 """The ``blogarc`` command: subcommands live in ``crawler/commands/``, one module a command group.
 
-Each module has ``add_parser(subparsers)``, which registers its subcommands and sets ``func`` (the handler, which
-returns the exit status).
+Only the module of the command typed is imported (``crawler.commands.COMMANDS`` says which): ``blogarc
+--version``, ``ls`` and ``get`` start without Scrapy, boto3 or pyarrow. That also keeps extraction workers light:
+they are spawned processes, which import the script that started them again.
+
+Exit statuses every command shares: 2 for a usage error (one line on standard error, nothing done), 130 when
+interrupted (Ctrl-C), 141 when the reader of standard output went away (``blogarc captures URL | head``: quiet, as
+Unix tools are). The others are each command's own (``blogarc crawl``: 0, 1, 3, 75; see the README).
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
 
+from crawler.commands import COMMANDS
+from crawler.usage import EXIT_USAGE, Parser, UsageError
 from pipelines import __version__
 
-# Imported when the parser is built, not with this module: extraction workers are spawned processes, which import
-# the script that started them again; keeping this module light keeps Scrapy, boto3 and pyarrow out of every worker.
-COMMAND_MODULES = ("crawl", "extract", "archive", "replay", "upload")
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``blogarc`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="blogarc", description="Archive blogs: WARC files, clean text, manifests.")
+def build_parser(commands: list[str] | None = None) -> Parser:
+    """The ``blogarc`` argument parser, with the full parsers of ``commands`` (default: every command).
+
+    The other commands get a parser with their help line only, enough for ``blogarc --help``.
+    """
+    parser = Parser(prog="blogarc", description="Archive blogs: WARC files, clean text, manifests.")
     parser.add_argument("--version", action="version", version=f"blogarc {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"crawler.commands.{name}").add_parser(commands)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wanted = set(COMMANDS) if commands is None else set(commands) & set(COMMANDS)
+    for module in dict.fromkeys(COMMANDS[name].module for name in COMMANDS if name in wanted):
+        importlib.import_module(f"crawler.commands.{module}").add_parser(subparsers)
+    for name, command in COMMANDS.items():
+        if name not in subparsers.choices:
+            subparsers.add_parser(name, help=command.help, add_help=False)
     return parser
+
+
+def command_word(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (its first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``blogarc``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    argv = sys.argv[1:] if argv is None else argv
+    word = command_word(argv)
+    args = build_parser([word] if word else []).parse_args(argv)
+    try:
+        status = args.func(args)
+        sys.stdout.flush()  # here, not at exit: a reader that went away is a BrokenPipeError we can silence
+        return status
+    except UsageError as exc:
+        print(f"blogarc {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # nothing more can be written there: point stdout at /dev/null so the interpreter's last flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print(f"blogarc {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

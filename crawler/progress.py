@@ -3,12 +3,15 @@
 Replaces Scrapy's LogStats (``LOGSTATS_INTERVAL = 0`` in settings) with figures an archivist cares about: pages
 fetched, requests queued, posts extracted, WARC bytes written. A job of many blogs (``crawler.runner``) adds one
 line for the whole job (``JobProgress``): sites done, running and waiting, pages a second, errors.
+
+The live line is drawn by blogarc's log handler (``crawler.logs.LogHandler.status``), which prints log lines above
+it and cuts it to the terminal's width; without that handler on a terminal (``scrapy crawl blog``, a log file,
+output to a pipe) the figures are logged every ``PROGRESS_INTERVAL`` seconds instead.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,30 +19,34 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler.logs import LogHandler
+from crawler.output import human_bytes
 from pipelines.runs.manifest import ERROR_PREFIXES
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
     from crawler.runner import JobRunner
 
 logger = logging.getLogger(__name__)
 
 
-def human_bytes(size: float) -> str:
-    """``1536`` -> ``"1.5 KB"``."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
+__all__ = ["JobProgress", "Progress", "human_bytes"]
+
+
+def live_handler(settings: BaseSettings) -> LogHandler | None:
+    """The log handler of ``blogarc crawl`` when it can draw a live line and ``PROGRESS_LIVE`` allows; else None."""
+    handler = LogHandler.installed()
+    wanted = settings.getbool("PROGRESS_LIVE", True)
+    return handler if handler is not None and handler.live and wanted else None
 
 
 class Progress:
     """Report crawl progress; see the module docstring."""
 
-    def __init__(self, crawler: Crawler, interval: float, live: bool):
+    def __init__(self, crawler: Crawler, interval: float, live: LogHandler | None):
         self.crawler = crawler
         self.interval = interval
         self.live = live
@@ -51,8 +58,8 @@ class Progress:
     def from_crawler(cls, crawler: Crawler) -> Progress:
         interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
         if interval <= 0:
-            raise NotConfigured("PROGRESS_INTERVAL is 0")
-        live = sys.stderr.isatty() and crawler.settings.getbool("PROGRESS_LIVE", True)
+            raise NotConfigured  # a choice (PROGRESS_INTERVAL = 0), not a problem: no warning
+        live = live_handler(crawler.settings)
         progress = cls(crawler, 0.5 if live else interval, live)
         crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
@@ -86,24 +93,23 @@ class Progress:
         )
 
     def report(self) -> None:
-        if self.live:
-            sys.stderr.write("\r\033[K" + self.line())
-            sys.stderr.flush()
+        if self.live is not None:
+            self.live.status(self.line())
         else:
             logger.info("Progress: %s", self.line())
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
-        if self.live:
-            sys.stderr.write("\r\033[K")
+        if self.live is not None:
+            self.live.clear_status()
         logger.info("Finished (%s) in %.0fs. %s", reason, time.monotonic() - self.started, self.line())
 
 
 class JobProgress:
     """The job's progress line, every ``PROGRESS_INTERVAL`` seconds (live on a terminal), and a last one at the end."""
 
-    def __init__(self, runner: JobRunner, live: bool):
+    def __init__(self, runner: JobRunner, live: LogHandler | None):
         self.runner = runner
         self.live = live
         self.started = time.monotonic()
@@ -113,7 +119,7 @@ class JobProgress:
     def start(cls, runner: JobRunner) -> JobProgress:
         """Report on ``runner`` from when the reactor runs (a 0 interval: only the last line)."""
         interval = runner.settings.getfloat("PROGRESS_INTERVAL")
-        live = interval > 0 and sys.stderr.isatty() and runner.settings.getbool("PROGRESS_LIVE", True)
+        live = live_handler(runner.settings) if interval > 0 else None
         progress = cls(runner, live)
         if interval > 0:
             progress.task = create_looping_call(progress.report)
@@ -129,9 +135,8 @@ class JobProgress:
         )
 
     def report(self) -> None:
-        if self.live:
-            sys.stderr.write("\r\033[K" + self.line())
-            sys.stderr.flush()
+        if self.live is not None:
+            self.live.status(self.line())
         else:
             logger.info("Progress: %s", self.line())
 
@@ -139,6 +144,6 @@ class JobProgress:
         """The job is over: the last line."""
         if self.task is not None and self.task.running:
             self.task.stop()
-        if self.live:
-            sys.stderr.write("\r\033[K")
+        if self.live is not None:
+            self.live.clear_status()
         logger.info("Job finished in %.0fs. %s", time.monotonic() - self.started, self.line())

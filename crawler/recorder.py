@@ -1,12 +1,13 @@
 """The recorder: a post or page of the crawl -> its clean-text record (parts, change, since).
 
 A post split with ``<!--nextpage-->`` becomes one record: part 1 fetches the other parts (archived like any
-exchange) and joins their text; the other parts are archived only. On WordPress, the REST listing's dates and
-author (``crawler.listings``) are WordPress's own and win over what a theme prints. A page whose declared
-canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are older. In an
-incremental run a page whose text did not change since the last record writes none. Extraction runs in the shared
-worker pool (or in this process, on Scrapy's parsed tree, when there is none); a page that fails costs one counted
-page, never the crawl.
+exchange) and joins their text in part order; the other parts are archived only. On WordPress, the REST listing's
+dates and author (``crawler.listings``) are WordPress's own and win over what a theme prints. A password-protected
+post is a record with ``protected`` set and no text; a private post (seen through a logged-in session) is no record.
+A page whose declared canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are
+older. In an incremental run a page whose text did not change since the last record writes none. Extraction runs in
+the shared worker pool (or in this process, on Scrapy's parsed tree, when there is none); a page that fails costs one
+counted page, never the crawl.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler import discovery
+from crawler.wordpress import MAX_POST_PARTS
 from pipelines.extract.core import extract_post
 from pipelines.extract.options import ExtractOptions
 from pipelines.extract.pool import extract_body
@@ -53,22 +55,31 @@ class Recorder:
         self.listings: Listings | None = options.get("listings")
         self.recorded: set[str] = set()
 
-    async def record(self, response: TextResponse, kind: str) -> TextRecord | None:
-        """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer."""
+    async def record(self, response: TextResponse, kind: str, tree: Any = None) -> TextRecord | None:
+        """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer.
+
+        ``tree`` is the page as the spider parsed it (``response.selector.root`` when None).
+        """
         stats = self.crawler.stats
-        declared = discovery.canonical_link(response.selector.root) or ""
+        tree = response.selector.root if tree is None else tree
+        declared = discovery.canonical_link(tree) or ""
         canonical = self.admission.rules.canonical(urljoin(response.url, declared))
         if canonical in self.recorded:
             stats.inc_value("pages/duplicate")
             return None
-        part, others = discovery.post_parts(response.selector.root)
+        part, others = discovery.post_parts(tree, response.url)
         if part is not None and part != 1:
             stats.inc_value("pages/post_part")  # recorded with part 1
             return None
-        extracted = await self.extract(response)
+        extracted = await self.extract(response, tree)
         if extracted is None:
             return None
-        if others:
+        if extracted.private:  # seen through a logged-in session: not the public's to read (pipelines.extract.access)
+            stats.inc_value("pages/private")
+            return None
+        if extracted.protected:
+            stats.inc_value("pages/protected")
+        elif others:
             extracted = await self.join_parts(response, extracted, others)
         extracted = self.as_listed(canonical, extracted)
         since = self.admission.since
@@ -125,23 +136,34 @@ class Recorder:
         )
 
     async def join_parts(self, first: TextResponse, extracted: Extracted, others: list[str]) -> Extracted:
-        """Fetch the other parts of a split post (archived like any exchange) and append their text."""
-        texts = [extracted.text]
+        """Fetch the other parts of a split post (archived like any exchange) and join their text in part order.
+
+        A part's own part links are followed too: in WordPress's previous/next mode a part links only its
+        neighbours. At most ``MAX_POST_PARTS`` parts are fetched.
+        """
         rules = self.admission.rules
-        for href in others:
-            url = rules.canonical(urljoin(first.url, href))
-            if url == rules.canonical(first.url) or urlsplit(url).netloc not in self.admission.hosts:
+        texts = {1: extracted.text}
+        queue = [urljoin(first.url, href) for href in others]
+        seen = {rules.canonical(first.url)}
+        while queue and len(seen) < MAX_POST_PARTS:
+            url = rules.canonical(queue.pop(0))
+            if url in seen or urlsplit(url).netloc not in self.admission.hosts:
                 continue
+            seen.add(url)
             self.admission.mark_seen(url)
             # never conditional: a 304 here would leave the joined text short of a part
             response = await self.crawler.engine.download_async(Request(url, meta={"hub": True}))
-            part = await self.extract(response) if isinstance(response, TextResponse) else None
-            if part is not None:
-                texts.append(part.text)
-        extracted.text = "\n\n".join(texts)
+            if not isinstance(response, TextResponse):
+                continue
+            number, more = discovery.post_parts(response.selector.root, response.url)
+            queue += [urljoin(response.url, href) for href in more]
+            part = await self.extract(response)
+            if part is not None and number is not None and number not in texts:
+                texts[number] = part.text
+        extracted.text = "\n\n".join(texts[n] for n in sorted(texts) if texts[n])
         return extracted
 
-    async def extract(self, response: TextResponse) -> Extracted | None:
+    async def extract(self, response: TextResponse, tree: Any = None) -> Extracted | None:
         """Extract one page (in a worker process when there is a pool); count failures and empty pages."""
         stats = self.crawler.stats
         try:
@@ -150,7 +172,8 @@ class Recorder:
                 # decode as the workers and `blogarc extract` do
                 extracted = extract_body(response.body, response.encoding, response.url, self.extract_options)
             elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
-                extracted = extract_post(response.selector.root, response.url, self.extract_options)
+                root = response.selector.root if tree is None else tree
+                extracted = extract_post(root, response.url, self.extract_options)
             else:
                 extracted = await self.pool.extract(response.body, response.encoding, response.url)
         except Exception as exc:  # hostile markup must cost one page, never the crawl

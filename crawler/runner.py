@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.internet.defer import DeferredList, inlineCallbacks
 
 from crawler.progress import JobProgress
+from crawler.shutdown import JobProcess
 from crawler.spiders.blog import BlogSpider
 from pipelines import __version__
 from pipelines.layout import job_manifest_key, manifest_key, site_key
@@ -134,7 +134,7 @@ class JobRunner:
         self.stopping = False
         self.many = len(sites) > 1
         self.started_at = datetime.now(UTC)
-        self.process = CrawlerProcess(settings)
+        self.process = JobProcess(settings)  # a second Ctrl-C stops at once (crawler/shutdown.py)
         self.quiet = {
             name: value
             for name, value in QUIET_PER_SITE.items()
@@ -148,7 +148,7 @@ class JobRunner:
         # counters, LogCounterHandler, still count every line)
         for name in ONCE_PER_JOB_LOGGERS + DOWNLOAD_LOGGERS:
             logging.getLogger(name).addFilter(self.log_filter)
-        lanes = [self._lane() for _ in range(min(self.concurrent, len(self.waiting)))]
+        lanes = [self._lane() for _ in range(self.lane_count())]
         progress = JobProgress.start(self) if self.many else None
         DeferredList(lanes).addBoth(self._stop)
         self.process.start(stop_after_crawl=False)
@@ -160,13 +160,33 @@ class JobRunner:
             self.done[rank] = SiteResult(url, _site(url))
         return [self.done[rank] for rank in sorted(self.done)]
 
+    # --- where blogs come from: the sites file here; a queue in Redis for a worker (crawler/distributed/worker.py)
+
+    def lane_count(self) -> int:
+        """How many blogs may crawl at once."""
+        return min(self.concurrent, len(self.waiting))
+
+    def next_site(self) -> Any:
+        """The next blog to crawl, ``(rank, (url, overrides))``, or None when there is none (or the job stops).
+
+        A subclass may return a Deferred of it (a blog claimed from a queue).
+        """
+        return self.waiting.popleft() if self.waiting and not self.stopping else None
+
+    def prepare(self, rank: int, crawler: Crawler) -> None:
+        """Called with each blog's crawler before it crawls (a worker attaches the blog's frontier)."""
+
+    def site_finished(self, rank: int, crawler: Crawler) -> Any:
+        """Called once a blog's crawl is over and its ``SiteResult`` is in ``done`` (may return a Deferred)."""
+
     @inlineCallbacks
     def _lane(self) -> Generator[Deferred[Any], Any, None]:
         """Crawl the next waiting blog until none waits (or the job stops)."""
-        while self.waiting and not self.stopping:
-            rank, (url, overrides) = self.waiting.popleft()
+        while (claimed := (yield self.next_site())) is not None:
+            rank, (url, overrides) = claimed
             crawler = self.process.create_crawler(BlogSpider)
             self.services.attach(crawler)  # one store client, spool, shipper and extraction pool for every blog
+            self.prepare(rank, crawler)
             if self.many:
                 overrides = {**self.quiet, **overrides}
             self.running[rank] = crawler
@@ -179,6 +199,7 @@ class JobRunner:
             finally:
                 del self.running[rank]
             self.done[rank] = self._result(url, crawler, error)
+            yield self.site_finished(rank, crawler)
 
     def _result(self, url: str, crawler: Crawler, error: str) -> SiteResult:
         """The small record of a finished crawl (the crawler itself is dropped)."""
@@ -230,15 +251,20 @@ class JobRunner:
 
     # --- the job manifest ---------------------------------------------------------------------------------------
 
-    def job_manifest(self, results: list[SiteResult]) -> dict[str, Any]:
-        """The job manifest: sites by status, the sum of their figures, and one entry per blog."""
+    def job_manifest(
+        self, results: list[SiteResult], run_id: str | None = None, started_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """The job manifest: sites by status, the sum of their figures, and one entry per blog.
+
+        ``run_id`` and ``started_at`` are the job's (default: this process's; a worker gives its queued job's).
+        """
         by_status: dict[str, list[str]] = {}
         for result in results:
             by_status.setdefault(result.status, []).append(result.site)
         return {
-            "run_id": self.settings.get("ARCHIVE_RUN_ID"),
+            "run_id": run_id or self.settings.get("ARCHIVE_RUN_ID"),
             "kind": "job",
-            "started_at": self.started_at.isoformat(),
+            "started_at": (started_at or self.started_at).isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "software": {"name": "blogarc", "version": __version__, "hostname": socket.gethostname()},
             "store": self.services.store.uri,
@@ -252,10 +278,13 @@ class JobRunner:
             "sites": [asdict(result) for result in results],
         }
 
-    def write_job_manifest(self, results: list[SiteResult]) -> str:
+    def write_job_manifest(
+        self, results: list[SiteResult], run_id: str | None = None, started_at: datetime | None = None
+    ) -> str:
         """Store the job manifest (kept in the spool if the store refuses it); returns where it went."""
-        key = job_manifest_key(self.settings.get("ARCHIVE_RUN_ID"))
-        body = json.dumps(self.job_manifest(results), indent=2).encode("utf-8")
+        manifest = self.job_manifest(results, run_id, started_at)
+        key = job_manifest_key(manifest["run_id"])
+        body = json.dumps(manifest, indent=2).encode("utf-8")
         try:
             self.services.store.put_bytes(key, body)
             return self.services.store.uri_for(key)

@@ -48,6 +48,8 @@ ARCHIVE_STORE = "archive"
 ARCHIVE_STORE_SCHEMES = {}
 # Local folder for WARCs before they reach the store; empty = one folder per store under ~/.cache/blogarc/spool.
 ARCHIVE_SPOOL_DIR = ""
+# Mode of the files a folder store writes, in octal ("0640"); empty = what the umask leaves of 0666, as for any file.
+ARCHIVE_FILE_MODE = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 # Blogs crawled at once by one ``blogarc crawl --sites FILE`` (crawler/runner.py); the others wait in order. Memory
@@ -163,6 +165,8 @@ TEXT_PARQUET = True
 ADDONS = {"crawler.addon.Blogarc": 0}
 EXTENSIONS = {"crawler.progress.Progress": 120}
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
+# On a terminal, one live progress line below the log lines instead (blogarc crawl; crawler/logs.py).
+PROGRESS_LIVE = True
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 
 # --- Engine ----------------------------------------------------------------------------------------------------
@@ -170,4 +174,13 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # No listening ports on an archiving machine unless asked for (telnet console, remote control server).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+
+# --- Logging (blogarc crawl: -L, -v, --log-file, --log-format; crawler/logs.py) -----------------------------------
 LOG_LEVEL = "INFO"
+# Scrapy's own INFO lines (versions, enabled components, overridden settings, the stats dump) in blogarc crawl's log:
+# off, so blogarc's lines and the progress line show; -v, or -L INFO / -L DEBUG given explicitly, turn them on.
+# (scrapy crawl blog logs through Scrapy's own handler, which ignores this.)
+LOG_SCRAPY_INFO = False
+# One JSON object a line (time in ISO 8601 UTC, level, logger, message, exception) instead of LOG_FORMAT's text:
+# blogarc crawl --log-format json. LOG_FILE (--log-file) sends the lines to a file instead of standard error.
+LOG_JSON = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -67,6 +67,27 @@ TEXT_KINDS = frozenset({"post", "page"})
 # URLs that show part of a post whose record comes from its main URL (comment pages).
 PART_OF_POST = re.compile(r"/comment-page-\d+/?$")
 PART_OF_POST_QUERY = re.compile(r"(?:^|&)cpage=\d+")
+
+# The parts of a post split with <!--nextpage--> (wp_link_pages()). Since WordPress 5.1 every item of its line, the
+# links and the current part alike, has the class post-page-numbers, whatever the label a theme gives it ("2",
+# "Page 2", "Seite 2": the label is the theme's, translated) and whatever the line's container (p.post-nav-links by
+# default, as block themes print it; .page-links in most classic themes). The current part is found by its place
+# in that line, never by its label. Older WordPress (the current part is bare text) and the previous/next mode
+# ("Next page") are read from the part URLs WordPress builds (_wp_link_page): part 1 at the permalink, part N at
+# permalink + "N/" (pretty permalinks), "page/N/" (a static front page) or "&page=N" (plain permalinks).
+PART_ITEMS = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' post-page-numbers ')]")
+PART_LINES = etree.XPath(
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' page-links ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' post-nav-links ')]//a/@href"
+)
+# every part link, for link discovery to leave out (a post's parts are fetched with the post: ``post_parts``)
+PART_HREFS = etree.XPath(
+    "//a[contains(concat(' ', normalize-space(@class), ' '), ' post-page-numbers ')]/@href"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' page-links ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' post-nav-links ')]//a/@href"
+)
+PART_SUFFIX = re.compile(r"^(?:page/)?(\d+)/?$")
+MAX_POST_PARTS = 100  # a split post with more parts is a trap (or a book): the first ones are joined
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,60 @@ def is_post_part(url: str) -> bool:
     """Whether ``url`` shows part of a post recorded from its main URL (a comment page)."""
     parts = urlsplit(url)
     return bool(PART_OF_POST.search(parts.path) or PART_OF_POST_QUERY.search(parts.query))
+
+
+def post_parts(tree: etree._Element, url: str | None = None) -> tuple[int | None, list[str]]:
+    """For a post split with ``<!--nextpage-->``: which part this page is (1-based), and the others' hrefs.
+
+    The hrefs are as the page gives them, in part order. Returns ``(None, [])`` for a page that is not split (or
+    whose part line cannot be read). ``url`` (the page's URL) is needed only for the pages that give no
+    ``post-page-numbers`` items (WordPress before 5.1, the previous/next mode).
+    """
+    items = PART_ITEMS(tree)
+    current = [n for n, item in enumerate(items, start=1) if item.tag != "a" or item.get("aria-current")]
+    if items and len(current) == 1:
+        hrefs = [str(item.get("href")) for item in items if item.tag == "a" and item.get("href")]
+        return current[0], list(dict.fromkeys(hrefs))
+    found = [item.get("href") for item in items if item.tag == "a"] if items else PART_LINES(tree)
+    hrefs = list(dict.fromkeys(str(href) for href in found if href))
+    numbers = part_numbers([url or "", *(urljoin(url or "", href) for href in hrefs)]) if hrefs else None
+    if not numbers:
+        return None, []
+    here = numbers.pop(url or "")
+    by_number = {numbers[urljoin(url or "", href)]: href for href in reversed(hrefs)}
+    return here, [by_number[n] for n in sorted(by_number) if n != here]
+
+
+def part_numbers(urls: list[str]) -> dict[str, int] | None:
+    """Each URL's part number, when all of them are parts of one post by WordPress's part URLs; else None."""
+    candidates = set(urls)
+    for url in urls:  # part 1 need not be among them (the last part in previous/next mode links only back)
+        parts = urlsplit(url)
+        head, _, last = parts.path.rstrip("/").rpartition("/")
+        if last.isdigit():
+            head = head.removesuffix("/page")
+            candidates.add(urlunsplit((parts.scheme, parts.netloc, head + "/", parts.query, "")))
+    for first in sorted(candidates, key=lambda u: (len(u), u)):
+        numbers = {url: _part_after(first, url) for url in urls}
+        if all(numbers.values()) and len(set(numbers.values())) == len(numbers):
+            return numbers  # type: ignore[return-value]
+    return None
+
+
+def _part_after(first: str, url: str) -> int | None:
+    """The part number ``url`` has as a part of the post whose first part is ``first`` (None: it is not one)."""
+    if url == first:
+        return 1
+    a, b = urlsplit(first), urlsplit(url)
+    if (a.scheme, a.netloc) != (b.scheme, b.netloc):
+        return None
+    if a.path == b.path:  # plain permalinks: ?p=12 -> ?p=12&page=2
+        query = dict(parse_qsl(b.query))
+        page = query.pop("page", "")
+        return int(page) if page.isdigit() and query == dict(parse_qsl(a.query)) else None
+    base = a.path if a.path.endswith("/") else a.path + "/"
+    match = PART_SUFFIX.match(b.path[len(base) :]) if b.path.startswith(base) and a.query == b.query else None
+    return int(match.group(1)) if match and int(match.group(1)) > 1 else None
 
 
 def same_site_hosts(url: str) -> frozenset[str]:

@@ -4,7 +4,8 @@
 # does nothing for packages already installed. Tests whose server is absent skip with the reason, unless
 # BLOGARC_REQUIRE_SERVERS=1 (what CI sets) makes them fail.
 set -euo pipefail
-PACKAGES=(wordpress wordpress-theme-twentytwentyone wordpress-theme-twentytwentytwo wordpress-theme-twentytwentythree
+PACKAGES=(wordpress wordpress-l10n wordpress-theme-twentytwentyone wordpress-theme-twentytwentytwo
+  wordpress-theme-twentytwentythree
   mariadb-server apache2 libapache2-mod-php php-mysql php-gd php-xml php-mbstring redis-server)
 missing=()
 for package in "${PACKAGES[@]}"; do

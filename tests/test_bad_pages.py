@@ -92,7 +92,18 @@ def crawl(request, server, tmp_path_factory):
     before = len(server.requests_seen())
     store, spool = str(work / "store"), str(work / "spool")
     result = blogarc(
-        "crawl", server.url + "/", "--store", store, "--spool", spool, *FAST, *options, cwd=work, text=True
+        # -v: Scrapy's stats dump, which these tests read, is off by default
+        "crawl",
+        server.url + "/",
+        "--store",
+        store,
+        "--spool",
+        spool,
+        "-v",
+        *FAST,
+        *options,
+        cwd=work,
+        text=True,
     )
     site = site_of(server.url)
     return result, Blog("badblog", server.url, site, {}, work / "store", server.requests_seen()[before:])

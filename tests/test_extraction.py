@@ -23,7 +23,6 @@ from scrapy.settings import Settings
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.extract.boilerplate import keep_player_descriptions
 from pipelines.extract.core import clean_text, extract_post
 from pipelines.extract.options import ExtractOptions
 from pipelines.extract.rerun import decode
@@ -116,7 +115,9 @@ def test_captions_are_pruned_but_a_post_inside_a_caption_is_kept():
     assert "ferry did not run" in text
 
 
-def test_a_descriptive_caption_is_kept_without_its_credit():
+def test_captions_are_not_post_text_whatever_they_say():
+    # the seed's convention (shared/seeds/README.md: caption text stays out of the body): a caption written as a
+    # sentence goes with its credit; keeping such captions bought F1 on one eval set's gold only (bench/README.md)
     post = "".join(
         f"<p>Paragraph {i} of the post about the harbour wall and the storm last winter.</p>" for i in range(6)
     )
@@ -135,16 +136,18 @@ def test_a_descriptive_caption_is_kept_without_its_credit():
         + "<p>The end of the post.</p></article></body></html>"
     )
     blocks = clean_text(html).split("\n\n")
-    assert described + "." in blocks  # after its image, as a paragraph
-    assert "The same wall in 1953, when the sea came over it and flooded the lower town." in blocks
+    assert blocks == [
+        f"Paragraph {i} of the post about the harbour wall and the storm last winter." for i in range(6)
+    ] + ["The end of the post."]
     text = "\n".join(blocks)
     assert "Jane Roe" not in text and "Flickr" not in text and "Harbour Trust" not in text
-    assert "twelve photos" not in text  # said under every image of a gallery: a label, not the post
+    assert "harbour wall the morning after" not in text and "The same wall in 1953" not in text
+    assert "twelve photos" not in text
 
 
-def test_a_flash_video_gives_way_to_the_description_in_its_fallback():
-    # a plugin <object> plays nothing today: a browser shows its fallback content, and the description there is text
-    # of the post; a featured video printed between the post's title and its body opens the body
+def test_a_flash_players_fallback_is_not_post_text():
+    # a plugin <object> plays nothing today; the description in its fallback markup was made text once, which bought
+    # F1 on one site's video pages of one eval set and nothing elsewhere (bench/README.md): trafilatura drops objects
     post = "".join(f"<p>Paragraph {i} of the interview about the harbour wall and the storm.</p>" for i in range(6))
     described = "The harbour master talks to our reporter about the storm and the repairs the wall needs before winter."
 
@@ -164,27 +167,8 @@ def test_a_flash_video_gives_way_to_the_description_in_its_fallback():
         "</div></div></div></body></html>"
     )
     blocks = clean_text(html).split("\n\n")
-    assert blocks[0] == described
-    assert "The old wall in 1953, when the sea came over it and flooded the lower town." in blocks[1:]
-    assert "no longer available" not in "\n".join(blocks) and "Jane Roe" not in "\n".join(blocks)
+    assert blocks == [f"Paragraph {i} of the interview about the harbour wall and the storm." for i in range(6)]
     assert extract_post(html).text == "\n\n".join(blocks)
-
-
-def test_a_video_description_opens_only_the_body_of_its_own_post():
-    # on a list of posts, a player after one post's body and before the next post's title is in neither post
-    description = "The harbour master talks to our reporter about the storm and the repairs the wall needs."
-    player = f"<object data='player.swf'><div><p class='caption'>{description}</p></div></object>"
-    tree = lxml.html.document_fromstring(
-        "<html><body>"
-        f"<h2 class='entry-title'>One</h2>{player}<div class='entry-content'>First body.</div>"
-        f"<div class='entry-content'><p>Second body.</p>{player}After the video.</div>{player}"
-        "<h2 class='entry-title'>Two</h2><div class='entry-content'><p>Third body.</p></div>"
-        "</body></html>"
-    )
-    keep_player_descriptions(tree)
-    bodies = ["".join(b.itertext()) for b in tree.find_class("entry-content")]
-    assert bodies == [description + "First body.", "Second body." + description + "After the video.", "Third body."]
-    assert tree.find(".//object") is None
 
 
 def test_deep_markup_is_read_as_scrapy_reads_it():
@@ -224,13 +208,13 @@ def test_thresholds_are_options():
     assert extract_post(html, url, ExtractOptions(max_elements=100)) is None  # the page has more elements
     assert clean_text(html, ExtractOptions(max_elements=100)) == ""
     assert clean_text(html, ExtractOptions(chrome_only_share=1.0)) == ""  # every text is chrome, but for all of it
-    # a theme that puts the post in a block we prune: below min_pruned_text, the unpruned page is read again
+    # a theme that puts the post in a block a rule prunes: a block holding most of the page is kept
     post = "".join(f"<p>Paragraph {i}: the post sits in a block the theme classed as entry meta.</p>" for i in range(5))
     html = (
         f"<html><body><article><p>A short opening line.</p><div class='entry-meta'>{post}</div></article></body></html>"
     )
     assert "Paragraph 4" in clean_text(html)
-    assert clean_text(html, ExtractOptions(min_pruned_text=0)) == "A short opening line."
+    assert clean_text(html, ExtractOptions(max_pruned_share=1.0)) == "A short opening line."
 
 
 def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
@@ -313,3 +297,50 @@ def test_blogarc_extract_html_prints_the_text():
     assert f1(expected["min_f1"]["text"], result.stdout.decode()) >= 0.97
     empty = blogarc("extract-html", str(CASES / "bad-binary-as-html" / "page.html"))
     assert empty.returncode == 0 and empty.stdout == b""
+
+
+def post_page(meta: str, aside: str = "") -> str:
+    body = "".join(f"<p>Paragraph {i}: the tide came in over the causeway and we waited for it.</p>" for i in range(8))
+    return (
+        f"<html><head><title>Tides</title></head><body><article class='post'><h1 class='entry-title'>Tides</h1>"
+        f"<div class='entry-content'>{body}</div><footer class='entry-footer'>{meta}</footer>{aside}</article>"
+        "</body></html>"
+    )
+
+
+def test_an_author_box_names_the_author_in_any_language_never_by_its_link_text():
+    # Twenty Twenty-One's author-bio.php, translated: "By %s" and "View all of %s's posts."
+    for heading, link in (
+        ("Von Zoë Weiß", "Alle Beiträge von Zoë Weiß anzeigen"),
+        ("Par Zoë Weiß", "Voir tous les articles de Zoë Weiß"),
+    ):
+        box = (
+            f"<div class='author-bio'><h2 class='author-title'>{heading}</h2><p class='author-description'>Bio.</p>"
+            f"<a class='author-link' href='/author/zoe/' rel='author'>{link}</a></div>"
+        )
+        assert extract_post(post_page("", box)).author == "Zoë Weiß"
+
+
+def test_rel_author_counts_only_inside_a_byline():
+    outside = "<p>Also see <a href='/author/x/' rel='author'>all of our editors</a>.</p>"
+    assert extract_post(post_page(outside)).author != "all of our editors"
+    byline = "<span class='byline'>By <a href='/author/x/' rel='author'>Noor Haddad</a></span>"
+    assert extract_post(post_page(outside + byline)).author == "Noor Haddad"
+
+
+def test_a_commenter_is_never_the_author():
+    # the theme-compat comments of a block theme: "Maria Kowalski says:" in .comment-author, no byline at all
+    comments = (
+        "<ol class='commentlist'><li id='comment-5' class='comment'><article id='div-comment-5' class='comment-body'>"
+        "<footer class='comment-meta'><div class='comment-author vcard'><b class='fn'>Maria Kowalski</b> "
+        "<span class='says'>says:</span></div></footer><div class='comment-content'><p>Nice.</p></div></article>"
+        "</li></ol>"
+    )
+    html = post_page("", comments)
+    extracted = extract_post(html)
+    assert extracted.author is None or "Maria" not in extracted.author
+    assert [c["author"] for c in extracted.comments] == ["Maria Kowalski"]
+    tree = lxml.html.document_fromstring(html)
+    before = lxml.html.tostring(tree)
+    extract_post(tree)
+    assert lxml.html.tostring(tree) == before  # the comments set aside for the guess are put back in place

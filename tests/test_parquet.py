@@ -49,6 +49,7 @@ RECORD = {
     "fetched_at": "2024-05-03T10:00:00Z",
     "http_status": 200,
     "run_id": "20240503T100000Z-abcd",
+    "protected": False,
     "change": None,
     "warc": None,  # WARC capture switched off
 }

@@ -14,6 +14,7 @@ from crawler.wordpress import (
     has_path_loop,
     is_post_part,
     page_kind,
+    post_parts,
     refusal,
     rest_listing_url,
     same_site_hosts,
@@ -211,3 +212,41 @@ def test_classify_page_without_body_classes_reads_json_ld(script, article):
 )
 def test_classify_page(html, url, kind):
     assert classify_page(lxml.html.document_fromstring(html), url) == kind
+
+
+def parts_of(line: str, url: str | None = None) -> tuple[int | None, list[str]]:
+    return post_parts(lxml.html.document_fromstring(f"<html><body><p>x</p>{line}</body></html>"), url)
+
+
+POST = BASE + "/2024/03/post/"
+
+
+def test_post_parts_of_wordpress_before_5_1_by_their_urls():
+    # before 5.1 the current part was bare text and the links had no class: the part URLs tell
+    line = f'<div class="page-links">Pages: <a href="{POST}">1</a> 2 <a href="{POST}3/">3</a></div>'
+    assert parts_of(line, POST + "2/") == (2, [POST, POST + "3/"])
+    line = f'<div class="page-links">Pages: 1 <a href="{POST}2/">2</a> <a href="{POST}3/">3</a></div>'
+    assert parts_of(line, POST) == (1, [POST + "2/", POST + "3/"])
+
+
+def test_post_parts_in_previous_next_mode():
+    # next_or_number=next: a part links only its neighbours; the last part only back
+    def line(*hrefs):
+        links = "".join(f'<a href="{h}" class="post-page-numbers">Next page</a>' for h in hrefs)
+        return f'<p class="post-nav-links">{links}</p>'
+
+    assert parts_of(line(POST + "2/"), POST) == (1, [POST + "2/"])
+    assert parts_of(line(POST, POST + "3/"), POST + "2/") == (2, [POST, POST + "3/"])
+    assert parts_of(line(POST + "2/"), POST + "3/") == (3, [POST + "2/"])
+
+
+def test_post_parts_with_plain_and_numeric_permalinks():
+    plain = f'<p class="post-nav-links"><a href="{BASE}/?p=5" class="post-page-numbers">Previous page</a></p>'
+    assert parts_of(plain, BASE + "/?p=5&page=2") == (2, [BASE + "/?p=5"])
+    numeric = f'<p class="post-nav-links"><a href="{BASE}/123/2/" class="post-page-numbers">Next page</a></p>'
+    assert parts_of(numeric, BASE + "/123/") == (1, [BASE + "/123/2/"])  # /123/ is part 1, not part 123
+
+
+def test_links_that_are_no_post_parts_are_not_taken_for_them():
+    assert parts_of('<div class="page-links"><a href="/about/">About</a></div>', POST) == (None, [])
+    assert parts_of("<nav><a href='/page/2/'>2</a></nav>", BASE + "/") == (None, [])

@@ -244,9 +244,13 @@ Alias /wp-content {self.root}/wp-content
         return " | ".join(p.read_text("utf-8", "replace")[-800:] for p in logs if p.exists())
 
     def _spawn(self, argv: list[str]) -> None:
-        log = open(self.root / f"{Path(argv[0]).name}.out", "wb")  # noqa: SIM115 - kept open for the process
-        # A session of its own: Apache's prefork parent, stopping, signals its whole process group (ours otherwise)
-        self.processes.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        # the child writes to its own copy of the log's descriptor: ours is closed at once (an unclosed file is a
+        # ResourceWarning, an error under the suite's filterwarnings)
+        with open(self.root / f"{Path(argv[0]).name}.out", "wb") as log:
+            # a session of its own: Apache's parent, told to stop, sends SIGTERM to its whole process group, which
+            # would otherwise be the test run's (killpg(getpgrp()) in the prefork MPM's shutdown)
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
 
     def _wait(self, ready, what: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

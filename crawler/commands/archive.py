@@ -1,25 +1,38 @@
-"""Archivist tools over a store: ``ls``, ``runs``, ``captures``, ``get``, ``download``, ``verify``, ``wacz``.
+"""Archivist tools over a store: ``sites``, ``ls``, ``runs``, ``captures``, ``download``, ``verify``, ``wacz``.
 
 Each works the same on a local folder and on ``s3://bucket/prefix`` (boto3's own environment gives the endpoint
 and credentials: ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``...), through the ``Store`` protocol only. The logic lives
-in ``pipelines`` (catalog, lookup, download, verify, wacz); this module parses arguments and prints.
+in ``pipelines`` (catalog, lookup, download, verify, wacz); this module parses arguments and prints. ``get`` has a
+module of its own (``crawler.commands.get``).
+
+A store that holds no archive, or a ``--site`` it does not hold, is a usage error (exit status 2, one line), never
+an empty "OK". ``--site`` takes the site key, the host as typed (``127.0.0.1:8081``) or a URL. Every date printed,
+in text and in ``--json``, is ISO 8601 UTC (``2026-11-27T07:36:08Z``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import difflib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.progress import human_bytes
-from pipelines.archive.catalog import run_summaries, to_timestamp, warc_files
-from pipelines.archive.download import download
-from pipelines.archive.lookup import ArchivedRecord, fetch_record, find_captures, nearest, revisited
-from pipelines.archive.verify import verify_store
-from pipelines.archive.wacz import build_wacz
-from pipelines.store.base import open_store
+from crawler.commands import add_command
+from crawler.output import human_bytes, print_json, run_figures
+from crawler.usage import UsageError
+from pipelines.archive.catalog import (
+    holds_archive,
+    holds_site,
+    iso_time,
+    run_summaries,
+    site_summaries,
+    sites,
+    to_timestamp,
+    warc_files,
+)
+from pipelines.layout import site_key
+from pipelines.store.base import StoreConfigError, StoreUnavailable, open_store
 
 if TYPE_CHECKING:
     from pipelines.store.base import Store
@@ -27,39 +40,41 @@ if TYPE_CHECKING:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the archivist subcommands."""
-    ls = _command(commands, "ls", cmd_ls, "list WARC files: size, captures, first/last capture, runs")
+    _command(commands, "sites", cmd_sites)
+    ls = _command(commands, "ls", cmd_ls)
     _site(ls)
     _window(ls)
-    runs = _command(commands, "runs", cmd_runs, "list runs: status (finished / interrupted) and counts")
+    runs = _command(commands, "runs", cmd_runs)
     _site(runs)
-    captures = _command(commands, "captures", cmd_captures, "list every capture of a URL (from the CDXJ indexes)")
+    captures = _command(commands, "captures", cmd_captures)
     captures.add_argument("url", metavar="URL")
     _site(captures)
-    _add_get(commands)
     _add_download(commands)
-    verify = _command(commands, "verify", cmd_verify, "check WARCs, digests, indexes and manifests; non-zero if bad")
+    verify = _command(commands, "verify", cmd_verify)
     _site(verify)
     verify.add_argument("--deep", action="store_true", help="also recompute every record's block and payload digest")
     verify.add_argument("--strict", action="store_true", help="objects no run manifest lists are problems too")
-    wacz = _command(commands, "wacz", cmd_wacz, "package a site's WARCs as a WACZ file (ReplayWeb.page)", listing=False)
-    wacz.add_argument("--site", required=True, help="site key (as in warc/SITE/)")
+    wacz = _command(commands, "wacz", cmd_wacz, listing=False)
+    wacz.add_argument("--site", required=True, help="the site (its key as in warc/SITE/, its host, or a URL)")
     _window(wacz)
     wacz.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.wacz", help="the WACZ file to write")
 
 
-def _command(
-    commands: argparse._SubParsersAction, name: str, func: Any, text: str, listing: bool = True
-) -> argparse.ArgumentParser:
-    parser = commands.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".")
-    parser.set_defaults(func=func)
-    parser.add_argument("--store", default="archive", help="folder, file:// or s3:// URI (default: ./archive)")
+def _command(commands: argparse._SubParsersAction, name: str, func: Any, listing: bool = True) -> Any:
+    parser = add_command(commands, name, func)
+    add_store_option(parser)
     if listing:
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    """``--store``, as every archivist tool takes it."""
+    parser.add_argument("--store", default="archive", help="folder, file:// or s3:// URI (default: ./archive)")
+
+
 def _site(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", help="only this site key (as in warc/SITE/)")
+    parser.add_argument("--site", help="only this site (its key as in warc/SITE/, its host as typed, or a URL)")
 
 
 def _window(parser: argparse.ArgumentParser) -> None:
@@ -67,64 +82,93 @@ def _window(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", help="only WARCs with captures up to this date")
 
 
-def _add_get(commands: argparse._SubParsersAction) -> None:
-    get = _command(commands, "get", cmd_get, "fetch the capture of a URL nearest a time (one ranged read)", False)
-    get.add_argument("url", metavar="URL")
-    get.add_argument("--at", help="time to be nearest to (YYYY-MM-DD[Thh:mm:ss], or a timestamp); default: latest")
-    _site(get)
-    what = get.add_mutually_exclusive_group()
-    what.add_argument("--headers", action="store_true", help="the WARC and HTTP headers only")
-    what.add_argument("--body", action="store_true", help="the body decoded (gzip, deflate, br undone)")
-    what.add_argument("--warc", action="store_true", help="the record itself, as a one-record WARC file")
-    get.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
-
-
 def _add_download(commands: argparse._SubParsersAction) -> None:
-    text = "copy WARCs and indexes to a folder, resumably, checked against the manifests"
-    down = _command(commands, "download", cmd_download, text)
+    down = _command(commands, "download", cmd_download)
     down.add_argument("dest", type=Path, metavar="DEST", help="destination folder (keys are kept: DEST/warc/SITE/…)")
     _site(down)
     _window(down)
 
 
-def _store(args: argparse.Namespace) -> Store:
+def archive_store(args: argparse.Namespace) -> Store:
+    """The store ``--store`` names, which must hold an archive.
+
+    Raises:
+        UsageError: a URI no store handles, a store that cannot be read (configuration), or one with no archive.
+    """
     try:
-        return open_store(args.store)
+        store = open_store(args.store)
+        if holds_archive(store):
+            return store
     except ValueError as exc:
-        raise SystemExit(f"blogarc {args.command}: {exc}") from None
+        raise UsageError(str(exc)) from None
+    except StoreConfigError as exc:
+        raise UsageError(f"cannot read the store: {exc}") from None
+    except StoreUnavailable as exc:
+        raise SystemExit(f"blogarc {args.command}: the store is unreachable: {exc}") from None
+    raise UsageError(f"no archive at {store.uri} (nothing under runs/, warc/ or text/; check --store)")
 
 
-def _times(args: argparse.Namespace) -> tuple[str | None, str | None]:
+def site_arg(args: argparse.Namespace, store: Store) -> str | None:
+    """``--site`` as the store's site key (the host as typed, ``127.0.0.1:8081``, works), which must be there.
+
+    Raises:
+        UsageError: a site the store does not hold (naming the closest one it holds).
+    """
+    if not getattr(args, "site", None):
+        return None
+    try:
+        key = site_key(args.site)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if holds_site(store, key):
+        return key
+    known = sites(store)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else f"; it holds {len(known)} (blogarc sites lists them)"
+    raise UsageError(f"no site {key} in {store.uri}{hint}")
+
+
+def times(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """``--since`` and ``--until`` as 14-digit timestamps.
+
+    Raises:
+        UsageError: a date that is not one (``2023-13-45``).
+    """
     try:
         since = to_timestamp(args.since) if args.since else None
         return since, to_timestamp(args.until, upper=True) if args.until else None
     except ValueError as exc:
-        raise SystemExit(f"blogarc {args.command}: {exc}") from None
+        raise UsageError(str(exc)) from None
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2))
-
-
-def _when(timestamp: str | None) -> str:
-    """``20261127073608`` -> ``2026-11-27 07:36:08``."""
-    if not timestamp:
-        return "-"
-    t = timestamp
-    return f"{t[:4]}-{t[4:6]}-{t[6:8]} {t[8:10]}:{t[10:12]}:{t[12:14]}"
+def cmd_sites(args: argparse.Namespace) -> int:
+    """``blogarc sites``: every site of the store, its last run and what is stored."""
+    found = site_summaries(archive_store(args))
+    if args.json:
+        print_json(found)
+        return 0
+    for site in found:
+        print(
+            f"{site['site']}  last run {site['last_run'] or '-'}  {site['finished_at'] or '-'}  {site['status']}  "
+            f"{site['pages']} pages  {site['warc_files']} WARC files ({human_bytes(site['warc_bytes'])}), "
+            f"{site['runs']} runs"
+        )
+    print(f"{len(found)} sites", file=sys.stderr)
+    return 0
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
     """``blogarc ls``."""
-    infos = warc_files(_store(args), args.site, *_times(args))
+    store = archive_store(args)
+    infos = warc_files(store, site_arg(args, store), *times(args))
     if args.json:
-        _print_json([info.as_dict() for info in infos])
+        print_json([info.as_dict() for info in infos])
         return 0
     for info in infos:
         size = human_bytes(info.size) if info.size is not None else "?"
         print(
-            f"{info.key}  {size}  {info.captures} captures  {_when(info.first)} .. {_when(info.last)}  "
-            f"runs: {', '.join(info.runs) or 'none (not in any manifest)'}"
+            f"{info.key}  {size}  {info.captures} captures  {iso_time(info.first) or '-'} .. "
+            f"{iso_time(info.last) or '-'}  runs: {', '.join(info.runs) or 'none (not in any manifest)'}"
         )
     print(f"{len(infos)} WARC files", file=sys.stderr)
     return 0
@@ -132,102 +176,56 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """``blogarc runs``."""
-    runs = run_summaries(_store(args), args.site)
+    store = archive_store(args)
+    runs = run_summaries(store, site_arg(args, store))
     if args.json:
-        _print_json(runs)
+        print_json(runs)
         return 0
     for run in runs:
         if run["status"] == "unreadable":
             print(f"{run['site']}  {run['manifest']}  UNREADABLE ({run['error']})")
             continue
         counts = run["counts"]
+        figures = run_figures(
+            counts.get("responses", 0),
+            counts.get("records_written", 0),
+            counts.get("warc_files_stored", 0),
+            counts.get("warc_bytes", 0),
+        )
         print(
             f"{run['site']}  {run['run_id']}  {run['status']} ({run['finish_reason']})  {run['started_at']}  "
-            f"{counts.get('responses', 0)} responses, {counts.get('records_written', 0)} text records, "
-            f"{counts.get('warc_records', 0)} WARC records ({human_bytes(counts.get('warc_bytes', 0))}), "
-            f"{run['files']} files"
+            f"{figures}, {counts.get('warc_records', 0)} WARC records, {run['files']} files"
         )
     return 0
 
 
 def cmd_captures(args: argparse.Namespace) -> int:
     """``blogarc captures URL``."""
-    captures = find_captures(_store(args), args.url, args.site)
+    from pipelines.archive.lookup import find_captures  # noqa: PLC0415 - warcio and surt only when needed
+
+    store = archive_store(args)
+    captures = find_captures(store, args.url, site_arg(args, store))
     if args.json:
-        _print_json([capture.as_dict() for capture in captures])
+        print_json([{**capture.as_dict(), "timestamp": iso_time(capture.entry.timestamp)} for capture in captures])
         return 0
     for capture in captures:
         e = capture.entry
-        print(f"{e.timestamp}  {e.status or '-'}  {e.mime or '-'}  {e.url}  {capture.warc_key}@{e.offset}+{e.length}")
+        where = f"{capture.warc_key}@{e.offset}+{e.length}"
+        print(f"{iso_time(e.timestamp)}  {e.status or '-'}  {e.mime or '-'}  {e.url}  {where}")
     if not captures:
         print(f"no capture of {args.url}", file=sys.stderr)
         return 1
     return 0
 
 
-def cmd_get(args: argparse.Namespace) -> int:
-    """``blogarc get URL``: print or save one capture."""
-    store = _store(args)
-    try:
-        at = to_timestamp(args.at) if args.at else None
-    except ValueError as exc:
-        raise SystemExit(f"blogarc get: {exc}") from None
-    try:
-        capture = nearest(find_captures(store, args.url, args.site), at)
-    except LookupError:
-        print(f"blogarc get: no capture of {args.url} in {store.uri}", file=sys.stderr)
-        return 1
-    raw = fetch_record(store, capture)
-    e = capture.entry
-    where = f"{capture.warc_key} at byte {e.offset} ({e.length} bytes)"
-    print(f"{e.timestamp} {e.status} {e.url} from {where}", file=sys.stderr)
-    try:
-        data = _get_output(args, raw, lambda record: _original(store, record, capture.site))
-    except (LookupError, ValueError) as exc:
-        print(f"blogarc get: {exc}", file=sys.stderr)
-        return 1
-    if args.output:
-        args.output.write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    return 0
-
-
-def _get_output(args: argparse.Namespace, raw: bytes, original: Any) -> bytes:
-    """What ``get`` writes: the record (``--warc``), headers, decoded body, or the HTTP message as archived.
-
-    A ``revisit`` record has no payload of its own: the body comes from the capture it revisits (``original``).
-    """
-    if args.warc:
-        return raw  # a .warc.gz record is its own gzip member: a valid WARC file by itself
-    record = ArchivedRecord.parse(raw)
-    if args.headers:
-        return record.warc_head + record.http_head
-    payload_record = original(record) if record.is_revisit else record
-    if args.body:
-        return payload_record.body()
-    if record.http_headers is not None and record.http_headers.get_statuscode() == "304":
-        # a server-not-modified revisit: the 304's head does not describe the body (no Content-Encoding, length 0)
-        return payload_record.http_head + payload_record.payload
-    return record.http_head + payload_record.payload
-
-
-def _original(store: Store, record: ArchivedRecord, site: str) -> ArchivedRecord:
-    """The record holding a revisit's payload (a second ranged read)."""
-    capture = revisited(store, record, site)
-    if capture is None:
-        raise LookupError("a revisit record whose original capture is not in the store")
-    e = capture.entry
-    print(f"revisit of {e.timestamp}: payload from {capture.warc_key} at byte {e.offset}", file=sys.stderr)
-    return ArchivedRecord.parse(fetch_record(store, capture))
-
-
 def cmd_download(args: argparse.Namespace) -> int:
     """``blogarc download DEST``; non-zero when a file does not match its manifest."""
-    results = download(_store(args), args.dest, args.site, *_times(args))
+    from pipelines.archive.download import download  # noqa: PLC0415
+
+    store = archive_store(args)
+    results = download(store, args.dest, site_arg(args, store), *times(args))
     if args.json:
-        _print_json([result.as_dict() for result in results])
+        print_json([result.as_dict() for result in results])
     else:
         for result in results:
             note = f" ({result.message})" if result.message else ""
@@ -238,9 +236,12 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """``blogarc verify``; exits 1 naming each problem."""
-    report = verify_store(_store(args), args.site, deep=args.deep, strict=args.strict)
+    from pipelines.archive.verify import verify_store  # noqa: PLC0415
+
+    store = archive_store(args)
+    report = verify_store(store, site_arg(args, store), deep=args.deep, strict=args.strict)
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         for problem in report.problems:
             print(f"PROBLEM {problem}")
@@ -254,8 +255,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_wacz(args: argparse.Namespace) -> int:
     """``blogarc wacz --site S -o FILE.wacz``."""
+    from pipelines.archive.wacz import build_wacz  # noqa: PLC0415
+
+    store = archive_store(args)
+    site, window = site_arg(args, store), times(args)
+    if not args.output.parent.is_dir():
+        raise UsageError(f"no such folder: {args.output.parent}")
     try:
-        result = build_wacz(_store(args), args.site, args.output, *_times(args))
+        result = build_wacz(store, site, args.output, *window)
     except ImportError:
         print("blogarc wacz: the wacz package is needed: pip install wacz", file=sys.stderr)
         return 1

@@ -39,11 +39,16 @@ import sys
 from pathlib import Path
 
 from scrapy.settings import Settings
+from scrapy.utils.log import log_scrapy_info
 
+from crawler import logs
 from crawler.admission import seed_refusal
+from crawler.commands import add_command
 from crawler.explain import explain
-from crawler.progress import human_bytes
+from crawler.output import run_figures
 from crawler.runner import NOT_STARTED, JobRunner, SiteResult
+from crawler.sites import Blog, check_sites, read_sites
+from crawler.usage import UsageError, blog_url, count, iso_date, seconds, split_setting, typed_settings
 from pipelines import __version__
 from pipelines.layout import check_run_id, new_run_id, site_key
 from pipelines.runs.manifest import FAILURE_STATUSES, FINISHED, INTERRUPTED
@@ -51,14 +56,14 @@ from pipelines.services import Services
 from pipelines.store.base import StoreConfigError, StoreUnavailable
 from pipelines.store.shipper import FINISHED_REASONS
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET_SETTINGS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
 EXIT_NOT_FINISHED, EXIT_CONFIG, EXIT_SITE_FAILED, EXIT_PENDING = 1, 2, 3, 75
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``blogarc crawl``."""
-    crawl = commands.add_parser("crawl", help="crawl blogs into the store", description=crawl_help())
-    crawl.set_defaults(func=crawl_command)
+    crawl = add_command(commands, "crawl", crawl_command, description=crawl_help())
     crawl.add_argument("urls", nargs="*", metavar="URL", help="blog home page (https:// assumed)")
     crawl.add_argument(
         "--sites",
@@ -68,13 +73,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     crawl.add_argument(
         "--concurrent-sites",
-        type=int,
+        type=count(1),
         metavar="N",
         help="crawl at most N blogs at once; the others wait in order (ARCHIVE_CONCURRENT_SITES)",
     )
     crawl.add_argument(
         "--site-timeout",
-        type=float,
+        type=seconds,
         metavar="SECONDS",
         help="stop a blog's crawl after this long; it ends as 'timeout' (CLOSESPIDER_TIMEOUT)",
     )
@@ -82,9 +87,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     crawl.add_argument("--spool", help="local folder for WARCs before they reach the store (ARCHIVE_SPOOL_DIR)")
     crawl.add_argument("--run-id", help="id of this run (default: a new time-sortable id)")
     crawl.add_argument("--contact", help="contact URL put in the User-Agent")
-    crawl.add_argument("--max-pages", type=int, help="fetch at most this many pages a blog (ARCHIVE_MAX_PAGES)")
-    crawl.add_argument("--max-depth", type=int, help="follow links at most this deep (DEPTH_LIMIT)")
-    crawl.add_argument("--since", help="only posts published or modified since this ISO date (ARCHIVE_SINCE)")
+    limit = "(0 = no limit)"
+    crawl.add_argument(
+        "--max-pages", type=count(0), help=f"fetch at most this many pages a blog {limit} (ARCHIVE_MAX_PAGES)"
+    )
+    crawl.add_argument("--max-depth", type=count(0), help=f"follow links at most this deep {limit} (DEPTH_LIMIT)")
+    crawl.add_argument(
+        "--since", type=iso_date, help="only posts published or modified since this ISO 8601 date (ARCHIVE_SINCE)"
+    )
     crawl.add_argument("--no-extract", action="store_true", help="archive only, no clean text")
     crawl.add_argument("--no-requisites", action="store_true", help="skip stylesheets, scripts, images, fonts")
     mode = crawl.add_mutually_exclusive_group()
@@ -97,7 +107,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     mode.add_argument("--full", action="store_true", help="capture every body again, ignoring the crawl state")
     crawl.add_argument(
         "--revalidate-every",
-        type=int,
+        type=count(0),
         metavar="N",
         help="every N runs, ask for every known page instead of trusting sitemap and REST dates "
         "(ARCHIVE_REVALIDATE_EVERY)",
@@ -116,7 +126,24 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     crawl.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
     )
-    crawl.add_argument("-L", "--loglevel", help="log level (default INFO)")
+    add_log_options(crawl)
+
+
+def add_log_options(parser: argparse.ArgumentParser) -> None:
+    """``-L``, ``-v``, ``--log-file``, ``--log-format`` (crawler/logs.py)."""
+    parser.add_argument(
+        "-L",
+        "--loglevel",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        metavar="LEVEL",
+        help="log level: DEBUG, INFO (the default; given explicitly, Scrapy's own start-up lines too), WARNING, ERROR",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="Scrapy's own INFO lines too (LOG_SCRAPY_INFO)")
+    parser.add_argument("--log-file", type=Path, metavar="FILE", help="write the log to FILE (LOG_FILE)")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default=None, help="text (default) or json: one object a line"
+    )
 
 
 def crawl_help() -> str:
@@ -127,29 +154,15 @@ def crawl_help() -> str:
     )
 
 
-def read_sites(path: Path) -> list[tuple[str, dict[str, str]]]:
-    """Blogs of a sites file: ``URL [NAME=VALUE ...]`` a line; blank lines and ``#`` comments ignored.
+def crawl_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
+    """Blogarc's settings, then the command line's options, then ``-s`` overrides (which win); and warnings.
 
-    The settings after a URL apply to that blog only (politeness: ``DOWNLOAD_DELAY=2``,
-    ``CONCURRENT_REQUESTS_PER_DOMAIN=1``...).
+    Raises:
+        UsageError: a ``-s`` that is not NAME=VALUE, or a value that does not fit its setting's type.
     """
-    sites = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        words = line.split("#", 1)[0].split()
-        if not words:  # blank line or comment
-            continue
-        url, *pairs = words
-        overrides = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
-        if len(overrides) != len(pairs):
-            raise SystemExit(f"blogarc crawl: {path}:{number}: expected URL [NAME=VALUE ...], got {line!r}")
-        sites.append((url, overrides))
-    return sites
-
-
-def crawl_settings(args: argparse.Namespace) -> Settings:
-    """Blogarc's settings, then the command line's options, then ``-s`` overrides (which win)."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    explicit_level = args.loglevel in ("INFO", "DEBUG")
     chosen = {
         "ARCHIVE_STORE": args.store,
         "ARCHIVE_SPOOL_DIR": args.spool,
@@ -159,6 +172,9 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
         "EXTRACT_ENABLED": False if args.no_extract else None,
         "ARCHIVE_REQUISITES": False if args.no_requisites else None,
         "LOG_LEVEL": args.loglevel,
+        "LOG_SCRAPY_INFO": True if args.verbose or explicit_level else None,
+        "LOG_FILE": str(args.log_file) if args.log_file else None,
+        "LOG_JSON": args.log_format == "json" if args.log_format else None,
         "ARCHIVE_INCREMENTAL": False if args.full else (True if args.incremental else None),
         "ARCHIVE_REVALIDATE_EVERY": args.revalidate_every,
         "ARCHIVE_CONCURRENT_SITES": args.concurrent_sites,
@@ -170,45 +186,54 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
     for name, value in chosen.items():
         if value is not None:
             settings.set(name, value, priority="cmdline")
-    for pair in args.set:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise SystemExit(f"blogarc: -s expects NAME=VALUE, got {pair!r}")
-        if name in SECRET_SETTINGS:
-            # Scrapy logs every overridden setting at start; credentials go to boto3's environment instead.
-            os.environ[name] = value
-            continue
+    given = dict(split_setting(pair) for pair in args.set)
+    for name in SECRET_SETTINGS & given.keys():
+        # Scrapy logs every overridden setting at start; credentials go to boto3's environment instead.
+        os.environ[name] = given.pop(name)
+    typed, warnings = typed_settings(given, settings)
+    for name, value in typed.items():
         settings.set(name, value, priority="cmdline")
-    run_id = args.run_id or settings.get("ARCHIVE_RUN_ID") or new_run_id()
-    settings.set("ARCHIVE_RUN_ID", check_run_id(run_id), priority="cmdline")
-    return settings
+    if str(settings.get("LOG_LEVEL")).upper() not in LOG_LEVELS:
+        raise UsageError(f"setting LOG_LEVEL={settings.get('LOG_LEVEL')!r}: expected one of {', '.join(LOG_LEVELS)}")
+    settings.set("LOG_LEVEL", str(settings.get("LOG_LEVEL")).upper(), priority=settings.getpriority("LOG_LEVEL"))
+    # blogarc crawl logs through crawler/logs.py, installed once for the process
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    try:
+        run_id = check_run_id(args.run_id or settings.get("ARCHIVE_RUN_ID") or new_run_id())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
+    return settings, warnings
 
 
 def crawl_command(args: argparse.Namespace) -> int:
     """Run the crawl; the exit status is 0 only if every blog finished and everything reached the store."""
-    sites = [(url, {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
-    settings = crawl_settings(args)
-    for url in [url for url, _ in sites] + ([args.explain] if args.explain else []):
+    blogs = [Blog(blog_url(url), {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
+    settings, warnings = crawl_settings(args)
+    for url in [blog.url for blog in blogs] + ([args.explain] if args.explain else []):
         if (problem := seed_refusal(url)) is not None:  # before anything else can log or store the URL
-            raise SystemExit(f"blogarc crawl: {problem}")
+            raise UsageError(problem)
     if args.explain:
-        print(explain(args.explain, sites[0][0] if sites else args.explain, settings))
+        print(explain(args.explain, blogs[0].url if blogs else blog_url(args.explain), settings))
         return 0
-    if not sites:
-        raise SystemExit("blogarc crawl: give at least one blog URL (or --sites FILE)")
-    for url, _ in sites:
-        try:
-            site_key(url if "://" in url else f"https://{url}")
-        except ValueError as exc:
-            raise SystemExit(f"blogarc crawl: {exc}") from None
+    if not blogs:
+        raise UsageError("give at least one blog URL (or --sites FILE)")
+    if args.log_file and not args.log_file.parent.is_dir():
+        raise UsageError(f"no such folder for the log file: {args.log_file.parent}")
+    sites, more = check_sites(blogs, settings)
+    for warning in warnings + more:
+        print(f"blogarc crawl: {warning}", file=sys.stderr)
     services = check_store(settings, "blogarc crawl")
     runner = JobRunner(settings, services, sites, settings.getint("ARCHIVE_CONCURRENT_SITES"))
+    logs.install(settings)
+    if settings.getbool("LOG_SCRAPY_INFO"):
+        log_scrapy_info(settings)  # CrawlerProcess logged it before blogarc's handler was there
     try:
         results = runner.run()
     finally:
         services.close()
-    status = print_summary(results, services)
+        logs.uninstall()
+    status = print_summary(results, services, {url for url in args.urls if "://" not in url})
     if len(results) > 1:
         print(f"job manifest {runner.write_job_manifest(results)}")
     return status
@@ -231,20 +256,26 @@ def check_store(settings: Settings, command: str) -> Services:
     return services
 
 
-def print_summary(results: list[SiteResult], services: Services) -> int:
-    """One line per blog, and the files still waiting in the spool; returns the exit status."""
+def print_summary(results: list[SiteResult], services: Services, bare: set[str] = frozenset()) -> int:
+    """One line per blog, and the files still waiting in the spool; returns the exit status.
+
+    ``bare`` are the blogs given without a scheme (``https://`` was assumed): an unreachable one gets a hint.
+    """
     store, spool = services.store, services.spool
+    bare_sites = {site_key(f"https://{url}") for url in bare}
     waiting = False
     for result in results:
         # the manifest named what it left in the spool; look there only then, or when no manifest says (each
         # look scans the whole spool: once per blog, a job of 1,000 blogs would spend minutes on it)
         pending = spool.pending(result.site) if result.files_pending or not result.manifest else []
         waiting = waiting or bool(pending)
+        figures = run_figures(result.pages, result.records, result.warc_files, result.bytes)
         print(
-            f"{result.site}: {summary_word(result, pending)} ({result.finish_reason}); {result.pages} responses, "
-            f"{result.records} text records, {result.warc_files} WARC files ({human_bytes(result.bytes)}), "
+            f"{result.site}: {summary_word(result, pending)} ({result.finish_reason}); {figures}, "
             f"{len(pending)} files pending; manifest {result.manifest or 'none'}"
         )
+        if result.status in FAILURE_STATUSES and result.site in bare_sites and result.url.startswith("https://"):
+            print(f"  https:// was assumed for {result.url[8:]}: give http://{result.url[8:]} if it has no TLS")
         if pending:
             print(f"  pending in {spool.root}: {', '.join(pending)}")
             print(f"  ship them with: blogarc upload --store {store.uri} --spool {spool.root}")

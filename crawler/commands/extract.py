@@ -17,8 +17,10 @@ from pathlib import Path
 
 from scrapy.settings import Settings
 
+from crawler.commands import add_command
+from crawler.usage import UsageError, count
 from crawler.wordpress import canonical_url, classify_page
-from pipelines.archive.catalog import pick_sites
+from pipelines.archive.catalog import holds_archive, pick_sites
 from pipelines.extract.core import extract_post
 from pipelines.extract.missing import rebuild_missing
 from pipelines.extract.rerun import (
@@ -37,10 +39,7 @@ from pipelines.store.base import open_store
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``blogarc extract`` and ``blogarc extract-html``."""
-    extract = commands.add_parser(
-        "extract", help="re-extract clean text from WARC files or stores", description=__doc__.split("\n\n")[1]
-    )
-    extract.set_defaults(func=extract_command)
+    extract = add_command(commands, "extract", extract_command, description=__doc__.split("\n\n")[1])
     extract.add_argument("sources", nargs="+", metavar="WARC_OR_STORE", help="WARC file, folder, or store URI")
     extract.add_argument("--out", help="output store: folder, file:// or s3:// URI (with --missing: the store)")
     extract.add_argument(
@@ -53,10 +52,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     extract.add_argument("--run-id", help="id of this run (default: a new time-sortable id)")
     extract.add_argument("--favor-precision", action="store_true", help="trafilatura's precision mode")
     extract.add_argument(
-        "--workers", type=int, default=-1, help="extraction processes (default: one per core; 0 = this process)"
+        "--workers", type=count(-1), default=-1, help="extraction processes (default: one per core; 0 = this process)"
     )
-    html = commands.add_parser("extract-html", help="print the clean text of one HTML page")
-    html.set_defaults(func=extract_html_command)
+    html = add_command(commands, "extract-html", extract_html_command)
     html.add_argument("file", help="HTML file, or - for standard input")
     html.add_argument("--url", help="the page's URL (for relative links and metadata)")
 
@@ -73,7 +71,7 @@ def extract_command(args: argparse.Namespace) -> int:
     if args.missing:
         return missing_command(args)
     if not args.out:
-        raise SystemExit("blogarc extract: --out is required (the store the records go to)")
+        raise UsageError("--out is required (the store the records go to)")
     try:
         run_id = check_run_id(args.run_id or new_run_id())
         settings = Settings()
@@ -85,10 +83,10 @@ def extract_command(args: argparse.Namespace) -> int:
             settings.set("TRAFILATURA_FAVOR_PRECISION", True, priority="cmdline")
         services = Services.from_settings(settings)
     except ValueError as exc:
-        raise SystemExit(f"blogarc extract: {exc}") from None
+        raise UsageError(str(exc)) from None
     missing = [name for name in args.sources if "://" not in name and not Path(name).exists()]
     if missing:
-        raise SystemExit(f"blogarc extract: no such file or folder: {', '.join(missing)}")
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
     job = Reextraction(run_id, classify_page, canonical_url, services.extract_options)
     out = ExtractRun(
         services.shipper,
@@ -117,7 +115,7 @@ async def _write(job: Reextraction, found: Iterator[Exchange], services: Service
 def missing_command(args: argparse.Namespace) -> int:
     """``--missing``: rebuild what the store lacks; exit status 1 when records are still missing afterwards."""
     if len(args.sources) != 1 or (args.out and args.out != args.sources[0]):
-        raise SystemExit("blogarc extract --missing: give one store (blogarc extract --missing STORE)")
+        raise UsageError("--missing takes one store (blogarc extract --missing STORE)")
     try:
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
@@ -125,9 +123,11 @@ def missing_command(args: argparse.Namespace) -> int:
         settings.set("TRAFILATURA_FAVOR_PRECISION", args.favor_precision, priority="cmdline")
         services = Services.from_settings(settings)
         run_id = check_run_id(args.run_id or new_run_id())
+        if not holds_archive(services.store):
+            raise UsageError(f"no archive at {services.store.uri} (nothing under runs/, warc/ or text/)")
         sites = pick_sites(services.store, site_key(args.site) if args.site else None)
     except ValueError as exc:
-        raise SystemExit(f"blogarc extract: {exc}") from None
+        raise UsageError(str(exc)) from None
     job = Reextraction(run_id, classify_page, canonical_url, services.extract_options)
     still = 0
     for site in sites:
@@ -143,7 +143,10 @@ def missing_command(args: argparse.Namespace) -> int:
 
 def extract_html_command(args: argparse.Namespace) -> int:
     """Print the text of one page (nothing when it has no main text)."""
-    body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    try:
+        body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     _, tree = decode(body)
     extracted = extract_post(tree, args.url) if tree is not None else None
     if extracted is not None:

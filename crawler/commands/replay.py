@@ -15,6 +15,9 @@ import socket
 import sys
 from pathlib import Path
 
+from crawler.commands import add_command
+from crawler.commands.archive import add_store_option, archive_store, site_arg
+from crawler.usage import port
 from pipelines.archive.catalog import pick_sites
 from pipelines.archive.replay import (
     PYWB_REQUIREMENT,
@@ -24,17 +27,15 @@ from pipelines.archive.replay import (
     prepare_collection,
     wayback_command,
 )
-from pipelines.store.base import open_store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``blogarc replay``."""
     text = "Serve the store's WARCs with pywb on 127.0.0.1: http://127.0.0.1:PORT/SITE/URL replays URL."
-    replay = commands.add_parser("replay", help="replay archived sites with pywb", description=text)
-    replay.set_defaults(func=cmd_replay)
-    replay.add_argument("--store", default="archive", help="folder, file:// or s3:// URI (default: ./archive)")
-    replay.add_argument("--site", help="only this site key (default: every site of the store)")
-    replay.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 = any free port)")
+    replay = add_command(commands, "replay", cmd_replay, description=text)
+    add_store_option(replay)
+    replay.add_argument("--site", help="only this site (its key, its host or a URL; default: every site of the store)")
+    replay.add_argument("--port", type=port, default=8080, help="port on 127.0.0.1 (default 8080; 0 = any free port)")
     replay.add_argument("--dir", type=Path, help="pywb's working folder (default: per store, in the user's cache)")
     replay.add_argument("--pywb", help="folder with pywb's wayback program, or a virtual environment with pywb")
     install_help = f"make a virtual environment with {PYWB_REQUIREMENT} if no pywb is found"
@@ -56,10 +57,8 @@ def free_port() -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Lay out the collections, print their URLs, then run pywb in this process's place."""
-    try:
-        store = open_store(args.store)
-    except ValueError as exc:
-        raise SystemExit(f"blogarc replay: {exc}") from None
+    store = archive_store(args)
+    args.site = site_arg(args, store)
     pywb_bin = find_pywb(args.pywb)
     if pywb_bin is None and args.install_pywb:
         print(f"installing {PYWB_REQUIREMENT} into {default_pywb_home()}", file=sys.stderr)

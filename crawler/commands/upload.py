@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING
 
 from scrapy.settings import Settings
 
-from crawler.commands.crawl import EXIT_PENDING, SECRET_SETTINGS, check_store
+from crawler.commands import add_command
+from crawler.commands.crawl import EXIT_PENDING, LOG_LEVELS, SECRET_SETTINGS, check_store
+from crawler.usage import UsageError, split_setting, typed_settings
+from pipelines.services import Services
 from pipelines.store.base import StoreUnavailable
 from pipelines.store.spool import SpoolBusy
 
@@ -31,16 +34,15 @@ logger = logging.getLogger("blogarc.upload")
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``blogarc upload``."""
-    upload = commands.add_parser(
-        "upload", help="ship files left in the local spool to the store", description=__doc__.split("\n\n")[1]
-    )
-    upload.set_defaults(func=upload_command)
+    upload = add_command(commands, "upload", upload_command, description=__doc__.split("\n\n")[1])
     upload.add_argument("--store", required=True, help="the store the crawl wrote to (folder, file:// or s3://)")
     upload.add_argument("--spool", help="the spool folder (default: the store's folder under ~/.cache/blogarc)")
     upload.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
     )
-    upload.add_argument("-L", "--loglevel", default="INFO", help="log level (default INFO)")
+    upload.add_argument(
+        "-L", "--loglevel", type=str.upper, choices=LOG_LEVELS, default="INFO", metavar="LEVEL", help="log level"
+    )
 
 
 def upload_settings(args: argparse.Namespace) -> Settings:
@@ -50,14 +52,13 @@ def upload_settings(args: argparse.Namespace) -> Settings:
     settings.set("ARCHIVE_STORE", args.store, priority="cmdline")
     if args.spool:
         settings.set("ARCHIVE_SPOOL_DIR", args.spool, priority="cmdline")
-    for pair in args.set:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise SystemExit(f"blogarc: -s expects NAME=VALUE, got {pair!r}")
-        if name.strip() in SECRET_SETTINGS:
-            os.environ[name.strip()] = value
-        else:
-            settings.set(name.strip(), value, priority="cmdline")
+    given = dict(split_setting(pair) for pair in args.set)
+    for name in SECRET_SETTINGS & given.keys():
+        os.environ[name] = given.pop(name)
+    typed, warnings = typed_settings(given, settings)
+    for warning in warnings:
+        print(f"blogarc upload: {warning}", file=sys.stderr)
+    settings.setdict(typed, priority="cmdline")
     return settings
 
 
@@ -65,6 +66,14 @@ def upload_command(args: argparse.Namespace) -> int:
     """Ship the spool; returns the exit status."""
     logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     settings = upload_settings(args)
+    try:
+        waiting = Services.from_settings(settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not waiting.spool.sites() and not waiting.spool.parked():
+        # nothing to ship: the store is not even checked (a mistyped --store is not created)
+        print(f"nothing waits in {waiting.spool.root} for {waiting.store.uri}")
+        return 0
     services = check_store(settings, "blogarc upload")
     shipper, spool = services.shipper, services.spool
     started = time.time()

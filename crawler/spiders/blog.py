@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
+import lxml.html
+from lxml import etree
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
@@ -27,10 +29,13 @@ from scrapy.spiders import SitemapSpider
 from crawler import discovery
 from crawler.admission import Admission
 from crawler.listings import Listings
+from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
+from crawler.spiders.pages import Backlog, PageLinks
 from crawler.spiders.sources import Sources
 from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
 from pipelines.layout import check_run_id, new_run_id, site_key
+from pipelines.offload import Offload
 from pipelines.runs.incremental import Incremental
 from pipelines.services import Services
 
@@ -64,11 +69,14 @@ def admission_for(url: str, settings: Any) -> Admission:
     return Admission(url, rules, max_pages=settings.getint("ARCHIVE_MAX_PAGES"), since=since)
 
 
-class BlogSpider(Sources, SitemapSpider):
+class BlogSpider(PageLinks, Sources, SitemapSpider):
     """Crawl one blog from all its discovery sources; see the module docstring."""
 
     name = "blog"
     sitemap_rules = [("", "parse")]
+    # A callback yields at most one item (a text record) and some requests. Scrapy starts CONCURRENT_ITEMS asyncio
+    # tasks per response to process its output (100 by default): a quarter of the crawl's CPU time for nothing.
+    custom_settings = {"CONCURRENT_ITEMS": 1}
 
     def __init__(
         self, url: str | None = None, run_id: str | None = None, overrides: dict[str, str] | None = None, **kwargs: Any
@@ -89,7 +97,11 @@ class BlogSpider(Sources, SitemapSpider):
         self.start_url = self.admission.start_url
         self.allowed_domains = sorted({h.split(":")[0] for h in self.admission.hosts})
         self.rest_root: str | None = None
+        self.scan_css = discovery.CssScanner()  # the same inline styles on every page: read them once
+        self.tree_parser: type[etree.HTMLParser] = etree.HTMLParser
+        self.parsing = Offload("blogarc-parse")  # pages are parsed in this thread (``page_tree``)
         self.swept = False
+        self.backlog = Backlog()  # admitted pages without a Request yet (``crawler.spiders.pages``)
         self.blog_changed: datetime | None = None  # when the REST listing says the blog last changed
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
@@ -115,6 +127,7 @@ class BlogSpider(Sources, SitemapSpider):
             )
         }
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
+        spider.backlog.concurrency = settings.getint("CONCURRENT_REQUESTS")
         spider.listings = Listings(enabled=spider.options["rest"])
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
@@ -126,6 +139,8 @@ class BlogSpider(Sources, SitemapSpider):
         services = Services.of(self.crawler)
         self.incremental = Incremental.of(self.crawler)
         pool = services.pool() if self.options["extract"] else None
+        if self.options["extract"] and pool is None:  # extraction in this process, on the spider's tree
+            self.tree_parser = lxml.html.HTMLParser
         self.recorder = Recorder(
             self.crawler,
             self.admission,
@@ -185,6 +200,9 @@ class BlogSpider(Sources, SitemapSpider):
             stats.inc_value("incremental/skipped_unchanged_blog")
             return None
         self.admission.count_page()
+        if page and source != "start":
+            self.backlog.add(url)  # its Request is made when the crawl has room for it (``from_backlog``)
+            return None
         # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
         return Request(url, callback=callback or self.parse, meta={"hub": callback == self._parse_sitemap})
 
@@ -192,7 +210,7 @@ class BlogSpider(Sources, SitemapSpider):
         """Whether a sitemap lastmod or REST modified_gmt says ``url`` did not change since its last capture."""
         if self.incremental is None or url == self.start_url:
             return False
-        listed = self.admission.listed_dates.get(url)
+        listed = self.admission.listed_date(url)
         captured = discovery.parse_date(self.incremental.last_capture(url))
         return listed is not None and captured is not None and listed < captured - LASTMOD_SLACK
 
@@ -231,6 +249,8 @@ class BlogSpider(Sources, SitemapSpider):
 
     async def parse(self, response: Response) -> AsyncIterator[Request | TextRecord]:
         """Follow what any page links to; yield a text record when the page is a post or a page."""
+        for request in self.from_backlog():
+            yield request
         stats = self.crawler.stats
         if response.status == 304:  # unchanged: archived as a revisit; its links were followed when it changed
             stats.inc_value("incremental/not_modified")
@@ -248,7 +268,7 @@ class BlogSpider(Sources, SitemapSpider):
             for request in self.parse_feed(response):
                 yield request
             return
-        tree = response.selector.root
+        tree = await page_tree(response, self.parsing, self.tree_parser)
         for request in self.page_requests(response, tree):
             yield request
         kind = classify_page(tree, response.url)
@@ -263,55 +283,33 @@ class BlogSpider(Sources, SitemapSpider):
             stats.inc_value("extract/empty")
         elif kind not in TEXT_KINDS:
             stats.inc_value(f"extract/skipped/{kind}")
-        elif self.recorder is not None and (record := await self.recorder.record(response, kind)) is not None:
+        elif self.recorder is not None and (record := await self.recorder.record(response, kind, tree)) is not None:
             yield record
 
-    def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
-        """Links, requisites and the REST API of an HTML page, through admission."""
-        canonical = discovery.canonical_link(tree)
-        if canonical:
-            self.admission.mark_seen(urljoin(response.url, canonical))
-        if self.options["follow_links"]:
-            yield from self.follow(response.url, discovery.page_links(tree), "links")
-        if self.options["requisites"]:
-            yield from self.follow(response.url, discovery.requisites(tree), "requisite", requisite=True)
-        if self.rest_root is None and self.options["rest"]:
-            link_header = response.headers.get(b"Link", b"").decode("latin-1")
-            root = discovery.rest_root(tree, link_header)
-            if root and urlsplit(urljoin(response.url, root)).netloc in self.admission.hosts:
-                yield from self.rest_requests(urljoin(response.url, root))
-        if response.meta.get("seed") and not self.listings.started:
-            yield from self.release(self.listings.settle())  # the blog announces no REST API: nothing to wait for
-
-    def parse_requisite(self, response: Response) -> Iterator[Request]:
-        """Archive-only responses; a stylesheet's own requisites (fonts, images, imports) are followed."""
-        self.crawler.stats.inc_value("pages/requisite")
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-        if response.status < 400 and "css" in content_type and isinstance(response, TextResponse):
-            yield from self.follow(response.url, discovery.css_urls(response.text), "requisite", requisite=True)
-
     def sweep_known(self) -> None:
-        """When discovery is done, ask once for the posts and pages of earlier runs it did not reach.
+        """When the crawl is idle: the backlog's pages, then (once) the posts and pages of earlier runs not reached.
 
         Unchanged hubs answer 304 and are not parsed, and a deleted post is no longer linked: this is how both
         are still revalidated (a 304 each, or the 404 that lists a post as gone).
         """
         if not self.listings.settled:  # a listing page hangs or the seed gave no page: wait no longer
-            requests = list(self.release(self.listings.settle()))
+            requests = list(self.release(self.listings.settle()))  # pages go to the backlog
             for request in requests:
                 self.crawler.engine.crawl(request)
             if requests:
                 raise DontCloseSpider
-        if self.swept or self.incremental is None:
-            return
-        self.swept = True
-        requests = [request for url in self.incremental.known_texts() if (request := self.admit(url, "state"))]
+        if not self.backlog and not self.swept and self.incremental is not None:
+            self.swept = True
+            for url in self.incremental.known_texts():
+                self.admit(url, "state")  # into the backlog
+        requests = list(self.from_backlog(2 * self.backlog.concurrency))  # the crawl ran dry: refill it
         for request in requests:
             self.crawler.engine.crawl(request)
         if requests:
             raise DontCloseSpider
 
     def closed(self, reason: str) -> None:
+        self.parsing.shutdown()
         services = Services.of(self.crawler)
         pool = services.pool() if self.options["extract"] else None
         if pool is not None and pool.restarts:  # not under extract/*, where each page is counted once

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from warcio.timeutils import PAD_14_DOWN, PAD_14_UP, pad_timestamp
@@ -70,26 +71,59 @@ class WarcInfo:
             "size": self.size,
             "sha256": self.sha256,
             "captures": self.captures,
-            "first_capture": self.first,
-            "last_capture": self.last,
+            "first_capture": iso_time(self.first),
+            "last_capture": iso_time(self.last),
             "runs": self.runs,
             "index": self.index_key,
         }
 
 
+# how many digits of a timestamp each precision has, and the strptime format that checks them
+_PRECISIONS = {4: "%Y", 6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+DATE_HELP = "use YYYY-MM-DD, an ISO 8601 time such as 2026-11-27T07:36:08Z, or a 14-digit timestamp"
+
+
 def to_timestamp(text: str, upper: bool = False) -> str:
-    """A date as a 14-digit UTC timestamp: ``2026-11-27``, ``2026-11-27T07:36:08Z``, ``202611`` all work.
+    """A date as a 14-digit UTC timestamp: ``2026-11-27``, ``2026-11-27T07:36:08Z``, ``2026-11``, ``202611``...
 
     Missing parts are filled with the earliest moment (or, with ``upper``, the latest), so ``--until 2026-11``
-    includes the whole of November.
+    includes the whole of November. A time with a zone (``+02:00``) is converted to UTC; one without is UTC.
 
     Raises:
-        ValueError: when ``text`` holds no date.
+        ValueError: when ``text`` is not such a date (``2023-13-45`` is not).
     """
-    digits = re.sub(r"\D", "", text.split("+")[0])[:14]
-    if len(digits) < 4:
-        raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD, an ISO 8601 time or a 14-digit timestamp)")
+    cleaned = re.sub(r"(\d\d:\d\d:\d\d)\.\d+", r"\1", text.strip())  # fractions of a second: not kept
+    if "T" in cleaned.upper() and _ZONE.search(cleaned):  # a zone: let datetime convert it to UTC
+        try:
+            moment = datetime.fromisoformat(cleaned.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not a date: {text!r} ({DATE_HELP})") from None
+        digits = re.sub(r"\D", "", _ZONE.sub("", cleaned))[:14]
+        cleaned = moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")[: len(digits)]
+    digits = re.sub(r"\D", "", cleaned)
+    if len(digits) not in _PRECISIONS or not re.fullmatch(r"[\d\sT:.-]+", cleaned, re.IGNORECASE):
+        raise ValueError(f"not a date: {text!r} ({DATE_HELP})")
+    try:
+        datetime.strptime(digits, _PRECISIONS[len(digits)])
+    except ValueError:
+        raise ValueError(f"not a date: {text!r} ({DATE_HELP})") from None
     return pad_timestamp(digits, PAD_14_UP if upper else PAD_14_DOWN)
+
+
+def iso_time(value: str | None) -> str | None:
+    """The listings' one date format, ISO 8601 UTC to the second (``2026-11-27T07:36:08Z``).
+
+    Takes a 14-digit timestamp (CDXJ) or an ISO 8601 string (run manifests: ``+00:00``, microseconds).
+    """
+    if not value:
+        return None
+    if value.isdigit():
+        moment = datetime.strptime(pad_timestamp(value[:14], PAD_14_DOWN), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    else:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sites(store: Store) -> list[str]:
@@ -188,8 +222,8 @@ def run_summaries(store: Store, site: str | None = None) -> list[dict[str, Any]]
                     "run_id": manifest.get("run_id"),
                     "status": manifest.get("status"),
                     "finish_reason": manifest.get("finish_reason"),
-                    "started_at": manifest.get("started_at"),
-                    "finished_at": manifest.get("finished_at"),
+                    "started_at": iso_time(manifest.get("started_at")),
+                    "finished_at": iso_time(manifest.get("finished_at")),
                     "seeds": manifest.get("seeds", []),
                     "counts": counts,
                     "files": len(manifest.get("files", [])),
@@ -200,3 +234,45 @@ def run_summaries(store: Store, site: str | None = None) -> list[dict[str, Any]]
             {"site": name, "manifest": key, "status": "unreadable", "error": err} for key, err in broken.items()
         )
     return sorted(summaries, key=lambda s: (s.get("run_id") or "", s["site"]))
+
+
+def holds_archive(store: Store) -> bool:
+    """Whether the store holds anything of blogarc's (a run manifest, a WARC or a text batch).
+
+    ``runs/`` is listed first: it is the smallest prefix and any finished run wrote there.
+    """
+    return any(store.list_keys(kind_prefix(kind)) for kind in (RUNS, WARC, TEXT))
+
+
+def holds_site(store: Store, site: str) -> bool:
+    """Whether the store holds anything of ``site`` (a site key)."""
+    return any(store.list_keys(site_prefix(kind, site)) for kind in (RUNS, WARC, TEXT))
+
+
+def site_summaries(store: Store) -> list[dict[str, Any]]:
+    """One entry per site of the store (``blogarc sites``): its runs, the last one's status and figures, bytes stored.
+
+    ``warc_bytes`` sums the WARC files the manifests list for the site (every run); the last run's ``pages`` are
+    its responses, as the crawl's summary line counts them.
+    """
+    found = []
+    for name in sites(store):
+        manifests, broken = load_manifests(store, name)
+        last = manifests[-1] if manifests else {}
+        counts = last.get("counts", {})
+        stored = listed_objects(manifests)
+        found.append(
+            {
+                "site": name,
+                "runs": len(manifests),
+                "unreadable_manifests": len(broken),
+                "last_run": last.get("run_id"),
+                "status": last.get("status") or "no finished run",
+                "finished_at": iso_time(last.get("finished_at")),
+                "pages": counts.get("responses", 0),
+                "text_records": counts.get("records_written", 0),
+                "warc_files": sum(1 for obj in stored.values() if is_warc_name(obj.key)),
+                "warc_bytes": sum(obj.size for obj in stored.values() if is_warc_name(obj.key)),
+            }
+        )
+    return found

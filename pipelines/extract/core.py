@@ -4,10 +4,11 @@ Input is a parsed lxml tree (Scrapy's ``response.selector.root``: no second pars
 The page's own metadata (JSON-LD, ``article:*`` and Open Graph meta, bylines, ``rel=category tag``) and its reader
 comments (WordPress comment markup, as structured data) are read first; trafilatura's and htmldate's heuristics
 guess only the title, author or date the page leaves undeclared. Then WordPress and Jetpack boilerplate
-(``pipelines.extract.boilerplate``) is pruned and trafilatura extracts the main text. When that leaves too little text
-(a theme that wraps the whole post in a class we prune), trafilatura runs again on the unpruned page. A text that
-is nothing but the page's title and menu links (trafilatura's last resort on a page without main text) is no
-text. Comments never enter ``text``.
+(``pipelines.extract.boilerplate``) is pruned, but never a block holding most of the page (a theme that wraps the
+whole post in a class a rule names), and trafilatura extracts the main text. A text that is nothing but the page's
+title and menu links (trafilatura's last resort on a page without main text) is no text. Comments never enter
+``text``. A password-protected or private post (``pipelines.extract.access``) gets its metadata and real title
+only: what WordPress shows in its place (the password form) is not its text.
 
 Cost: a caller's tree is copied once before pruning (about 0.5 ms for a 100 KB page) and trafilatura copies the
 tree it is given once more; bench/extraction.py measures the whole against plain ``trafilatura.extract``.
@@ -22,6 +23,9 @@ import hashlib
 import logging
 import re
 import threading
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -34,10 +38,11 @@ from trafilatura.metadata import extract_author, extract_title
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
-from pipelines.extract.boilerplate import BOILERPLATE, BOILERPLATE_SELECTORS, CAPTION, CAPTION_SELECTORS, Matcher, prune
+from pipelines.extract.access import PRIVATE, PROTECTED, entry_title, page_access, real_title
+from pipelines.extract.boilerplate import Matcher, prune, selectors
 from pipelines.extract.comments import extract_comments, fallback_comments
 from pipelines.extract.metadata import Declared, declared_metadata, declared_title
-from pipelines.extract.options import ExtractOptions
+from pipelines.extract.options import CHROME_ONLY, TITLE_LINE, ExtractOptions
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,17 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # times as much)
 _CHROME_LINKS = etree.XPath("//nav//a | //header//a | //a[@rel='home']")
 _WORD = re.compile(r"\w+")
+# What the author guess never reads: comment lists and comments (WordPress's "X says:"), author boxes, and the
+# recent-comments widget and block (commenters' names).
+_COMMENTS_AND_BIOS = etree.XPath(
+    "//*[@id='comments' or contains(@class, 'comment') or contains(@class, 'author')]"  # a cheap test first
+    "[@id='comments' or contains(@class, 'comment-list') or contains(@class, 'commentlist')"
+    " or contains(@class, 'comments-area') or contains(@class, 'wp-block-comments')"
+    " or contains(@class, 'wp-block-post-comments') or contains(concat(' ', normalize-space(@class), ' '), ' comment ')"
+    " or contains(@class, 'author-bio') or contains(@class, 'author-info') or contains(@class, 'author-box')"
+    " or contains(@class, 'widget_recent_comments') or contains(@class, 'wp-block-latest-comments')]"
+)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML text
 _local = threading.local()
 
 
@@ -59,6 +75,8 @@ class Extracted(Declared):
 
     text: str = ""
     comments: list[dict[str, Any]] = field(default_factory=list)
+    protected: bool = False  # a password-protected post: its metadata, no text (pipelines.extract.access)
+    private: bool = False  # a private post seen through a logged-in session: never recorded
 
     @property
     def word_count(self) -> int:
@@ -81,10 +99,10 @@ def extractor_options(favor_precision: bool = False) -> Extractor:
     return Extractor(output_format="python", precision=favor_precision, comments=False, with_metadata=False)
 
 
-@lru_cache(maxsize=1)
-def boilerplate_matcher() -> Matcher:
-    """``BOILERPLATE_SELECTORS`` and ``CAPTION_SELECTORS``, compiled once."""
-    return Matcher.compile({BOILERPLATE: BOILERPLATE_SELECTORS, CAPTION: CAPTION_SELECTORS})
+@lru_cache(maxsize=32)
+def boilerplate_matcher(rules_off: frozenset[str] = frozenset()) -> Matcher:
+    """The boilerplate selectors of the rules not in ``rules_off``, compiled once per set of rules."""
+    return Matcher.compile(selectors(rules_off))
 
 
 def decode_html(body: bytes, content_type: str | None = None, encoding: str | None = None) -> str:
@@ -112,24 +130,34 @@ def _guess_encoding(body: bytes) -> str | None:
     return None
 
 
-def _parser() -> lxml.html.HTMLParser:
-    """This thread's parser (lxml parsers are not shared between threads).
+def _parser(encoding: str | None) -> lxml.html.HTMLParser:
+    """This thread's parser for bytes in ``encoding`` (None: as the page says); lxml parsers are not shared.
 
     ``huge_tree`` as Scrapy's own parse (parsel), so the crawl's tree and a re-extraction's hold the same
     deeply nested content; HTML comments go at parse time (``prune`` would strip them anyway).
     """
-    if not hasattr(_local, "parser"):
-        _local.parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True)
-    return _local.parser
+    parsers = _local.__dict__.setdefault("parsers", {})
+    if encoding not in parsers:
+        parsers[encoding] = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, encoding=encoding)
+    return parsers[encoding]
 
 
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     """Parse HTML text; None when there is nothing to parse (empty, binary, not HTML)."""
     if not html or not html.strip():
         return None
+    encoding = None
+    if isinstance(html, str):
+        # parsed as UTF-8 bytes, as Scrapy (parsel) parses a page: lxml refuses a str that declares its encoding
+        # (XHTML's XML prolog). A stray control character goes first, as trafilatura's own parse drops it: one in
+        # a text node makes trafilatura give up on the whole page. A body full of them is a binary file, left as
+        # it is: trafilatura finds no text in it (tests/fixtures/extraction/bad-binary-as-html).
+        if len(_CONTROL_CHARACTERS.findall(html)) * 100 <= len(html):
+            html = _CONTROL_CHARACTERS.sub("", html)
+        html, encoding = html.encode("utf-8", "replace"), "utf-8"
     try:
-        tree = lxml.html.document_fromstring(html, parser=_parser())
-    except (etree.ParserError, ValueError):  # NUL bytes (binary), encoding declarations in str, nothing parsable
+        tree = lxml.html.document_fromstring(html, parser=_parser(encoding))
+    except (etree.ParserError, ValueError):  # nothing parsable
         return None
     return tree if len(tree) else None
 
@@ -152,11 +180,16 @@ def extract_post(
     if tree is None:
         return None
     declared = declared_metadata(tree)
+    access = page_access(tree)
+    if access is not None:  # no text, comments or bio: what is shown in the post's place is not the post
+        declared.title = real_title(declared.title or entry_title(tree) or extract_title(tree), access, tree)
+        guessed = guess_metadata(tree, url, declared, without=_COMMENTS_AND_BIOS)
+        return Extracted(**vars(guessed), protected=access == PROTECTED, private=access == PRIVATE)
     comments = extract_comments(tree) or fallback_comments(tree)
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
-    removed = prune(work, boilerplate_matcher())
-    guessed = guess_metadata(work, url, declared)  # after pruning: a comment's author is not the post's
-    text = _main_text(page, tree, work, removed, url, guessed.title, options)
+    prune(work, boilerplate_matcher(options.rules_off), options.pruned_share)
+    guessed = guess_metadata(work, url, declared, without=_COMMENTS_AND_BIOS)  # after pruning, comments aside
+    text = _main_text(work, url, guessed.title, options)
     if not text:
         return None
     return Extracted(**vars(guessed), text=text, comments=comments)
@@ -175,10 +208,12 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     tree = _parsed(html, options)
     if tree is None:
         return ""
+    if page_access(tree) is not None:
+        return ""  # as extract_post: a protected post's record has no text, a private one no record
     declared = declared_title(tree)
-    removed = prune(tree, boilerplate_matcher())
+    prune(tree, boilerplate_matcher(options.rules_off), options.pruned_share)
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
-    return _main_text(html, tree, tree, removed, None, title, options)
+    return _main_text(tree, None, title, options)
 
 
 def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etree._Element | None:
@@ -189,26 +224,12 @@ def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etre
     return tree
 
 
-def _main_text(
-    page: str | bytes | etree._Element,
-    tree: etree._Element,
-    pruned: etree._Element,
-    removed: int,
-    url: str | None,
-    title: str | None,
-    options: ExtractOptions,
-) -> str:
-    """The page's main text as blocks (see ``paragraphs``); "" when there is none.
-
-    Read from the pruned tree, or from the unpruned page when pruning left too little.
-    """
-    trafilatura_options = extractor_options(options.favor_precision)
-    text = _trafilatura_text(pruned, url, trafilatura_options)
-    if len(text) < options.min_pruned_text and removed:
-        unpruned = tree if tree is not pruned else parse_html(page)  # a second parse only on this rare path
-        text = max(text, _trafilatura_text(unpruned, url, trafilatura_options), key=len)
-    text = paragraphs(text, title)
-    return "" if _only_chrome(text, pruned, title, options.chrome_only_share) else text
+def _main_text(pruned: etree._Element, url: str | None, title: str | None, options: ExtractOptions) -> str:
+    """The main text of the pruned tree as blocks (see ``paragraphs``); "" when there is none."""
+    text = _trafilatura_text(pruned, url, extractor_options(options.favor_precision))
+    text = paragraphs(text, title if options.applies(TITLE_LINE) else None)
+    chrome = options.applies(CHROME_ONLY) and _only_chrome(text, pruned, title, options.chrome_only_share)
+    return "" if chrome else text
 
 
 def _only_chrome(text: str, tree: etree._Element, title: str | None, share: float) -> bool:
@@ -229,32 +250,58 @@ def _only_chrome(text: str, tree: etree._Element, title: str | None, share: floa
 
 
 def _trafilatura_text(tree: etree._Element | None, url: str | None, options: Extractor) -> str:
-    """The main text trafilatura finds in ``tree`` ("" when it finds none); trafilatura works on its own copy."""
+    """The main text trafilatura finds in ``tree`` ("" when it finds none); trafilatura works on its own copy.
+
+    In Unicode's composed form (NFC), as ``trafilatura.extract`` returns it (``bare_extraction`` does not).
+    """
     if tree is None:
         return ""
     document = bare_extraction(tree, url=url, options=options)
-    return (document.text or "") if document is not None else ""
+    return unicodedata.normalize("NFC", document.text or "") if document is not None else ""
 
 
-def guess_metadata(tree: etree._Element, url: str | None, declared: Declared) -> Declared:
+def guess_metadata(
+    tree: etree._Element, url: str | None, declared: Declared, without: etree.XPath | None = None
+) -> Declared:
     """``declared`` with its missing title, author and date guessed by trafilatura and htmldate (read-only).
 
     Each guess runs only for a field the page left out (trafilatura's whole metadata pass costs as much as its
-    text extraction, and WordPress pages declare most of it).
+    text extraction, and WordPress pages declare most of it). ``without`` selects what the author guess must not
+    read (comments, whose "X says:" trafilatura takes for a byline, and author boxes): set aside while it runs.
     """
     guessed = copy.copy(declared)
     if not guessed.title:
         guessed.title = extract_title(tree)
     if not guessed.author:
-        guessed.author = extract_author(tree)
+        with _set_aside(tree, without):
+            guessed.author = extract_author(tree)
     if not guessed.published:
         guessed.published = find_date(tree, url=url, original_date=True, extensive_search=True)
     return guessed
 
 
+@contextmanager
+def _set_aside(tree: etree._Element, selector: etree.XPath | None) -> Iterator[None]:
+    """Take what ``selector`` finds out of ``tree`` for the ``with`` block; put it back, in place, afterwards."""
+    found = [node for node in selector(tree) if node.getparent() is not None] if selector is not None else []
+    outermost = [node for node in found if not any(a in found for a in node.iterancestors())]
+    placed = []
+    for node in outermost:
+        mark = etree.Comment("set aside")  # keeps the node's place and tail
+        mark.tail, node.tail = node.tail, None
+        node.getparent().replace(node, mark)
+        placed.append((mark, node))
+    try:
+        yield
+    finally:
+        for mark, node in placed:
+            node.tail, mark.tail = mark.tail, None
+            mark.getparent().replace(mark, node)
+
+
 def paragraphs(text: str, title: str | None = None) -> str:
     """Trafilatura's one-block-per-line text, blocks separated by blank lines, without a leading title line."""
     blocks = [line.strip() for line in text.splitlines() if line.strip()]
-    if title and blocks and blocks[0] == title.strip():
+    if title and blocks and blocks[0] == unicodedata.normalize("NFC", title.strip()):
         blocks = blocks[1:]
     return "\n\n".join(blocks)

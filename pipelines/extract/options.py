@@ -5,6 +5,10 @@ Defaults are blogarc's measured choices; ``ExtractOptions.from_settings`` reads 
 the extraction code is tuned to (tests/fixtures/extraction and the extract-eval sets measure them), kept here so a
 caller can see and change them in one place rather than in module constants.
 
+Each rule blogarc adds on top of plain trafilatura has a name (``RULES``): the boilerplate selector groups of
+``pipelines.extract.boilerplate`` and the text rules of ``pipelines.extract.core``. ``rules_off`` switches
+rules off by name, so bench/extract_ablation.py can measure what each one costs or buys.
+
 Frozen, so one object can be shared by every page and pickled to worker processes as it is.
 """
 
@@ -13,8 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipelines.extract.boilerplate import SELECTOR_RULES
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
+
+# The other rules: a block holding most of the page is kept whatever its class (max_pruned_share); no text when it is
+# only the page's title and menu links; the title left out of the text when it is its first line.
+KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE = "keep-most-of-page", "chrome-only", "title-line"
+RULES: tuple[str, ...] = (*SELECTOR_RULES, KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE)
 
 
 @dataclass(frozen=True)
@@ -26,20 +37,37 @@ class ExtractOptions:
         max_elements: pages with more elements are not extracted (no record, counted by the caller):
             trafilatura's cost grows faster than linearly with the tree, and a 20 MB page of markup would hold a
             worker for minutes. Blog posts, comments included, have a few thousand elements.
-        min_pruned_text: below this many characters of text after pruning boilerplate, trafilatura runs again on
-            the unpruned page (a theme that wraps the whole post in a class we prune).
+        max_pruned_share: a block a boilerplate rule matches is kept when it holds more than this share of the
+            page's words (a theme that wraps the whole post in a class a rule names; comment sections excepted).
         chrome_only_share: a text whose words are at most this share outside the page's title and menu links is
             no main text (trafilatura's last resort on a page without any).
         worker_max_memory: address-space cap of each extraction worker process, in bytes (0 = none;
             ``EXTRACT_WORKER_MAX_MEMORY``): a page needing more fails alone, with ``MemoryError``, instead of
             drawing the kernel's OOM killer onto the crawl.
+        rules_off: names of rules (``RULES``) not to apply; an unknown name is a ``ValueError``.
     """
 
     favor_precision: bool = False
     max_elements: int = 100_000
-    min_pruned_text: int = 200
+    max_pruned_share: float = 0.5
     chrome_only_share: float = 0.1
     worker_max_memory: int = 4 * 1024**3
+    rules_off: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.rules_off) - set(RULES)
+        if unknown:
+            raise ValueError(f"unknown extraction rule(s) {sorted(unknown)}; the rules are {', '.join(RULES)}")
+        object.__setattr__(self, "rules_off", frozenset(self.rules_off))  # any iterable of names; hashable
+
+    def applies(self, rule: str) -> bool:
+        """Whether ``rule`` (one of ``RULES``) is on."""
+        return rule not in self.rules_off
+
+    @property
+    def pruned_share(self) -> float:
+        """The largest share of a page's words pruning may remove in one block (1.0: any, the guard is off)."""
+        return self.max_pruned_share if self.applies(KEEP_MOST_OF_PAGE) else 1.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ExtractOptions:

@@ -17,11 +17,13 @@ worker too raises, and costs only itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 import resource
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from pipelines.extract.options import DEFAULT_OPTIONS, ExtractOptions
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+SHUTDOWN_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 class ExtractionError(Exception):
@@ -65,6 +68,33 @@ def limit_memory(max_memory: int) -> None:
     """Cap this process's address space (0 = no cap)."""
     if max_memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+
+
+def start_worker(max_memory: int) -> None:
+    """A worker's set-up: its memory cap, and deaf to SIGINT and SIGTERM.
+
+    A Ctrl-C reaches every process of the terminal's group (systemd's SIGTERM every process of the service): the
+    crawling process stops gracefully and shuts the pool, which ends the workers, so they need no signal of their
+    own (and print no ``KeyboardInterrupt`` traceback each).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SHUTDOWN_SIGNALS)  # blocked since spawned: see ``_spawning``
+    limit_memory(max_memory)
+
+
+@contextlib.contextmanager
+def _spawning() -> Iterator[None]:
+    """Block SIGINT and SIGTERM while ``submit`` may spawn workers.
+
+    They start with both blocked (the mask survives ``exec``) until ``start_worker`` ignores them, so a Ctrl-C
+    while one is still importing cannot interrupt it. This process gets a signal sent meanwhile when the block ends.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SHUTDOWN_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class ExtractionPool:
@@ -104,7 +134,9 @@ class ExtractionPool:
     async def _in_worker(self, function: Callable[..., T], *args: Any) -> T:
         executor = self._live_executor()
         try:
-            return await asyncio.wrap_future(executor.submit(function, *args))
+            with _spawning():
+                future = executor.submit(function, *args)
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._replace(executor)
             raise
@@ -114,7 +146,7 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=limit_memory,
+                initializer=start_worker,
                 initargs=(self.options.worker_max_memory,),
             )
         return self._executor

@@ -95,6 +95,11 @@ class Reextraction:
         if extracted is None:
             self.stats["extract/empty"] += 1
             return None
+        if extracted.private:  # as the crawl's recorder: a private post is no record
+            self.stats["pages/private"] += 1
+            return None
+        if extracted.protected:
+            self.stats["pages/protected"] += 1
         self.stats["extract/ok"] += 1
         self.stats[f"extract/{kind}"] += 1
         return TextRecord.build(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
 import json
 import logging
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -48,9 +49,12 @@ def state_key(site: str) -> str:
     return f"state/{site}/urls.jsonl.gz"
 
 
-@dataclass
+@dataclass(slots=True)
 class UrlState:
-    """The last capture of one URL with status 200, and what a conditional request needs."""
+    """The last capture of one URL with status 200, and what a conditional request needs.
+
+    Slotted: a crawl holds one per URL it archived (and one per URL the last runs did), so no per-instance dict.
+    """
 
     url: str
     digest: str  # WARC-Payload-Digest of the original capture (sha1:BASE32)
@@ -161,12 +165,21 @@ class CrawlState:
         return urls
 
     def dumps(self, settled: bool = False) -> bytes:
-        """The state as gzipped JSON Lines (meta line first), sorted by URL so that equal states are equal bytes."""
+        """The state as gzipped JSON Lines (meta line first), sorted by URL so that equal states are equal bytes.
+
+        Lines are compressed as they are made: a large site's state is never held whole as text.
+        """
         urls = self.merged(settled)
-        lines = [json.dumps({"_meta": {**self.meta, "site": self.site, "urls": len(urls)}}, sort_keys=True)]
-        lines += [json.dumps(asdict(urls[url]), sort_keys=True) for url in sorted(urls)]
-        lines += [json.dumps({"_payload": asdict(self.payloads[d])}, sort_keys=True) for d in sorted(self.payloads)]
-        return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=6, mtime=0)
+        out = io.BytesIO()
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
+            meta = {"_meta": {**self.meta, "site": self.site, "urls": len(urls)}}
+            packed.write(json.dumps(meta, sort_keys=True).encode("utf-8") + b"\n")
+            for url in sorted(urls):
+                packed.write(json.dumps(asdict(urls[url]), sort_keys=True).encode("utf-8") + b"\n")
+            for digest in sorted(self.payloads):
+                line = json.dumps({"_payload": asdict(self.payloads[digest])}, sort_keys=True)
+                packed.write(line.encode("utf-8") + b"\n")
+        return out.getvalue()
 
     @classmethod
     def loads(cls, site: str, data: bytes) -> CrawlState:
@@ -176,7 +189,8 @@ class CrawlState:
             ValueError: when the data is not a blogarc state.
         """
         state = cls(site)
-        for line in gzip.decompress(data).decode("utf-8").splitlines():
+        for raw in gzip.GzipFile(fileobj=io.BytesIO(data)):  # line by line: never the whole text at once
+            line = raw.decode("utf-8")
             if not line.strip():
                 continue
             obj = json.loads(line)

@@ -16,6 +16,7 @@ down or unreachable: keep the files in the local spool and ship them later).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -23,9 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
-
-from scrapy.utils.misc import load_object
-from scrapy.utils.python import without_none_values
 
 CHUNK = 1 << 20
 
@@ -116,18 +114,60 @@ class Store(Protocol):
         """Abort unfinished uploads under ``prefix`` started before ``before`` (epoch seconds); return how many."""
 
 
-class FileStore:
-    """A local folder. Writes go to a temporary file first and are renamed into place."""
+def file_mode(setting: Any = None) -> int:
+    """The mode of the files a folder store writes.
 
-    def __init__(self, uri: str):
+    ``ARCHIVE_FILE_MODE`` (octal: ``"0640"``) if set, else what the process's umask leaves of ``0666``, as for any
+    file the user creates.
+
+    Raises:
+        ValueError: for a setting that is not an octal mode.
+    """
+    if setting not in (None, ""):
+        try:
+            mode = int(setting, 8) if isinstance(setting, str) else int(setting)
+        except ValueError:
+            mode = -1
+        if not 0 <= mode <= 0o7777:
+            raise ValueError(f"ARCHIVE_FILE_MODE is not an octal file mode such as 0640: {setting!r}")
+        return mode
+    return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux's /proc), or by setting it back at once elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            return next(int(line.split()[1], 8) for line in fh if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return umask
+
+
+class FileStore:
+    """A local folder. Writes go to a temporary file first and are renamed into place, with ``mode``.
+
+    Args:
+        uri: a path or ``file://`` URI.
+        mode: the mode of the files written (default: ``file_mode()``, the umask's); temporary files are created
+            ``0600`` whatever the umask, so each one gets this mode before it is renamed into place.
+    """
+
+    def __init__(self, uri: str, mode: int | None = None):
         parsed = urlparse(uri)
         self.root = Path(unquote(parsed.path) if parsed.scheme == "file" else uri).expanduser().resolve()
         self.uri = self.root.as_uri()
+        self.mode = file_mode() if mode is None else mode
 
     @classmethod
     def from_uri(cls, uri: str, settings: Any | None = None) -> FileStore:
-        """The folder at ``uri`` (a path or ``file://`` URI); it has no settings."""
-        return cls(uri)
+        """The folder at ``uri`` (a path or ``file://`` URI), its files' mode from ``ARCHIVE_FILE_MODE``.
+
+        Raises:
+            ValueError: for an ``ARCHIVE_FILE_MODE`` that is not an octal mode.
+        """
+        return cls(uri, file_mode(settings.get("ARCHIVE_FILE_MODE")) if settings is not None else None)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*PurePosixPath(safe_key(key)).parts)
@@ -139,6 +179,7 @@ class FileStore:
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as tmp:
             with open(local_path, "rb") as src:
                 shutil.copyfileobj(src, tmp, CHUNK)
+            os.fchmod(tmp.fileno(), self.mode)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp.name, target)
@@ -151,6 +192,7 @@ class FileStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as tmp:
             tmp.write(data)
+            os.fchmod(tmp.fileno(), self.mode)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp.name, target)
@@ -161,10 +203,11 @@ class FileStore:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
             return False
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fd, self.mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -220,7 +263,19 @@ class FileStore:
 def store_schemes(settings: Any | None = None) -> dict[str, str]:
     """``STORE_SCHEMES`` with ``ARCHIVE_STORE_SCHEMES`` merged over it (a scheme set to None is removed)."""
     extra = settings.getdict("ARCHIVE_STORE_SCHEMES") if settings is not None else {}
-    return without_none_values({**STORE_SCHEMES, **extra})
+    return {scheme: path for scheme, path in {**STORE_SCHEMES, **extra}.items() if path is not None}
+
+
+def load_object(path: Any) -> Any:
+    """The object a dotted path names (an object passes through), as Scrapy's ``load_object``.
+
+    Not Scrapy's own: importing it imports all of Scrapy, and ``blogarc ls`` or ``get`` open a store without
+    needing Scrapy (start-up time, ``bench/startup.py``).
+    """
+    if not isinstance(path, str):
+        return path
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def open_store(uri: str, settings: Any | None = None) -> Store:

@@ -55,6 +55,7 @@ class TextRecord:
     fetched_at: str
     http_status: int
     run_id: str
+    protected: bool = field(default=False)  # a password-protected post: metadata, no text
     change: str | None = field(default=None)  # new | changed | unchanged since the last run; None re-extracted
     warc: dict[str, Any] | None = field(default=None)  # None only when WARC capture is switched off
 
@@ -111,6 +112,7 @@ class TextRecord:
             fetched_at=fetched_at,
             http_status=http_status,
             run_id=run_id,
+            protected=extracted.protected,
             change=change,
             warc=warc,
         )

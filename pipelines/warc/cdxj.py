@@ -6,15 +6,17 @@ length in it, so one ranged read fetches the record.
 
 from __future__ import annotations
 
-import io
+import importlib
 import json
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
-
-import surt
-from cdxj_indexer.main import write_cdx_index
+from typing import Any
 
 from pipelines.layout import index_name
+
+SORT_BUFFER = 4 * 1024 * 1024  # characters of index lines sorted in memory at once
 
 
 def cdxj_path(warc_path: Path) -> Path:
@@ -27,11 +29,17 @@ def write_cdxj(warc_path: Path) -> Path:
 
     The index names the WARC by its bare file name, so it stays valid wherever the pair is copied.
     """
-    out = io.StringIO()
-    write_cdx_index(out, [str(warc_path)], {"sort": True, "filename": warc_path.name})
+    # imported here: cdxj-indexer (and surt) cost a tenth of a second, which commands that only read indexes
+    # (blogarc ls, get) do not pay at start-up (bench/startup.py)
+    from cdxj_indexer.main import write_cdx_index  # noqa: PLC0415
+
     target = cdxj_path(warc_path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
+    # straight to the file, and sorted in runs of SORT_BUFFER characters merged from temporary files: the index of
+    # a 1 GB WARC is never held whole in memory (the same lines as one in-memory sort)
+    opts = {"sort": True, "filename": warc_path.name, "max_sort_buff_size": SORT_BUFFER}
+    with open(tmp, "w", encoding="utf-8") as out:
+        write_cdx_index(out, [str(warc_path)], opts)
     tmp.replace(target)
     return target
 
@@ -57,7 +65,21 @@ class CdxjEntry:
 
 def url_key(url: str) -> str:
     """The SURT key cdxj-indexer files ``url`` under (scheme and ``www.`` dropped, query sorted)."""
+    if "tldextract" not in sys.modules:
+        # surt imports tldextract (and requests with it: a tenth of a second) for public-suffix look-ups that
+        # surt.surt() never makes: stand in for it until one of its names is used, so `blogarc get` starts fast
+        sys.modules["tldextract"] = _ImportedOnUse("tldextract")
+    import surt  # noqa: PLC0415 - see write_cdxj
+
     return surt.surt(url)
+
+
+class _ImportedOnUse(types.ModuleType):
+    """A module that imports the real one (in its place in ``sys.modules``) when one of its names is first used."""
+
+    def __getattr__(self, name: str) -> Any:
+        sys.modules.pop(self.__name__, None)
+        return getattr(importlib.import_module(self.__name__), name)
 
 
 def parse_cdxj_line(line: str) -> CdxjEntry:

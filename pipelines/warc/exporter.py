@@ -6,6 +6,10 @@ redirects, 404s and gzip bodies are all archived as they came. Records go to a `
 folder (``pipelines/warc/files.py``); each file that closes (at ``WARC_MAX_SIZE``, or when the crawl ends) is
 announced with ``file_closed`` and shipped by ``pipelines/store/uploads.py``.
 
+Records are built on the crawl's thread (warcio: headers, digests) and compressed and written in one thread of
+their own (zlib releases the GIL: the second core does it). ``WarcWritten``, a downloader middleware nearest the
+downloader, holds each response until its records are written, so nothing downstream sees a difference.
+
 Whether a response is written as a revisit, and what the crawl state learns from each capture, is the incremental
 component's decision (``pipelines/runs/incremental.py``); the exporter only asks and writes.
 
@@ -21,10 +25,11 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 
 from pipelines import __version__
 from pipelines.layout import warc_key
+from pipelines.offload import Offload
 from pipelines.runs.incremental import Incremental
 from pipelines.services import Services
 from pipelines.signals import file_closed
@@ -37,10 +42,15 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
+    from twisted.python.failure import Failure
 
     from pipelines.store.spool import Spool
+    from pipelines.warc.files import Appended
+    from pipelines.warc.records import Revisit
 
 logger = logging.getLogger(__name__)
+
+WRITING = "_warc_writing"  # request.meta key of the Deferred of a pair being written (popped by WarcWritten)
 
 # Settings worth recording in each file's warcinfo record. Never add credentials here.
 WARCINFO_SETTINGS = (
@@ -66,6 +76,7 @@ class WarcExporter:
         self.gzip_level = gzip_level
         self.site = ""
         self.roller: WarcRoller | None = None
+        self.writing: Offload | None = None  # the thread that compresses and writes records
         self.incremental: Incremental | None = None
 
     @classmethod
@@ -94,6 +105,7 @@ class WarcExporter:
         self.roller = WarcRoller(
             self.spool.site_dir(self.site), self.prefix, self._warcinfo(), self.max_size, self.gzip, self.gzip_level
         )
+        self.writing = Offload("blogarc-warc")
 
     def _warcinfo(self) -> dict[str, str]:
         settings = self.crawler.settings
@@ -103,35 +115,72 @@ class WarcExporter:
         return warcinfo_fields(f"blogarc/{__version__}", chosen)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        assert self.roller is not None, "spider_opened runs first"
-        stats = self.crawler.stats
-        size_before = self.roller.current.size if self.roller.current else 0
+        """Build the exchange's records here (they read Scrapy's objects); compress and write them in the thread.
+
+        The response goes on only once its records are written (``WarcWritten``): its callback finds
+        ``request.meta["warc"]`` and the crawl state knows the capture, as when the write was done here.
+        """
+        assert self.roller is not None and self.writing is not None, "spider_opened runs first"
         revisit = self.incremental.revisit_for(response) if self.incremental is not None else None
-        try:
-            location = self.roller.write_pair(request, response, revisit)
-        except OSError as exc:  # disk full, spool gone: an archive crawl cannot go on without its archive
-            stats.inc_value("warc/write_errors")
-            logger.error("Cannot write WARC records for %s (%s); stopping the crawl", response.url, exc)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_error"))
-            return
-        request.meta["warc"] = location
+        pair = self.roller.build(request, response, revisit)
+        written = self.writing.run(self.roller.append, pair)
+        written.addCallbacks(
+            self._written, self._write_failed, callbackArgs=(request, response, revisit), errbackArgs=(response,)
+        )
+        request.meta[WRITING] = written
+
+    def _written(self, appended: Appended, request: Request, response: Response, revisit: Revisit | None) -> None:
+        """A pair is in its file: tell the request, the crawl state and the stats; announce a file it closed."""
+        request.meta["warc"] = appended.location
         if revisit is not None:
             request.meta["warc_revisit"] = revisit.profile
         if self.incremental is not None:
-            self.incremental.note_capture(response, location, revisit)
-        size = self.roller.current.size if self.roller.current else 0
+            self.incremental.note_capture(response, appended.location, revisit)
+        stats = self.crawler.stats
         stats.inc_value("warc/records", 2)
-        stats.inc_value("warc/bytes", size - size_before)
-        stats.set_value("warc/open_bytes", size)
-        closed = self.roller.rotate_if_full()
-        if closed is not None:
-            self._announce(closed)
+        stats.inc_value("warc/bytes", appended.written)
+        stats.set_value("warc/open_bytes", appended.size)
+        if appended.closed is not None:
+            self._announce(appended.closed)
+
+    def _write_failed(self, failure: Failure, response: Response) -> None:
+        if not failure.check(OSError):  # a bug, not the disk: let it show
+            failure.raiseException()
+        # disk full, spool gone: an archive crawl cannot go on without its archive
+        self.crawler.stats.inc_value("warc/write_errors")
+        logger.error("Cannot write WARC records for %s (%s); stopping the crawl", response.url, failure.value)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_error"))
 
     def _announce(self, path: Path) -> None:
         self.crawler.stats.set_value("warc/open_bytes", 0)
         self.crawler.signals.send_catch_log(signal=file_closed, path=path, key=warc_key(self.site, path.name))
 
     def spider_closed(self, spider: Spider) -> None:
-        """Close the last file; ``Uploads`` (connected after this extension) ships it with the others."""
+        """Write what is left, close the last file; ``Uploads`` (connected after this extension) ships it."""
+        if self.writing is not None:
+            self.writing.drain()  # every pair written and told about, before the last file closes
         if self.roller is not None and (last := self.roller.close()) is not None:
             self._announce(last)
+
+
+class WarcWritten:
+    """Downloader middleware: a response goes on to the other middlewares once its records are in the WARC file.
+
+    It sits nearest the downloader (installed by the add-on), so no middleware sees a response before its capture
+    is written, and callbacks find ``request.meta["warc"]``.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcWritten:
+        if not crawler.settings.getbool("WARC_ENABLED"):
+            raise NotConfigured("WARC_ENABLED is off")
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        written = request.meta.pop(WRITING, None)
+        if written is not None and not written.called:
+            await maybe_deferred_to_future(written)
+        return response

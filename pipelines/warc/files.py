@@ -1,9 +1,9 @@
 """Rolling WARC files: ``.open`` while written, rotated at a size limit, repaired after a crash.
 
 A file is written as ``{prefix}-{timestamp}-{serial:05d}-{crawlhost}.warc.gz.open`` (the WARC 1.1 annex C naming
-pattern) through one long-lived warcio ``WARCWriter``, one gzip member per record. Every record is flushed to the
-OS as soon as it is written, so a killed process loses at most the record being written. ``repair_open_file``
-truncates such a file to its last whole record and gives it its final name.
+pattern), one gzip member per record (records come from ``pipelines.warc.records.PairBuilder``). Every record is
+flushed to the OS as soon as it is written, so a killed process loses at most the record being written.
+``repair_open_file`` truncates such a file to its last whole record and gives it its final name.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.warcwriter import WARCWriter
 
-from pipelines.warc.records import build_request_record, build_response_record, build_revisit_record
+from pipelines.warc.records import BuiltPair, PairBuilder, Revisit
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -55,43 +54,6 @@ class RecordLocation:
         }
 
 
-@dataclass(frozen=True)
-class Revisit:
-    """How to write a response as a revisit: the WARC-Profile and the original (``build_revisit_record``)."""
-
-    profile: str
-    refers_to: dict[str, str]
-
-
-class _RecordEnds:
-    """File wrapper that writes each record warcio hands it as one gzip member, and notes where records end.
-
-    warcio flushes its output once at the end of every record, so each flush closes a record: its bytes become one
-    gzip member (when ``level`` is set) and the file position there is a record boundary. Flushing the real file
-    at that point also bounds what a crash can lose. Compressing here rather than with warcio's own gzip lets us
-    choose the level: warcio always uses 9, which costs about twice the CPU of 6 for 1-2% smaller files.
-    """
-
-    def __init__(self, fh: BinaryIO, level: int | None):
-        self.fh = fh
-        self.level = level
-        self.ends: list[int] = []
-        self._record: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._record.append(data)
-        return len(data)
-
-    def flush(self) -> None:
-        data = b"".join(self._record)
-        self._record.clear()
-        if self.level is not None:
-            data = gzip.compress(data, compresslevel=self.level, mtime=0)
-        self.fh.write(data)
-        self.fh.flush()
-        self.ends.append(self.fh.tell())
-
-
 def crawl_host() -> str:
     """The crawling machine's host name, safe for a file name."""
     return re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "localhost"
@@ -111,16 +73,24 @@ class WarcFile:
     def __init__(self, final_path: Path, warcinfo: dict[str, str], gzip_level: int | None = 6):
         self.final_path = final_path
         self.open_path = final_path.with_name(final_path.name + OPEN_SUFFIX)
+        self.level = gzip_level
         self._fh = open(self.open_path, "xb")  # noqa: SIM115 - lives as long as this object
-        self._ends = _RecordEnds(self._fh, gzip_level)
-        self.writer = WARCWriter(self._ends, gzip=False, warc_version="1.1")
+        self._builder = PairBuilder()
         self.records = 0
-        self.writer.write_record(self.writer.create_warcinfo_record(final_path.name, warcinfo))
+        self._write(self._builder.warcinfo(final_path.name, warcinfo))
         self.records += 1
 
     @property
     def size(self) -> int:
         """Bytes written so far."""
+        return self._fh.tell()
+
+    def _write(self, record: bytes) -> int:
+        """Append one record as one gzip member (or as is) and flush it to the OS; return where it ends."""
+        if self.level is not None:
+            record = gzip.compress(record, compresslevel=self.level, mtime=0)
+        self._fh.write(record)
+        self._fh.flush()  # a killed process loses at most the record being written
         return self._fh.tell()
 
     def write_pair(self, request: Request, response: Response, revisit: Revisit | None = None) -> RecordLocation:
@@ -129,24 +99,20 @@ class WarcFile:
         Returns:
             The location of the response (or revisit) record.
         """
+        return self.append(self._builder.build(request, response, revisit))
+
+    def append(self, pair: BuiltPair) -> RecordLocation:
+        """Append built records (in any one thread at a time); return the location of the response record."""
         offset = self._fh.tell()
-        first_end = len(self._ends.ends)
-        if revisit is None:
-            resp = build_response_record(self.writer, response)
-        else:
-            resp = build_revisit_record(self.writer, response, revisit.profile, revisit.refers_to)
-        req = build_request_record(self.writer, request, response.protocol or "HTTP/1.1")
-        # warcio writes the response first, then the request, and links them with WARC-Concurrent-To
-        self.writer.write_request_response_pair(req, resp)
-        self.records += 2
-        response_end = self._ends.ends[first_end]
+        ends = [self._write(record) for record in pair.records]
+        self.records += len(pair.records)
         return RecordLocation(
             filename=self.final_path.name,
-            record_id=resp.rec_headers.get_header("WARC-Record-ID"),
+            record_id=pair.record_id,
             offset=offset,
-            length=response_end - offset,
-            payload_digest=resp.rec_headers.get_header("WARC-Payload-Digest"),
-            date=resp.rec_headers.get_header("WARC-Date"),
+            length=ends[0] - offset,
+            payload_digest=pair.payload_digest,
+            date=pair.date,
         )
 
     def close(self) -> Path:
@@ -158,8 +124,22 @@ class WarcFile:
         return self.final_path
 
 
+@dataclass(frozen=True)
+class Appended:
+    """What appending one pair did: where its response record lies, the file it closed (if full), the size."""
+
+    location: RecordLocation
+    closed: Path | None
+    size: int  # of the file being written after the pair (0 when the pair filled and closed it)
+    written: int  # bytes the pair took
+
+
 class WarcRoller:
-    """The WARC files of one crawl of one site: naming, serial numbers and rotation at ``max_size``."""
+    """The WARC files of one crawl of one site: naming, serial numbers and rotation at ``max_size``.
+
+    ``build`` serializes an exchange (on the crawl's thread: it reads Scrapy's objects); ``append`` compresses
+    and writes it and rotates a full file, in the one thread that writes files (``pipelines.warc.exporter``).
+    """
 
     def __init__(
         self,
@@ -178,16 +158,32 @@ class WarcRoller:
         self.gzip_level = gzip_level
         self.serial = 0
         self.current: WarcFile | None = None
+        self.builder = PairBuilder()
         directory.mkdir(parents=True, exist_ok=True)
 
+    def build(self, request: Request, response: Response, revisit: Revisit | None = None) -> BuiltPair:
+        """The serialized records of one exchange (``PairBuilder.build``)."""
+        return self.builder.build(request, response, revisit)
+
+    def append(self, pair: BuiltPair) -> Appended:
+        """Write a built pair to the current file (a new one when there is none); close the file if it is full."""
+        before = self._current().size
+        location = self._current().append(pair)
+        size = self._current().size
+        closed = self.rotate_if_full()
+        return Appended(location, closed, 0 if closed else size, size - before)
+
     def write_pair(self, request: Request, response: Response, revisit: Revisit | None = None) -> RecordLocation:
-        """Write a pair (``WarcFile.write_pair``) to the current file, opening a new one when there is none."""
+        """Build and write a pair to the current file, opening a new one when there is none (no rotation)."""
+        return self._current().append(self.build(request, response, revisit))
+
+    def _current(self) -> WarcFile:
         if self.current is None:
             name = warc_name(self.prefix, self.serial, gzip=self.gzip)
             self.serial += 1
             level = self.gzip_level if self.gzip else None
             self.current = WarcFile(self.directory / name, self.warcinfo, gzip_level=level)
-        return self.current.write_pair(request, response, revisit)
+        return self.current
 
     def rotate_if_full(self) -> Path | None:
         """Close the current file if it reached ``max_size``; return the closed file's path."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import http
 import socket
+from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -155,3 +156,77 @@ def warcinfo_fields(software: str, settings: dict[str, Any]) -> dict[str, str]:
     for name, value in settings.items():
         fields[name] = str(value)
     return fields
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """How to write a response as a revisit: the WARC-Profile and the original (``build_revisit_record``)."""
+
+    profile: str
+    refers_to: dict[str, str]
+
+
+class _Members:
+    """File-like sink that cuts what warcio writes into records: warcio flushes once at the end of every record.
+
+    Each record becomes one gzip member of the file (``WarcFile.append``). Compressing there rather than with
+    warcio's own gzip lets us choose the level (warcio always uses 9, about twice the CPU of 6 for files 1-2%
+    smaller) and the thread: the records are built on the crawl's thread, compressed and written in another.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+        self._record: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._record.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.records.append(b"".join(self._record))
+        self._record.clear()
+
+    def take(self) -> list[bytes]:
+        """The records written since the last call."""
+        records, self.records = self.records, []
+        return records
+
+
+@dataclass(frozen=True)
+class BuiltPair:
+    """A response (or revisit) record and its request record, serialized, not yet in a file."""
+
+    records: list[bytes]  # the response record first, as warcio writes a pair
+    record_id: str
+    payload_digest: str | None
+    date: str
+
+
+class PairBuilder:
+    """Build request/response records with warcio (digests, WARC headers, ``WARC-Concurrent-To``)."""
+
+    def __init__(self) -> None:
+        self._sink = _Members()
+        self.writer = WARCWriter(self._sink, gzip=False, warc_version="1.1")
+
+    def build(self, request: Request, response: Response, revisit: Revisit | None = None) -> BuiltPair:
+        """The records of one exchange (a revisit record with ``revisit``)."""
+        if revisit is None:
+            resp = build_response_record(self.writer, response)
+        else:
+            resp = build_revisit_record(self.writer, response, revisit.profile, revisit.refers_to)
+        req = build_request_record(self.writer, request, response.protocol or "HTTP/1.1")
+        # warcio writes the response first, then the request, and links them with WARC-Concurrent-To
+        self.writer.write_request_response_pair(req, resp)
+        headers = resp.rec_headers
+        return BuiltPair(
+            self._sink.take(),
+            headers.get_header("WARC-Record-ID"),
+            headers.get_header("WARC-Payload-Digest"),
+            headers.get_header("WARC-Date"),
+        )
+
+    def warcinfo(self, filename: str, fields: dict[str, str]) -> bytes:
+        """A ``warcinfo`` record for a new file."""
+        self.writer.write_record(self.writer.create_warcinfo_record(filename, fields))
+        return self._sink.take()[0]
