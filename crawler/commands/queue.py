@@ -117,6 +117,7 @@ def _crawl_namespace(args: argparse.Namespace) -> argparse.Namespace:
     names = ("store", "spool", "max_pages", "max_depth", "since", "loglevel", "revalidate_every", "contact")
     defaults: dict[str, Any] = dict.fromkeys(names + ("concurrent_sites", "site_timeout", "run_id"))
     defaults |= {"no_extract": False, "no_requisites": False, "full": False, "incremental": False, "set": []}
+    defaults |= {"verbose": False, "log_file": None, "log_format": "text", "allow_private": False, "explain": None}
     return argparse.Namespace(**{**defaults, **vars(args)})
 
 
@@ -128,7 +129,9 @@ def job_settings(args: argparse.Namespace) -> dict[str, str]:
     for pair in args.set:
         if pair.partition("=")[0].strip() in SECRET_SETTINGS:
             raise SystemExit(f"blogarc enqueue: {pair.partition('=')[0]} would be stored in Redis; give it to workers")
-    settings = crawl_settings(_crawl_namespace(args))
+    settings, warnings = crawl_settings(_crawl_namespace(args))
+    for warning in warnings:
+        print(f"blogarc enqueue: {warning}", file=sys.stderr)
     return {
         name: str(settings[name])
         for name in settings
@@ -140,7 +143,8 @@ def enqueue_command(args: argparse.Namespace) -> int:
     """Put the job in the queue; prints its run id."""
     from crawler.distributed.jobs import JobExists, JobQueue  # noqa: PLC0415 - redis only for these commands
 
-    sites = [(url, {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
+    listed = [(blog.url, blog.overrides) for blog in read_sites(args.sites)] if args.sites else []
+    sites = [(url, {}) for url in args.urls] + listed
     if not sites:
         raise SystemExit("blogarc enqueue: give blog URLs or --sites FILE")
     entries = []
@@ -180,7 +184,9 @@ def store_uri(uri: str) -> str:
 
 def worker_settings(args: argparse.Namespace) -> Settings:
     """``blogarc crawl``'s settings, with the worker's components and the defaults leases need."""
-    settings = crawl_settings(_crawl_namespace(args))
+    settings, warnings = crawl_settings(_crawl_namespace(args))
+    for warning in warnings:
+        print(f"blogarc worker: {warning}", file=sys.stderr)
     settings.set("SCHEDULER", WORKER_COMPONENTS["SCHEDULER"], priority=50)  # the frontier is the queue's
     for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES"):
         path, order = WORKER_COMPONENTS[name]
