@@ -52,11 +52,6 @@ PEAK_RSS = (
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, file=sys.stderr); sys.exit(code)"
 )
 
-# Known failure, left visible: since the merge with the backlog of admitted pages (issue 18), the crawl of the
-# hostile blog no longer ends within the test timeout; issue 17 stays open until the bounds work with the backlog
-# (the hostile helper's unmerged fix touches crawler/bounds.py and crawler/spiders/pages.py).
-pytestmark = pytest.mark.skip(reason="hostile crawl outlasts the test timeout since the backlog merge (issue 17 open)")
-
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
