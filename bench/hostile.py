@@ -48,6 +48,7 @@ def crawl(seed: str, work: Path, code: Path, timeout: float, extra: list[str]) -
     command = [sys.executable, "-m", "crawler.cli", "crawl", seed, "--store", str(work / "store")]
     command += ["--spool", str(work / "spool"), "--site-timeout", str(timeout)]
     command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS_INTERVAL=0", *extra]
+    command += ["-s", "LOG_SCRAPY_INFO=True"]  # the stats dump (blogarc crawl drops Scrapy's INFO lines otherwise)
     env = {**os.environ, "PYTHONPATH": str(code), "XDG_CACHE_HOME": str(work / "cache")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -69,6 +70,7 @@ def crawl(seed: str, work: Path, code: Path, timeout: float, extra: list[str]) -
         "peak_rss_mb": round(after.ru_maxrss / 1024),
         "new_urls_per_page_max": stats.get("bounds/new_urls_per_page_max"),
         "frontier_max": stats.get("bounds/frontier_max"),
+        "depth_max": stats.get("request_depth_max"),
         "tracebacks": result.stderr.count("Traceback"),
         "log_lines": len(result.stderr.splitlines()),
     }

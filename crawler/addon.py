@@ -33,7 +33,6 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
     # hostile servers: bounds, internal targets, named losses, RFC 9309 robots.txt (before Scrapy's robots.txt
     # middleware, at 100, so that a refused host is never asked for its robots.txt)
-    "crawler.bounds.BoundsGate": ("DOWNLOADER_MIDDLEWARES", 40),
     "crawler.safety.TargetGuard": ("DOWNLOADER_MIDDLEWARES", 60),
     "crawler.losses.Losses": ("DOWNLOADER_MIDDLEWARES", 70),  # exceptions: after RetryMiddleware (550) gave up
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
@@ -45,10 +44,9 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
     "crawler.losses.Redirects": ("DOWNLOADER_MIDDLEWARES", 600),
     "scrapy.spidermiddlewares.depth.DepthMiddleware": ("SPIDER_MIDDLEWARES", None),
-    "crawler.bounds.LinkDepth": ("SPIDER_MIDDLEWARES", 900),  # sets the depth CrawlBounds and the others read
+    "crawler.bounds.LinkDepth": ("SPIDER_MIDDLEWARES", 900),  # a page's depth is its link depth
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": ("SPIDER_MIDDLEWARES", None),
     "crawler.losses.UrlLength": ("SPIDER_MIDDLEWARES", 800),
-    "crawler.bounds.CrawlBounds": ("SPIDER_MIDDLEWARES", 750),  # sees what depth and URL length let through
 }
 PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
 # Scrapy settings whose blogarc default the add-on sets too when the project leaves them at Scrapy's default:

@@ -115,11 +115,11 @@ WORDPRESS_ASSET_HOSTS: list[str] = []  # regexes of requisite hosts ([] = crawle
 # --- Bounds: what an endless link trap hits first and a real blog never does (crawler/bounds.py) ---------------
 # Links deep from the home page or a listing (Scrapy's setting; blogarc crawl --max-depth); requisites exempt.
 DEPTH_LIMIT = 1000
-# Page requests found by links waiting in the scheduler at once; reaching it stops link following for the blog.
+# Pages waiting for a request (the spider's backlog) when a link finds one more; reaching it stops link following.
 ARCHIVE_MAX_FRONTIER = 100_000
-# New page requests per page a blog's links may add, on average over its last ARCHIVE_NEW_URLS_WINDOW pages (not
-# counting listings: home, sitemaps, REST); going over stops link following for the blog. The bench
-# blog (2,000 posts) peaks at 6.2, by its links alone too; the hostile fixture's trap at 48.
+# New pages a page's links may add, on average over the last ARCHIVE_NEW_URLS_WINDOW pages (what sitemaps and REST
+# list does not count); going over stops link following for the blog. The bench blog (2,000 posts) peaks at 3.7
+# by its links alone; the hostile fixture's trap at 50.
 ARCHIVE_MAX_NEW_URLS_PER_PAGE = 20
 ARCHIVE_NEW_URLS_WINDOW = 200
 # Pages (HTML, feeds, sitemaps, REST listings) bigger than this, compressed or decoded, are dropped: lost/oversize,

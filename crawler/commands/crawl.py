@@ -10,10 +10,10 @@ them up. ``--site-timeout SECONDS`` bounds each blog's crawl (``CLOSESPIDER_TIME
 
 Seeds are checked before anything runs: one that is not a web URL, or that carries credentials
 (``http://user:password@host/``: blogarc does not log in, and they would reach logs, manifests and WARC request
-records), stops the command with one line and exit status 1. A blog's requisites, redirects and robots.txt
-look-ups never reach loopback, private or link-local addresses other than the seed's own (``crawler/targets.py``)
-unless ``--allow-private``. ``--explain URL`` says whether and why a URL would be fetched (``crawler/explain.py``),
-without contacting a host the rules refuse.
+records), stops the command with one line and exit status 2 (a usage error). A blog's requisites, redirects and
+robots.txt look-ups never reach loopback, private or link-local addresses other than the seed's own
+(``crawler/targets.py``) unless ``--allow-private``. ``--explain URL`` says whether and why a URL would be fetched
+(``crawler/explain.py``), without contacting a host the rules refuse.
 
 The store is checked first: a configuration error (no such bucket, access denied, bad credentials) stops here with
 one line and exit status 2; an unreachable store does not stop the crawl, which goes on into the local spool.

@@ -14,7 +14,7 @@ extracted. The incremental component (``pipelines.runs.incremental``) says what 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from scrapy.spiders import SitemapSpider
 
 from crawler import discovery
 from crawler.admission import Admission
+from crawler.bounds import LinkBounds
 from crawler.listings import Listings
 from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
@@ -102,6 +103,7 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         self.parsing = Offload("blogarc-parse")  # pages are parsed in this thread (``page_tree``)
         self.swept = False
         self.backlog = Backlog()  # admitted pages without a Request yet (``crawler.spiders.pages``)
+        self.bounds = LinkBounds(0, 0, 0, 1)  # link-trap bounds, from the settings in from_crawler
         self.blog_changed: datetime | None = None  # when the REST listing says the blog last changed
         self.options: dict[str, bool] = {"extract": False, "requisites": True, "follow_links": True}
         self.incremental: Incremental | None = None  # the run's components, met when the spider opens
@@ -129,6 +131,7 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         spider.rest_per_page = settings.getint("WORDPRESS_REST_PER_PAGE")
         spider.backlog.concurrency = settings.getint("CONCURRENT_REQUESTS")
         spider.listings = Listings(enabled=spider.options["rest"])
+        spider.bounds = LinkBounds.from_settings(settings, crawler, spider.site, spider.backlog.drop_linked)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.robots_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(spider.sweep_known, signal=signals.spider_idle)
@@ -168,7 +171,9 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
 
     # --- admission into requests --------------------------------------------------------------------------------
 
-    def admit(self, url: str, source: str, callback: Any = None, requisite: bool = False) -> Request | None:
+    def admit(
+        self, url: str, source: str, callback: Any = None, requisite: bool = False, depth: int | None = None
+    ) -> Request | None:
         """A Request for ``url`` if admission lets it in and the archive does not hold it already; None otherwise.
 
         A page found while the REST listing is read is parked, and admitted when it has been (``crawler.listings``).
@@ -178,6 +183,7 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             return None
         page = not requisite and callback in (None, self.parse)
         if page and url != self.start_url and self.listings.park(url, source):
+            self.bounds.park(url, source, depth)
             return None
         verdict = self.admission.admit(url, requisite)
         if verdict.refused == "seen":
@@ -199,9 +205,13 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         if page and self.blog_unchanged_since_capture(url):
             stats.inc_value("incremental/skipped_unchanged_blog")
             return None
+        linked, depth = page and source == "links", self.bounds.depth(url, depth)  # link-trap bounds (crawler.bounds)
+        if linked and (bound := self.bounds.refusal(url, depth, len(self.backlog))) is not None:
+            stats.inc_value(f"links/refused/{bound}")
+            return None
         self.admission.count_page()
         if page and source != "start":
-            self.backlog.add(url)  # its Request is made when the crawl has room for it (``from_backlog``)
+            self.backlog.add(url, depth if linked else None)  # its Request comes when there is room (from_backlog)
             return None
         # sitemaps are hubs: their lastmod dates are what lets an incremental run skip unchanged posts
         return Request(url, callback=callback or self.parse, meta={"hub": callback == self._parse_sitemap})
@@ -236,14 +246,6 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             self.crawler.stats.inc_value("links/refused/max-pages")
             return False
         return True
-
-    def follow(self, base: str, hrefs: Iterable[str], source: str, requisite: bool = False) -> Iterator[Request]:
-        """Requests for the admitted URLs among ``hrefs`` (relative to ``base``)."""
-        hrefs = list(hrefs)
-        self.crawler.stats.inc_value(f"links/listed/{source}", len(hrefs))
-        for url in self.admission.hrefs(base, hrefs):
-            if (request := self.admit(url, source, requisite=requisite)) is not None:
-                yield request
 
     # --- pages --------------------------------------------------------------------------------------------------
 

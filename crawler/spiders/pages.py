@@ -10,7 +10,7 @@ idle handler refills the crawl when it runs dry.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +18,7 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler import discovery
+from crawler.bounds import LINK_DEPTH, LinkBounds
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -27,26 +28,38 @@ if TYPE_CHECKING:
 
 
 class Backlog:
-    """Admitted page URLs waiting for a Request, first in first out."""
+    """Admitted page URLs waiting for a Request, first in first out, each with its link depth.
+
+    The depth is ``crawler.bounds``' (links from the home page or a listed page); None for a page a listing gave.
+    """
 
     def __init__(self, concurrency: int = 16):
         self.concurrency = concurrency  # the downloader's CONCURRENT_REQUESTS
         self.urls: deque[str] = deque()
+        self.depths: deque[int | None] = deque()
 
     def __len__(self) -> int:
         return len(self.urls)
 
-    def add(self, url: str) -> None:
+    def add(self, url: str, depth: int | None = None) -> None:
         """Queue an admitted page."""
         self.urls.append(url)
+        self.depths.append(depth)
 
-    def take(self, downloading: int, count: int | None = None) -> Iterator[str]:
-        """URLs to request now: ``count``, or enough to fill the downloader (``downloading`` in it) and one more."""
+    def take(self, downloading: int, count: int | None = None) -> Iterator[tuple[str, int | None]]:
+        """Pages to request now: ``count``, or enough to fill the downloader (``downloading`` in it) and one more."""
         if count is None:
             count = 1 + max(0, self.concurrency - downloading)
         while count > 0 and self.urls:  # other callbacks take from it between two of these yields
             count -= 1
-            yield self.urls.popleft()
+            yield self.urls.popleft(), self.depths.popleft()
+
+    def drop_linked(self) -> int:
+        """Drop the pages links found (link following stopped: ``crawler.bounds``); how many there were."""
+        kept = [(url, depth) for url, depth in zip(self.urls, self.depths, strict=True) if depth is None]
+        dropped = len(self.urls) - len(kept)
+        self.urls, self.depths = deque(url for url, _ in kept), deque(None for _ in kept)
+        return dropped
 
 
 class PageLinks:
@@ -58,16 +71,29 @@ class PageLinks:
     rest_root: str | None
     listings: Listings
     scan_css: discovery.CssScanner
+    bounds: LinkBounds
     crawler: Any
-    follow: Any
+    admit: Any
     parse: Any
     rest_requests: Any
     release: Any
 
+    def follow(
+        self, base: str, hrefs: Iterable[str], source: str, requisite: bool = False, depth: int | None = None
+    ) -> Iterator[Request]:
+        """Requests for the admitted URLs among ``hrefs`` (relative to ``base``, ``depth`` links from a listing)."""
+        hrefs = list(hrefs)
+        self.crawler.stats.inc_value(f"links/listed/{source}", len(hrefs))
+        for url in self.admission.hrefs(base, hrefs):
+            if (request := self.admit(url, source, requisite=requisite, depth=depth)) is not None:
+                yield request
+        if source == "links":
+            self.bounds.page_done()
+
     def from_backlog(self, count: int | None = None) -> Iterator[Request]:
         """Requests for pages of the backlog (``Backlog.take``)."""
-        for url in self.backlog.take(len(self.crawler.engine.downloader.active), count):
-            yield Request(url, callback=self.parse, meta={"hub": False})
+        for url, depth in self.backlog.take(len(self.crawler.engine.downloader.active), count):
+            yield Request(url, callback=self.parse, meta={"hub": False, LINK_DEPTH: depth or 0})
 
     def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
         """Links, requisites and the REST API of an HTML page, through admission."""
@@ -75,7 +101,7 @@ class PageLinks:
         if urls.canonical:
             self.admission.mark_seen(urljoin(response.url, urls.canonical))
         if self.options["follow_links"]:
-            yield from self.follow(response.url, urls.links, "links")
+            yield from self.follow(response.url, urls.links, "links", depth=response.meta.get(LINK_DEPTH, 0) + 1)
         if self.options["requisites"]:
             yield from self.follow(response.url, urls.requisites, "requisite", requisite=True)
         if self.rest_root is None and self.options["rest"]:

@@ -241,6 +241,8 @@ class RunManifest:
             k.removeprefix("links/refused/"): v for k, v in stats.items() if k.startswith("links/refused/")
         }
         counts["lost"] = {k.removeprefix("lost/"): v for k, v in stats.items() if k.startswith("lost/")}
+        # how near the link-trap bounds the blog came: the highest new-URL rate, the longest backlog, which stopped it
+        counts["bounds"] = {k.removeprefix("bounds/"): v for k, v in stats.items() if k.startswith("bounds/")}
         return counts
 
 
