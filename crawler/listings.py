@@ -112,6 +112,5 @@ class Listings:
 
 def _utc(value: Any) -> str | None:
     """A REST ``*_gmt`` value (UTC without an offset) as ISO 8601 with ``Z``; None when absent or not a date."""
-    if not isinstance(value, str) or discovery.parse_date(value) is None:
-        return None
-    return discovery.parse_date(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = discovery.parse_date(value) if isinstance(value, str) else None
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None

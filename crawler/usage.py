@@ -138,6 +138,17 @@ def split_setting(pair: str) -> tuple[str, str]:
     return name, value
 
 
+def _json_of(value: str, kind: type, problem: str) -> Any:
+    """``value`` parsed as JSON, which must give a ``kind``; a UsageError saying ``problem`` otherwise."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, kind):
+        raise UsageError(problem)
+    return parsed
+
+
 def typed_setting(name: str, value: str, default: Any) -> Any:
     """``value`` (a string from the command line or a sites file) as the type of the setting's ``default``.
 
@@ -161,21 +172,9 @@ def typed_setting(name: str, value: str, default: Any) -> Any:
                 continue
         raise UsageError(f"setting {name}={value!r}: expected a number (default {default!r})")
     if _is_mapping(default):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise UsageError(f"setting {name}={value!r}: expected a JSON object, e.g. {name}='{{\"key\": 1}}'")
-        return parsed
+        return _json_of(value, dict, f"setting {name}={value!r}: expected a JSON object, e.g. {name}='{{\"key\": 1}}'")
     if isinstance(default, list | tuple) and value.lstrip().startswith("["):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, list):
-            raise UsageError(f"setting {name}={value!r}: expected a JSON array or comma-separated values")
-        return parsed
+        return _json_of(value, list, f"setting {name}={value!r}: expected a JSON array or comma-separated values")
     return value
 
 

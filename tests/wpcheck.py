@@ -52,34 +52,35 @@ def comments_as_recorded(record: dict) -> list[tuple]:
     return [(c["id"], c["parent"], c["author"], " ".join(c["text"].split())) for c in record["comments"]]
 
 
+def compared(item: dict, record: dict) -> dict[str, tuple[object, object, bool]]:
+    """Each field of the record beside WordPress's value for the post or page ``item``: (got, want, agree)."""
+    pairs = {
+        "title": (record["title"], item["title"]),
+        "author": (record["author"], item["author"]),
+        "published": (record["published"], item["published"]),
+        "modified": (record["modified"], item["modified"]),
+        "categories": (sorted(record["categories"]), sorted(item["categories"])),
+        "tags": (sorted(record["tags"]), sorted(item["tags"])),
+        "comments": (sorted(comments_as_recorded(record)), sorted(comments_as_wordpress_has_them(item))),
+    }
+    dates = {"published", "modified"}  # the same instant, whatever the offset it is written with
+    return {
+        field: (got, want, instant(got) == instant(want) if field in dates else got == want)
+        for field, (got, want) in pairs.items()
+    }
+
+
 def checks(item: dict, record: dict) -> dict[str, bool]:
     """Which of the record's fields agree with WordPress's data for the post or page ``item``."""
-    return {
-        "title": record["title"] == item["title"],
-        "author": record["author"] == item["author"],
-        "published": instant(record["published"]) == instant(item["published"]),
-        "modified": instant(record["modified"]) == instant(item["modified"]),
-        "categories": sorted(record["categories"]) == sorted(item["categories"]),
-        "tags": sorted(record["tags"]) == sorted(item["tags"]),
-        "comments": sorted(comments_as_recorded(record)) == sorted(comments_as_wordpress_has_them(item)),
-    }
+    return {field: agree for field, (_, _, agree) in compared(item, record).items()}
 
 
 def differences(item: dict, record: dict) -> list[str]:
     """One line per field that disagrees: name, what the record says, what WordPress says."""
-    wanted = {
-        "title": item["title"],
-        "author": item["author"],
-        "published": item["published"],
-        "modified": item["modified"],
-        "categories": sorted(item["categories"]),
-        "tags": sorted(item["tags"]),
-        "comments": sorted(comments_as_wordpress_has_them(item)),
-    }
-    got = dict(record, categories=sorted(record["categories"]), tags=sorted(record["tags"]))
-    got["comments"] = sorted(comments_as_recorded(record))
     return [
-        f"{field}: got {got[field]!r}, want {wanted[field]!r}" for field, ok in checks(item, record).items() if not ok
+        f"{field}: got {got!r}, want {want!r}"
+        for field, (got, want, agree) in compared(item, record).items()
+        if not agree
     ]
 
 
