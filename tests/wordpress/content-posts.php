@@ -100,4 +100,7 @@ foreach ([$posts[0], $posts[3], $split, $classic, $pictures] as $n => $post) {
 }
 // A comment by a post's own author (WordPress marks it bypostauthor).
 comment($posts[0], get_the_author_meta('display_name', $amelie), paragraph_text(1), '2023-11-20 08:00:00');
+// The rewrite rules flushed by install.php were made while WordPress was installing, before the category and tag
+// taxonomies registered theirs (their archives answered 404): make them again in a normal load.
+flush_rewrite_rules(false);
 echo "content written\n";
