@@ -32,7 +32,14 @@ from crawler.shutdown import JobProcess
 from crawler.spiders.blog import BlogSpider
 from pipelines import __version__
 from pipelines.layout import job_manifest_key, manifest_key, site_key
-from pipelines.runs.manifest import ERROR_PREFIXES, FAILURE_STATUSES, NOT_STARTED_REASONS, RunManifest, run_status
+from pipelines.runs.manifest import (
+    ERROR_PREFIXES,
+    FAILURE_STATUSES,
+    NOT_STARTED_REASONS,
+    RunManifest,
+    run_status,
+    seed_failure,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -115,6 +122,7 @@ class SiteResult:
     warc_files: int = 0  # WARC files stored
     files_pending: int = 0  # files waiting in the spool
     errors: int = 0  # errors by kind, as the run manifest counts them (HTTP errors, download exceptions...)
+    seed_failure: str | None = None  # how the seed failed (``pipelines.runs.manifest.seed_failure``)
     started_at: str | None = None
     finished_at: str | None = None
 
@@ -221,8 +229,9 @@ class JobRunner:
             result.warc_files, result.files_pending = counts["warc_files_stored"], len(written["pending"])
             result.started_at, result.finished_at = written["started_at"], written["finished_at"]
             result.errors = sum(counts["errors"].values())
+            result.seed_failure = written.get("seed_failure")
         elif reason not in NOT_STARTED_REASONS and stats:
-            result.status = run_status(stats)
+            result.status, result.seed_failure = run_status(stats), seed_failure(stats)
         elif error:
             result.status = "failed"
         return result

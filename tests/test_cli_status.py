@@ -93,3 +93,18 @@ def test_store_files_honour_the_umask_or_archive_file_mode(blog_servers, tmp_pat
     }
     assert {"warc", "text", "runs", "state"} <= kinds
     assert modes(tmp_path / "store") == {mode}
+
+
+def test_a_blog_whose_seed_fails_is_failed_though_other_pages_answer(blog_servers, tmp_path):
+    """The seed answers 404; the blog's sitemaps and posts answer: the crawl is not what was asked, so ``failed``."""
+    home = blog_servers["plain"].url
+    seed = home.rstrip("/") + "/no-such-page/"
+    result = run("crawl", seed, "--store", "store", "--no-extract", *FAST, *IN_PROCESS, cwd=tmp_path)
+    assert result.returncode == EXIT_SITE_FAILED, result.stdout + result.stderr[-3000:]
+    (path,) = (tmp_path / "store" / "runs" / site_of(home)).glob("*.json")
+    manifest = json.loads(path.read_text())
+    assert manifest["counts"]["responses"] > 3  # robots.txt, sitemaps and pages answered
+    assert (manifest["status"], manifest["seed_failure"]) == ("failed", "HTTP 404")
+    assert f"{site_of(home)}: failed " in result.stdout
+    assert f"its seed {seed} failed (HTTP 404)" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -274,6 +274,8 @@ def print_summary(results: list[SiteResult], services: Services, bare: set[str] 
             f"{result.site}: {summary_word(result, pending)} ({result.finish_reason}); {figures}, "
             f"{len(pending)} files pending; manifest {result.manifest or 'none'}"
         )
+        if result.seed_failure:
+            print(f"  its seed {result.url} failed ({result.seed_failure}): the other pages do not make it a crawl")
         if result.status in FAILURE_STATUSES and result.site in bare_sites and result.url.startswith("https://"):
             print(f"  https:// was assumed for {result.url[8:]}: give http://{result.url[8:]} if it has no TLS")
         if pending:

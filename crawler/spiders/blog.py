@@ -30,6 +30,7 @@ from crawler import discovery
 from crawler.admission import Admission
 from crawler.bounds import LinkBounds
 from crawler.listings import Listings
+from crawler.losses import DownloadLost
 from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
 from crawler.spiders.pages import Backlog, PageLinks
@@ -159,7 +160,7 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         if home := self.admit(self.start_url, "start"):
             home.meta["hub"] = True  # read in full every run: new posts show up here first
             home.meta["seed"] = True
-            yield home
+            yield home.replace(errback=self.seed_lost)
         if not self.options["sitemaps"]:
             return
         base = "/".join(self.start_url.split("/", 3)[:3])
@@ -254,6 +255,8 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         for request in self.from_backlog():
             yield request
         stats = self.crawler.stats
+        if response.meta.get("seed"):  # after its redirects: a seed that fails fails the run (run_status)
+            stats.set_value("seed/status", response.status)
         if response.status == 304:  # unchanged: archived as a revisit; its links were followed when it changed
             stats.inc_value("incremental/not_modified")
             return
@@ -287,6 +290,14 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             stats.inc_value(f"extract/skipped/{kind}")
         elif self.recorder is not None and (record := await self.recorder.record(response, kind, tree)) is not None:
             yield record
+
+    def seed_lost(self, failure: Any) -> None:
+        """The seed's download was given up on (a loss, named already): the run fails, whatever else answers.
+
+        A refusal (robots.txt, scope) is not a failure of the blog: ``run_status`` tells those apart.
+        """
+        if failure.check(DownloadLost):
+            self.crawler.stats.set_value("seed/lost", failure.value.kind)
 
     def sweep_known(self) -> None:
         """When the crawl is idle: the backlog's pages, then (once) the posts and pages of earlier runs not reached.

@@ -193,6 +193,7 @@ class RunManifest:
             "site": self.site,
             "seeds": self.seeds,
             "status": run_status(stats, pending),
+            "seed_failure": seed_failure(stats),
             "finish_reason": stats.get("finish_reason"),
             "started_at": _iso(stats.get("start_time")),
             "finished_at": _iso(stats.get("finish_time")) or datetime.now(UTC).isoformat(),
@@ -251,8 +252,9 @@ def run_status(stats: dict[str, Any], pending: list[str] | None = None) -> str:
 
     ``timeout``: its time budget (``CLOSESPIDER_TIMEOUT``, ``blogarc crawl --site-timeout``) stopped it;
     ``unreachable``: no HTTP answer at all (DNS failure, connection refused, TLS error, timeouts);
-    ``failed``: it answered, but only with errors (robots.txt aside, nothing below 400), or its robots.txt was
-    unreachable (a 5xx: everything disallowed, RFC 9309) and nothing was fetched;
+    ``failed``: it answered, but only with errors (robots.txt aside, nothing below 400), or its seed (the URL the
+    crawl was given) failed (an HTTP error after its redirects, or its download was lost) whatever else answered,
+    or its robots.txt was unreachable (a 5xx: everything disallowed, RFC 9309) and nothing was fetched;
     ``interrupted``: stopped for another reason (shutdown, store down), or files still wait in the spool (the
     status becomes ``finished`` once they are shipped); ``finished`` otherwise.
     """
@@ -266,9 +268,20 @@ def run_status(stats: dict[str, Any], pending: list[str] | None = None) -> str:
     closed_by_robots = stats.get("robotstxt/forbidden") and not stats.get("robotstxt/unreachable")
     if pages_ok <= 0 and not closed_by_robots:  # a blog robots.txt closes is not one that fails
         return FAILED
+    if seed_failure(stats) is not None:
+        return FAILED
     if stats.get("finish_reason") not in FINISHED_REASONS or pending:
         return INTERRUPTED
     return FINISHED
+
+
+def seed_failure(stats: dict[str, Any]) -> str | None:
+    """How the seed failed (``HTTP 404``, ``lost: dns``), from the spider's ``seed/*`` stats; None if it did not."""
+    if stats.get("seed/lost"):
+        return f"lost: {stats['seed/lost']}"
+    if stats.get("seed/status", 0) >= 400:
+        return f"HTTP {stats['seed/status']}"
+    return None
 
 
 def answered_ok(stats: dict[str, Any], prefix: str) -> int:
