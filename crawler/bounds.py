@@ -7,8 +7,9 @@ pages; a real blog links mostly to pages it has linked before (menus, sidebars, 
 
 * **depth** (``DEPTH_LIMIT``, Scrapy's setting, default 1000): a page more links away than that from the home page
   or from a page a listing gave is not admitted (a trap of one new page per page ends here). Requisites are exempt;
-* **frontier** (``ARCHIVE_MAX_FRONTIER``, default 100,000): pages waiting for a request (the spider's backlog,
-  ``crawler.spiders.pages.Backlog``) when a link finds one more;
+* **frontier** (``ARCHIVE_MAX_FRONTIER``, default 100,000): pages found by links waiting for a request (in the
+  spider's backlog, ``crawler.spiders.pages.Backlog``) when a link finds one more; the pages listings gave wait
+  there too but do not count (a blog whose sitemaps list 10^6 posts is not a trap);
 * **new-URL rate** (``ARCHIVE_MAX_NEW_URLS_PER_PAGE``, default 20, over ``ARCHIVE_NEW_URLS_WINDOW`` = 200 pages):
   new pages a page's links add, on average over the last pages (each counts for at most five times the limit, so
   one page listing every post does not trip it). The bench blog (``bench/make_blog.py``, 2,000 posts, 3,500

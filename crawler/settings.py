@@ -115,7 +115,8 @@ WORDPRESS_ASSET_HOSTS: list[str] = []  # regexes of requisite hosts ([] = crawle
 # --- Bounds: what an endless link trap hits first and a real blog never does (crawler/bounds.py) ---------------
 # Links deep from the home page or a listing (Scrapy's setting; blogarc crawl --max-depth); requisites exempt.
 DEPTH_LIMIT = 1000
-# Pages waiting for a request (the spider's backlog) when a link finds one more; reaching it stops link following.
+# Pages found by links waiting for a request (listed pages do not count) when a link finds one more; reaching it
+# stops link following.
 ARCHIVE_MAX_FRONTIER = 100_000
 # New pages a page's links may add, on average over the last ARCHIVE_NEW_URLS_WINDOW pages (what sitemaps and REST
 # list does not count); going over stops link following for the blog. The bench blog (2,000 posts) peaks at 3.7

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.util import ASSETS, FAST, REST, Blog, blog_expected, blogarc, site_of
+from tests.blogserver import BlogServer
+from tests.util import ASSETS, FAST, REST, ROOT, Blog, blog_expected, blogarc, site_of
 
 LINKS_OFF = ["-s", "ARCHIVE_FOLLOW_LINKS=False"]
 
@@ -94,3 +97,21 @@ def test_sites_file_with_per_site_settings(blog_servers, tmp_path):
     wpcom, notwp = site_of(blog_servers["wpcom"].url), site_of(blog_servers["notwp"].url)
     assert settings[wpcom]["DOWNLOAD_DELAY"] == 0.2 and settings[wpcom]["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
     assert settings[notwp]["DOWNLOAD_DELAY"] == 0.0
+
+
+def test_pages_the_sitemaps_list_do_not_count_towards_the_link_frontier(tmp_path):
+    """A frontier above every page links can find never trips, however many pages the sitemaps list at once."""
+    source = tmp_path / "generated"
+    generator = [sys.executable, str(ROOT / "bench" / "make_blog.py"), str(source), "--posts", "60"]
+    subprocess.run([*generator, "--base-url", "{{BASE_URL}}"], check=True, capture_output=True, timeout=120)
+    one_at_a_time = ["--no-extract", "-s", "CONCURRENT_REQUESTS=1", "-s", "ARCHIVE_MAX_NEW_URLS_PER_PAGE=0"]
+    (tmp_path / "unbounded").mkdir(), (tmp_path / "bounded").mkdir()
+    with BlogServer(source, access_log=tmp_path / "access.log") as server:
+        first, _, _ = crawl(server, tmp_path / "unbounded", *one_at_a_time)
+        by_links = first["counts"]["discovered"]["links"]
+        assert first["counts"]["discovered"]["sitemap"] > 40  # listed at once: the backlog holds them
+        bound = ["-s", f"ARCHIVE_MAX_FRONTIER={by_links + 1}"]
+        second, _, _ = crawl(server, tmp_path / "bounded", *one_at_a_time, *bound)
+    assert "frontier" not in second["counts"]["refused"], second["counts"]["refused"]
+    assert second["counts"]["bounds"]["frontier_max"] <= by_links
+    assert second["counts"]["responses"] == first["counts"]["responses"]

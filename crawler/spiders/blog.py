@@ -207,7 +207,7 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             stats.inc_value("incremental/skipped_unchanged_blog")
             return None
         linked, depth = page and source == "links", self.bounds.depth(url, depth)  # link-trap bounds (crawler.bounds)
-        if linked and (bound := self.bounds.refusal(url, depth, len(self.backlog))) is not None:
+        if linked and (bound := self.bounds.refusal(url, depth, self.backlog.linked)) is not None:
             stats.inc_value(f"links/refused/{bound}")
             return None
         self.admission.count_page()

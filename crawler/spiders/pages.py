@@ -37,6 +37,7 @@ class Backlog:
         self.concurrency = concurrency  # the downloader's CONCURRENT_REQUESTS
         self.urls: deque[str] = deque()
         self.depths: deque[int | None] = deque()
+        self.linked = 0  # how many of them links found (depth not None): the frontier the link-trap bounds watch
 
     def __len__(self) -> int:
         return len(self.urls)
@@ -45,6 +46,7 @@ class Backlog:
         """Queue an admitted page."""
         self.urls.append(url)
         self.depths.append(depth)
+        self.linked += depth is not None
 
     def take(self, downloading: int, count: int | None = None) -> Iterator[tuple[str, int | None]]:
         """Pages to request now: ``count``, or enough to fill the downloader (``downloading`` in it) and one more."""
@@ -52,13 +54,16 @@ class Backlog:
             count = 1 + max(0, self.concurrency - downloading)
         while count > 0 and self.urls:  # other callbacks take from it between two of these yields
             count -= 1
-            yield self.urls.popleft(), self.depths.popleft()
+            url, depth = self.urls.popleft(), self.depths.popleft()
+            self.linked -= depth is not None
+            yield url, depth
 
     def drop_linked(self) -> int:
         """Drop the pages links found (link following stopped: ``crawler.bounds``); how many there were."""
         kept = [(url, depth) for url, depth in zip(self.urls, self.depths, strict=True) if depth is None]
         dropped = len(self.urls) - len(kept)
         self.urls, self.depths = deque(url for url, _ in kept), deque(None for _ in kept)
+        self.linked = 0
         return dropped
 
 
