@@ -10,7 +10,9 @@ from crawler.distributed.connection import RedisUnavailable, connect, redact
 from crawler.distributed.durable import Durability
 from crawler.distributed.jobs import JobExists, JobQueue
 from crawler.distributed.keys import FrontierKeys
+from crawler.usage import EXIT_USAGE
 from tests.redisserver import RedisServer, free_port
+from tests.util import blogarc
 
 LEASE = 0.3  # seconds
 
@@ -158,3 +160,18 @@ def test_a_request_is_durable_once_every_file_holding_its_data_is_stored():
     assert durable.file_closed("warc/s/b.warc.gz") == []
     assert durable.object_stored("warc/s/b.warc.gz") == ["r3"]
     assert durable.waiting == 0
+
+
+@pytest.mark.parametrize("given", ["url", "sites"])
+def test_enqueue_refuses_a_seed_with_credentials_in_one_line(redis_server, tmp_path, given):
+    client = connect(redis_server.url)
+    client.flushdb()
+    seed = "http://maren:s3cret-Pw@blog.example.org/"
+    (tmp_path / "sites.txt").write_text(f"https://other.example.org/\n{seed}\n")
+    where = [seed] if given == "url" else ["--sites", str(tmp_path / "sites.txt")]
+    result = blogarc("enqueue", "--redis", redis_server.url, *where, cwd=tmp_path, text=True)
+    assert result.returncode == EXIT_USAGE, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "maren:***@" in line and "credentials" in line
+    assert "s3cret-Pw" not in result.stdout + result.stderr
+    assert client.dbsize() == 0  # nothing queued, the good blog of the file neither

@@ -203,6 +203,12 @@ def crawl_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
+    if not settings.getbool("DNSCACHE_ENABLED") and not settings.getbool("ARCHIVE_ALLOW_PRIVATE"):
+        # crawler.safety checks the address a name resolves to; with no cache the download resolves it again
+        warnings.append(
+            "DNSCACHE_ENABLED=False: a host name is resolved again after its address was checked, so a name that "
+            "changes its address in between (DNS rebinding) can reach an internal address"
+        )
     return settings, warnings
 
 

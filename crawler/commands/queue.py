@@ -21,8 +21,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.admission import seed_refusal
 from crawler.commands.crawl import SECRET_SETTINGS, check_store, crawl_settings, read_sites
 from crawler.distributed.connection import RedisUnavailable, connect, redact, redis_url
+from crawler.usage import UsageError, blog_url
 from pipelines.layout import check_run_id, new_run_id, site_key
 
 if TYPE_CHECKING:
@@ -144,12 +146,13 @@ def enqueue_command(args: argparse.Namespace) -> int:
     from crawler.distributed.jobs import JobExists, JobQueue  # noqa: PLC0415 - redis only for these commands
 
     listed = [(blog.url, blog.overrides) for blog in read_sites(args.sites)] if args.sites else []
-    sites = [(url, {}) for url in args.urls] + listed
+    sites = [(blog_url(url), {}) for url in args.urls] + listed
     if not sites:
         raise SystemExit("blogarc enqueue: give blog URLs or --sites FILE")
     entries = []
     for url, overrides in sites:
-        url = url if "://" in url else f"https://{url}"
+        if (problem := seed_refusal(url)) is not None:  # credentials: before Redis, a log or a manifest sees them
+            raise UsageError(problem)
         try:
             entries.append((site_key(url), url, overrides))
         except ValueError as exc:
