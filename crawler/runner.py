@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.internet.defer import DeferredList, inlineCallbacks
 
+from crawler.admission import redacted
 from crawler.progress import JobProgress
 from crawler.shutdown import JobProcess
 from crawler.spiders.blog import BlogSpider
@@ -203,7 +204,7 @@ class JobRunner:
                 yield self.process.crawl(crawler, url=url, overrides=overrides)
             except Exception as exc:  # a blog that cannot start (a bad setting in its line) fails alone
                 error = f"{type(exc).__name__}: {exc}"
-                logger.error("%s: could not crawl: %s", url, error)
+                logger.error("%s: could not crawl: %s", redacted(url), error)
             finally:
                 del self.running[rank]
             self.done[rank] = self._result(url, crawler, error)
@@ -211,13 +212,13 @@ class JobRunner:
 
     def _result(self, url: str, crawler: Crawler, error: str) -> SiteResult:
         """The small record of a finished crawl (the crawler itself is dropped)."""
-        stats = crawler.stats.get_stats() if crawler.stats else {}
+        stats = stats_of(crawler)
         reason = stats.get("finish_reason") or ("error" if error else NOT_STARTED)
         if reason == "shutdown":
             self.stopping = True  # Ctrl-C or SIGTERM: no more blogs start
         component = RunManifest.of(crawler)
         written = component.written if component is not None else None
-        result = SiteResult(url, _site(url), finish_reason=reason)
+        result = SiteResult(redacted(url), _site(url), finish_reason=reason)
         if written is not None:
             counts = written["counts"]
             result.status, result.manifest = written["status"], manifest_key(written["site"], written["run_id"])
@@ -238,7 +239,7 @@ class JobRunner:
 
     def figures(self) -> dict[str, Any]:
         """Sites done, running and waiting, pages fetched so far and errors: the job's progress line."""
-        running = [crawler.stats.get_stats() for crawler in self.running.values() if crawler.stats]
+        running = [stats_of(crawler) for crawler in self.running.values()]
         failures = sum(result.status in FAILURE_STATUSES for result in self.done.values())
         return {
             "done": len(self.done),
@@ -313,6 +314,14 @@ def _stop_reactor(reactor: Any) -> None:
 
 def _errors(stats: dict[str, Any]) -> int:
     return sum(value for key, value in stats.items() if key.startswith(ERROR_PREFIXES))
+
+
+def stats_of(crawler: Crawler) -> dict[str, Any]:
+    """A crawler's stats; none before its crawl started, or when it could not start (Scrapy raises then)."""
+    try:
+        return crawler.stats.get_stats() if crawler.stats else {}
+    except RuntimeError:  # "Crawler.stats is not set yet": the spider could not be made
+        return {}
 
 
 def _site(url: str) -> str:

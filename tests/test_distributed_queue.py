@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -175,3 +176,25 @@ def test_enqueue_refuses_a_seed_with_credentials_in_one_line(redis_server, tmp_p
     assert "maren:***@" in line and "credentials" in line
     assert "s3cret-Pw" not in result.stdout + result.stderr
     assert client.dbsize() == 0  # nothing queued, the good blog of the file neither
+
+
+def test_a_queued_blog_that_cannot_start_fails_alone_and_the_worker_ends(redis_server, tmp_path):
+    """A queued seed blogarc refuses (a job written by an older release or a script): the blog fails alone.
+
+    Its password appears nowhere, and a --burst worker still ends.
+    """
+    client = connect(redis_server.url)
+    client.flushdb()
+    job = JobQueue(client)
+    seed = f"http://maren:s3cret-Pw@127.0.0.1:{free_port()}/"
+    job.create_job("20261202T000000Z-test", [("127.0.0.1_x", seed, {})], {}, "", 1)
+    args = ["worker", "--redis", redis_server.url, "--burst", "--store", str(tmp_path / "store")]
+    result = blogarc(*args, cwd=tmp_path, text=True, timeout=60)
+    assert "Traceback" not in result.stderr and "s3cret-Pw" not in result.stdout + result.stderr
+    assert "could not crawl" in result.stderr
+    listed = blogarc("jobs", "--redis", redis_server.url, "--json", cwd=tmp_path, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert "s3cret-Pw" not in listed.stdout
+    job = json.loads(listed.stdout)
+    assert list(job["failed"]) == ["127.0.0.1_x"] and not job["waiting"] and not job["running"], job
+    assert job["failed"]["127.0.0.1_x"]["url"].startswith("http://maren:***@")

@@ -133,8 +133,11 @@ class RunManifest:
 
     @classmethod
     def of(cls, crawler: Crawler) -> RunManifest | None:
-        """The run manifest component of ``crawler`` (None when it is not enabled)."""
-        extensions = crawler.extensions.middlewares if crawler.extensions else ()
+        """The run manifest component of ``crawler`` (None when it is not enabled, or the crawl never started)."""
+        try:
+            extensions = crawler.extensions.middlewares if crawler.extensions else ()
+        except RuntimeError:  # Scrapy's "Crawler.extensions is not set yet": its spider could not be made
+            return None
         return next((ext for ext in extensions if isinstance(ext, cls)), None)
 
     @classmethod
