@@ -173,9 +173,8 @@ def fires(rule: str, page: Page) -> bool:
     tree = parse_html(page.html)
     if tree is None:
         return False
-    if rule in (POST_CONTENT, CONTENT_FIGURES):  # a WordPress single view with one content container (with figures)
-        container = post_container(tree)
-        return container is not None and (rule == POST_CONTENT or container.find(".//figure") is not None)
+    if rule in (POST_CONTENT, CONTENT_FIGURES):  # a WordPress single view with one content container
+        return post_container(tree) is not None
     return bool(Matcher.compile({rule: SELECTOR_RULES[rule]}).find(tree))
 
 
