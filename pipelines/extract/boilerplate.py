@@ -49,7 +49,8 @@ SELECTOR_RULES: dict[str, tuple[str, ...]] = {
         ".jp-relatedposts",
         ".wp-block-jetpack-related-posts",
     ),
-    # oEmbed cards of other posts ("[embed]" of a WordPress URL): a link to another post, not this post's text
+    # oEmbed cards of other posts ("[embed]" of a WordPress URL): a link to another post, not this post's text; inside
+    # a WordPress post's one content container they are kept as their title (content-figures: pipelines.extract.content)
     EMBED_CARDS: ("blockquote.wp-embedded-content", "iframe.wp-embedded-content"),
     "author-box": (".author-info", ".author-bio", ".entry-author"),
     "entry-meta": (
