@@ -48,8 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines.extract.boilerplate import SELECTOR_RULES, Matcher  # noqa: E402
+from pipelines.extract.content import post_container  # noqa: E402
 from pipelines.extract.core import clean_text, decode_html, parse_html  # noqa: E402
-from pipelines.extract.options import RULES, ExtractOptions  # noqa: E402
+from pipelines.extract.options import CONTENT_FIGURES, POST_CONTENT, RULES, ExtractOptions  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "extract-eval"
 PLAIN, ALL_ON, ALL_OFF, PRECISION = "trafilatura", "blogarc", "blogarc, no rules", "blogarc +favor_precision"
@@ -167,10 +168,14 @@ def leaks(page: Page, text: str) -> int:
 
 def fires(rule: str, page: Page) -> bool:
     """Whether switching ``rule`` off can change this page's text (False: its selectors match nothing here)."""
-    if rule not in SELECTOR_RULES:
+    if rule not in SELECTOR_RULES and rule not in (POST_CONTENT, CONTENT_FIGURES):
         return True  # the text rules: decided on the text
     tree = parse_html(page.html)
-    return tree is not None and bool(Matcher.compile({rule: SELECTOR_RULES[rule]}).find(tree))
+    if tree is None:
+        return False
+    if rule in (POST_CONTENT, CONTENT_FIGURES):  # a WordPress single view with one content container
+        return post_container(tree) is not None
+    return bool(Matcher.compile({rule: SELECTOR_RULES[rule]}).find(tree))
 
 
 def extract(job: tuple[str, tuple[str, ...] | None, str]) -> str:

@@ -40,7 +40,7 @@ def crawl_theme(wp: WordPress, theme: str, details: bool) -> dict:
             if not found:
                 print(f"  {theme} {item['url']}: no record")
                 continue
-            score = f1(rendered_text(item), found[0]["text"])
+            score = 1.0 if item["protected"] else f1(rendered_text(item), found[0]["text"])  # no text to have
             for line in differences(item, found[0]) + ([f"text F1 {score:.3f}"] if score < 0.97 else []):
                 print(f"  {theme} {item['type']} {item['url']}: {line}")
     return row
@@ -61,7 +61,7 @@ def main() -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
-        cells = [f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         print("| " + " | ".join(cells) + " |")
 
 

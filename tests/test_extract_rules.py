@@ -16,7 +16,15 @@ import trafilatura
 
 from pipelines.extract.boilerplate import SELECTOR_RULES, prune
 from pipelines.extract.core import boilerplate_matcher, clean_text, extract_post
-from pipelines.extract.options import CHROME_ONLY, KEEP_MOST_OF_PAGE, RULES, TITLE_LINE, ExtractOptions
+from pipelines.extract.options import (
+    CHROME_ONLY,
+    CONTENT_FIGURES,
+    KEEP_MOST_OF_PAGE,
+    POST_CONTENT,
+    RULES,
+    TITLE_LINE,
+    ExtractOptions,
+)
 
 POST = "".join(
     f"<p>Paragraph {i}: the ferry left the harbour late because the tide was low that morning.</p>" for i in range(6)
@@ -121,3 +129,42 @@ def test_text_is_composed_unicode_as_trafilatura_gives_it():
     text = clean_text(html)
     assert "Gurtlänge wird geprüft" in text and unicodedata.is_normalized("NFC", text)
     assert text.split("\n\n")[0] == trafilatura.extract(html, include_comments=False).split("\n")[0]
+
+
+def single_view(content: str, body_class: str = "single single-post postid-7", extra: str = "") -> str:
+    """A WordPress single post page around ``content``: tagline, post navigation and a comment outside it."""
+    return (
+        f"<html><head><title>A Short Note</title></head><body class='{body_class}'><header><p class='site-description'>"
+        "Notes from the shore, every week</p></header><main><article><h1>A Short Note</h1>"
+        f"<div class='entry-content'>{content}</div>{extra}</article><nav class='post-navigation'><a href='/a/'>"
+        "Previous post: the ferry timetable of last winter</a></nav><p>Maria wrote on the day: what a lovely walk it"
+        " was along the harbour wall.</p></main></body></html>"
+    )
+
+
+def test_post_content_reads_a_wordpress_single_view_from_its_one_container():
+    short = "<p>Welcome to WordPress. This is your first post. Edit or delete it, then start writing!</p>"
+    page = single_view(short)
+    assert clean_text(page) == "Welcome to WordPress. This is your first post. Edit or delete it, then start writing!"
+    whole = clean_text(page, ExtractOptions(rules_off=frozenset({POST_CONTENT})))
+    assert "Notes from the shore" in whole or "lovely walk" in whole  # trafilatura's fallback: the whole page
+    two = single_view(short, extra="<div class='entry-content'><p>A related post's text.</p></div>")
+    assert clean_text(two) == clean_text(two, ExtractOptions(rules_off=frozenset({POST_CONTENT})))  # not one
+    archive = single_view(short, body_class="archive category category-walks")
+    assert clean_text(archive) == clean_text(archive, ExtractOptions(rules_off=frozenset({POST_CONTENT})))
+
+
+def test_content_figures_keeps_galleries_and_embed_titles_but_not_an_image_caption():
+    figures = (
+        POST + "<figure class='wp-block-image'><img src='a.png'><figcaption class='wp-element-caption'>"
+        "Photo credit: the harbour trust</figcaption></figure><figure class='wp-block-gallery has-nested-images'>"
+        "<figure class='wp-block-image'><img src='b.png'><figcaption class='wp-element-caption'>Boats in the blue"
+        " harbour</figcaption></figure></figure><figure class='wp-block-embed is-type-wp-embed'><div"
+        " class='wp-block-embed__wrapper'><blockquote class='wp-embedded-content'><a href='/tide/'>Tide at the"
+        " dune</a></blockquote><iframe class='wp-embedded-content' title='Tide at the dune'></iframe></div></figure>"
+    )
+    blocks = clean_text(single_view(figures)).split("\n\n")
+    assert "Boats in the blue harbour" in blocks and "Tide at the dune" in blocks
+    assert not [b for b in blocks if "credit" in b]
+    off = clean_text(single_view(figures), ExtractOptions(rules_off=frozenset({CONTENT_FIGURES})))
+    assert "Boats in the blue" not in off and "Tide at the dune" not in off and "Paragraph 5" in off

@@ -9,6 +9,7 @@ expected value is read back from WordPress (tests/wordpress/dump.php), never typ
 from __future__ import annotations
 
 import re
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.util import FAST, blogarc, f1, site_of, text_records
-from tests.wpcheck import chrome_found, differences, records_by_url, rendered_text
+from tests.wpcheck import chrome_found, differences, page_chrome, records_by_url, rendered_text
 from tests.wpserver import THEMES
 
 THEME_NAMES = sorted(p.name for p in THEMES.iterdir()) if THEMES.is_dir() else ["(wordpress not installed)"]
@@ -71,6 +72,30 @@ def test_every_published_post_and_page_is_recorded_once(themed):
 def test_metadata_is_wordpress_own(themed):
     wrong = [f"{item['url']} {line}" for item in shown(themed) for line in differences(item, themed.record_of(item))]
     assert not wrong, f"{themed.theme}:\n" + "\n".join(wrong)
+
+
+def test_every_text_is_wordpress_rendered_content(themed):
+    """Text F1 against ``the_content`` (every part of a split post) at least 0.97, on every post and page."""
+    scores = {item["url"]: f1(rendered_text(item), themed.record_of(item)["text"]) for item in shown(themed)}
+    low = {url: round(score, 3) for url, score in scores.items() if score < 0.97}
+    assert not low, f"{themed.theme}: {low}"
+
+
+def test_no_page_chrome_in_any_text(themed):
+    """No tagline, comment or password form, "Leave a Reply", post navigation, author bio nor comment in a text."""
+    pages = []
+    for item in shown(themed):
+        with urllib.request.urlopen(item["url"], timeout=60) as response:
+            pages.append(response.read().decode("utf-8"))
+    chrome = page_chrome(themed.truth, pages)
+    assert themed.truth["chrome"] and len(chrome) > len(themed.truth["chrome"]) + 3, chrome  # bios, comments
+    phrases = [c for c in chrome if " " in c]  # a comment of several paragraphs: found across the text's blocks
+    leaked = {
+        r["url"]: {*chrome_found(r["text"], chrome), *chrome_found(" ".join(r["text"].split()), phrases)}
+        for r in themed.records
+    }
+    leaked = {url: found for url, found in leaked.items() if found}
+    assert not leaked, f"{themed.theme}: {leaked}"
 
 
 def test_pending_and_spam_comments_never_appear(themed):

@@ -98,6 +98,36 @@ def chrome_found(text: str, chrome: list[str]) -> list[str]:
     return [c for c in chrome if (c in text if " " in c else c in blocks)]
 
 
+# What a post page prints around its content to link the neighbouring posts: classic themes' post navigation (its
+# heading and "Previous post"/"Next post" labels, not the linked titles), block themes' post-navigation-link labels.
+_NAVIGATION_LABELS = (
+    "//nav[contains(@class, 'post-navigation')]//*[contains(@class, 'meta-nav') or contains(@class, 'screen-reader-text')]"
+    " | //*[contains(@class, 'wp-block-post-navigation-link')]/text()"
+)
+
+
+def navigation_labels(html: str) -> set[str]:
+    """The post navigation's labels on a page as WordPress served it (empty when it has none)."""
+    found = lxml.html.fromstring(html).xpath(_NAVIGATION_LABELS)
+    texts = (item if isinstance(item, str) else item.text_content() for item in found)
+    return {" ".join(text.split()) for text in texts if len(" ".join(text.split())) > 3}
+
+
+def page_chrome(truth: dict, pages: list[str]) -> list[str]:
+    """Every string of page chrome no text may hold.
+
+    WordPress's comment form, password form and tagline (``truth["chrome"]``), "Leave a Reply", the post
+    navigation of the served ``pages``, the authors' bios and every comment, approved or not.
+    """
+    bios = {item["author_bio"] for item in truth["published"] if item["author_bio"]}
+    comments = [c["text"] for item in truth["published"] for c in item["comments"]] + [
+        c["text"] for c in truth["unapproved"]
+    ]
+    labels = set().union(*(navigation_labels(html) for html in pages))
+    found = [*truth["chrome"], "Leave a Reply", *sorted(labels), *sorted(bios)]
+    return found + [" ".join(html_text(text).split()) for text in comments]
+
+
 def fidelity_table(truth: dict, records: list[dict]) -> dict:
     """Share of posts (not pages) with each field right, and the median and minimum text F1 of posts and pages."""
     grouped = records_by_url(records)

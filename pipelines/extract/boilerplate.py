@@ -25,7 +25,7 @@ from lxml.cssselect import CSSSelector
 
 # Blocks that are never main text on WordPress (core themes, block themes, Jetpack, WordPress.com), as named rules
 # (``ExtractOptions.rules_off`` switches one off by name: bench/extract_ablation.py measures each).
-COMMENTS = "comments"
+COMMENTS, EMBED_CARDS = "comments", "embed-cards"
 SELECTOR_RULES: dict[str, tuple[str, ...]] = {
     # the structured comments are read before pruning; the form is never a comment
     COMMENTS: (
@@ -49,8 +49,9 @@ SELECTOR_RULES: dict[str, tuple[str, ...]] = {
         ".jp-relatedposts",
         ".wp-block-jetpack-related-posts",
     ),
-    # oEmbed cards of other posts ("[embed]" of a WordPress URL): a link to another post, not this post's text
-    "embed-cards": ("blockquote.wp-embedded-content", "iframe.wp-embedded-content"),
+    # oEmbed cards of other posts ("[embed]" of a WordPress URL): a link to another post, not this post's text; inside
+    # a WordPress post's one content container they are kept as their title (content-figures: pipelines.extract.content)
+    EMBED_CARDS: ("blockquote.wp-embedded-content", "iframe.wp-embedded-content"),
     "author-box": (".author-info", ".author-bio", ".entry-author"),
     "entry-meta": (
         ".entry-footer",

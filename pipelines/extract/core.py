@@ -41,6 +41,7 @@ from w3lib.encoding import html_to_unicode
 from pipelines.extract.access import PRIVATE, PROTECTED, entry_title, page_access, real_title
 from pipelines.extract.boilerplate import Matcher, prune, selectors
 from pipelines.extract.comments import extract_comments, fallback_comments
+from pipelines.extract.content import post_content
 from pipelines.extract.metadata import Declared, declared_metadata, declared_title
 from pipelines.extract.options import CHROME_ONLY, TITLE_LINE, ExtractOptions
 
@@ -187,9 +188,10 @@ def extract_post(
         return Extracted(**vars(guessed), protected=access == PROTECTED, private=access == PRIVATE)
     comments = extract_comments(tree) or fallback_comments(tree)
     work = tree if tree is not page else copy.deepcopy(tree)  # pruning changes the tree: not a caller's
+    content = post_content(work, options, boilerplate_matcher)  # before pruning: the container has its own rules
     prune(work, boilerplate_matcher(options.rules_off), options.pruned_share)
     guessed = guess_metadata(work, url, declared, without=_COMMENTS_AND_BIOS)  # after pruning, comments aside
-    text = _main_text(work, url, guessed.title, options)
+    text = _main_text(work, url, guessed.title, options, content)
     if not text:
         return None
     return Extracted(**vars(guessed), text=text, comments=comments)
@@ -211,9 +213,10 @@ def clean_text(html: str, options: ExtractOptions | None = None) -> str:
     if page_access(tree) is not None:
         return ""  # as extract_post: a protected post's record has no text, a private one no record
     declared = declared_title(tree)
+    content = post_content(tree, options, boilerplate_matcher)
     prune(tree, boilerplate_matcher(options.rules_off), options.pruned_share)
     title = declared or extract_title(tree)  # as guess_metadata: guessed after pruning
-    return _main_text(tree, None, title, options)
+    return _main_text(tree, None, title, options, content)
 
 
 def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etree._Element | None:
@@ -224,9 +227,12 @@ def _parsed(page: str | bytes | etree._Element, options: ExtractOptions) -> etre
     return tree
 
 
-def _main_text(pruned: etree._Element, url: str | None, title: str | None, options: ExtractOptions) -> str:
-    """The main text of the pruned tree as blocks (see ``paragraphs``); "" when there is none."""
-    text = _trafilatura_text(pruned, url, extractor_options(options.favor_precision))
+def _main_text(
+    pruned: etree._Element, url: str | None, title: str | None, options: ExtractOptions, content: etree._Element | None
+) -> str:
+    """The main text of ``content`` (else, or when it has none, of the pruned page) as blocks; "" when none."""
+    trafilatura = extractor_options(options.favor_precision)
+    text = _trafilatura_text(content, url, trafilatura) or _trafilatura_text(pruned, url, trafilatura)
     text = paragraphs(text, title if options.applies(TITLE_LINE) else None)
     chrome = options.applies(CHROME_ONLY) and _only_chrome(text, pruned, title, options.chrome_only_share)
     return "" if chrome else text

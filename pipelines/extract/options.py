@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 # The other rules: a block holding most of the page is kept whatever its class (max_pruned_share); no text when it is
-# only the page's title and menu links; the title left out of the text when it is its first line.
+# only the page's title and menu links; the title left out of the text when it is its first line; a WordPress
+# single view read from its one content container, and that container's figures kept (pipelines.extract.content).
 KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE = "keep-most-of-page", "chrome-only", "title-line"
-RULES: tuple[str, ...] = (*SELECTOR_RULES, KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE)
+POST_CONTENT, CONTENT_FIGURES = "post-content", "content-figures"
+RULES: tuple[str, ...] = (*SELECTOR_RULES, KEEP_MOST_OF_PAGE, CHROME_ONLY, TITLE_LINE, POST_CONTENT, CONTENT_FIGURES)
 
 
 @dataclass(frozen=True)
