@@ -14,6 +14,8 @@ blogarc's:
 On a terminal (standard error, no ``LOG_FILE``) the handler also holds the live progress line (``status``): a
 ``rich`` live display, cut to the terminal's width, that log lines are printed above, never into. Elsewhere there
 is no live line; ``crawler.progress`` logs its figures every ``PROGRESS_INTERVAL`` seconds instead.
+
+A job of many blogs adds ``OneLinePerProblem`` (``crawler.runner``) on Scrapy's download and start-up loggers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -152,3 +155,54 @@ def uninstall() -> None:
     if (handler := LogHandler.installed()) is not None:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+# Start-up lines every crawler would log again (its settings, components): the first blog's are enough.
+ONCE_PER_JOB_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.addons", "scrapy.utils.log")
+# Where Scrapy logs a failed request (with a traceback, most of them).
+DOWNLOAD_LOGGERS = (
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.core.scraper",
+)
+
+
+class OneLinePerProblem(logging.Filter):
+    """Log each problem of a job once, in one line.
+
+    A blog that cannot be reached fails every request the same way, and Scrapy logs each failure (retry, robots.txt,
+    scraper) with a traceback. The first failure of a kind on a host is logged as one line (the error text instead
+    of the traceback); the same failure on the same host again is dropped (the crawl's stats still count every one:
+    Scrapy's counter is another handler). Start-up lines each crawler repeats are logged for the first blog only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, ...]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in ONCE_PER_JOB_LOGGERS and record.levelno <= logging.INFO:
+            key = (record.name, str(record.msg))
+        elif (problem := _download_problem(record)) is not None:
+            key = problem
+            if record.exc_info:
+                record.msg = f"{record.msg}: {problem[-1].replace('%', '%%')}" if problem[-1] else record.msg
+                record.exc_info, record.exc_text = None, None
+        else:
+            return True
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+def _download_problem(record: logging.LogRecord) -> tuple[str, str, str] | None:
+    """("download", host, error text) for a log record about a failed request; None for any other."""
+    args = record.args if isinstance(record.args, dict) else {}
+    request = args.get("request")
+    if record.levelno < logging.WARNING or not hasattr(request, "url"):
+        return None
+    error = record.exc_info[1] if record.exc_info else args.get("reason") or args.get("f_exception")
+    if error is None:
+        return None
+    return ("download", urlsplit(request.url).netloc, str(error)[:300])

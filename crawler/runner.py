@@ -22,12 +22,12 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.internet.defer import DeferredList, inlineCallbacks
 
 from crawler.admission import redacted
+from crawler.logs import DOWNLOAD_LOGGERS, ONCE_PER_JOB_LOGGERS, OneLinePerProblem
 from crawler.progress import JobProgress
 from crawler.shutdown import JobProcess
 from crawler.spiders.blog import BlogSpider
@@ -54,58 +54,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NOT_STARTED = "not started"
-# Start-up lines every crawler would log again (its settings, components): the first blog's are enough.
-ONCE_PER_JOB_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.addons", "scrapy.utils.log")
-# Where Scrapy logs a failed request (with a traceback, most of them).
-DOWNLOAD_LOGGERS = (
-    "scrapy.downloadermiddlewares.retry",
-    "scrapy.downloadermiddlewares.robotstxt",
-    "scrapy.core.scraper",
-)
 # Settings a job of many blogs changes for each blog unless the command line set them: the figures are in the run
 # manifest (no stats dump of 60 lines per blog) and the job has the one live progress line.
 QUIET_PER_SITE = {"STATS_DUMP": "False", "PROGRESS_LIVE": "False"}
-
-
-class OneLinePerProblem(logging.Filter):
-    """Log each problem of a job once, in one line.
-
-    A blog that cannot be reached fails every request the same way, and Scrapy logs each failure (retry, robots.txt,
-    scraper) with a traceback. The first failure of a kind on a host is logged as one line (the error text instead
-    of the traceback); the same failure on the same host again is dropped (the crawl's stats still count every one:
-    Scrapy's counter is another handler). Start-up lines each crawler repeats are logged for the first blog only.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: set[tuple[str, ...]] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name in ONCE_PER_JOB_LOGGERS and record.levelno <= logging.INFO:
-            key = (record.name, str(record.msg))
-        elif (problem := _download_problem(record)) is not None:
-            key = problem
-            if record.exc_info:
-                record.msg = f"{record.msg}: {problem[-1].replace('%', '%%')}" if problem[-1] else record.msg
-                record.exc_info, record.exc_text = None, None
-        else:
-            return True
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        return True
-
-
-def _download_problem(record: logging.LogRecord) -> tuple[str, str, str] | None:
-    """("download", host, error text) for a log record about a failed request; None for any other."""
-    args = record.args if isinstance(record.args, dict) else {}
-    request = args.get("request")
-    if record.levelno < logging.WARNING or not hasattr(request, "url"):
-        return None
-    error = record.exc_info[1] if record.exc_info else args.get("reason") or args.get("f_exception")
-    if error is None:
-        return None
-    return ("download", urlsplit(request.url).netloc, str(error)[:300])
 
 
 @dataclass

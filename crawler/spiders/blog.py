@@ -30,7 +30,6 @@ from crawler import discovery
 from crawler.admission import Admission
 from crawler.bounds import LinkBounds
 from crawler.listings import Listings
-from crawler.losses import DownloadLost
 from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
 from crawler.spiders.pages import Backlog, PageLinks
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
 
     from pipelines.text.record import TextRecord
 
-WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
 # A listed date must be this much older than our last capture to skip a fetch: the blog's clock is not ours, and
 # lastmod has whole seconds (an edit right after a capture must not hide behind it). Costs a 304 at most.
 LASTMOD_SLACK = timedelta(minutes=5)
@@ -155,20 +153,6 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             incremental=self.incremental,
             listings=self.listings,
         )
-
-    async def start(self) -> AsyncIterator[Request]:
-        if home := self.admit(self.start_url, "start"):
-            home.meta["hub"] = True  # read in full every run: new posts show up here first
-            home.meta["seed"] = True
-            yield home.replace(errback=self.seed_lost)
-        if not self.options["sitemaps"]:
-            return
-        base = "/".join(self.start_url.split("/", 3)[:3])
-        if not self.settings.getbool("ROBOTSTXT_OBEY"):  # otherwise the robots middleware fetches it for us
-            yield Request(base + "/robots.txt", callback=self._parse_sitemap)
-        for path in WELL_KNOWN_SITEMAPS:
-            if request := self.admit(base + path, "sitemap", callback=self._parse_sitemap):
-                yield request
 
     # --- admission into requests --------------------------------------------------------------------------------
 
@@ -290,14 +274,6 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             stats.inc_value(f"extract/skipped/{kind}")
         elif self.recorder is not None and (record := await self.recorder.record(response, kind, tree)) is not None:
             yield record
-
-    def seed_lost(self, failure: Any) -> None:
-        """The seed's download was given up on (a loss, named already): the run fails, whatever else answers.
-
-        A refusal (robots.txt, scope) is not a failure of the blog: ``run_status`` tells those apart.
-        """
-        if failure.check(DownloadLost):
-            self.crawler.stats.set_value("seed/lost", failure.value.kind)
 
     def sweep_known(self) -> None:
         """When the crawl is idle: the backlog's pages, then (once) the posts and pages of earlier runs not reached.

@@ -1,4 +1,4 @@
-"""The discovery sources of BlogSpider: robots.txt, sitemaps, RSS/Atom feeds and the WordPress REST API.
+"""The discovery sources of BlogSpider: the seed, robots.txt, sitemaps, RSS/Atom feeds and the WordPress REST API.
 
 A mixin of ``crawler.spiders.blog.BlogSpider`` (its callbacks must be spider methods): each source parses what it
 fetched (``crawler.discovery``), notes the dates it lists (sitemap ``lastmod``, REST ``modified_gmt``, Atom
@@ -8,7 +8,7 @@ fetched (``crawler.discovery``), notes the dates it lists (sitemap ``lastmod``, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +18,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawler import discovery
 from crawler.listings import FIELDS, ROUTES, Listings
+from crawler.losses import DownloadLost
 from crawler.wordpress import rest_listing_url
 
 if TYPE_CHECKING:
@@ -25,11 +26,12 @@ if TYPE_CHECKING:
 
     from crawler.admission import Admission
 
+WELL_KNOWN_SITEMAPS = ("/wp-sitemap.xml", "/sitemap.xml")
 USERS_FIELDS = "id,name"  # the users listing gives each author's display name
 
 
 class Sources:
-    """Sitemaps, feeds and the REST API, for a spider that has ``admission``, ``admit``, ``follow``, ``options``."""
+    """The seed, sitemaps, feeds and the REST API, for a spider with ``admission``, ``admit``, ``follow``."""
 
     admission: Admission
     options: dict[str, bool]
@@ -37,6 +39,31 @@ class Sources:
     rest_per_page: int
     listings: Listings
     crawler: Any
+    start_url: str
+    settings: Any
+    admit: Any
+
+    async def start(self) -> AsyncIterator[Request]:
+        if home := self.admit(self.start_url, "start"):
+            home.meta["hub"] = True  # read in full every run: new posts show up here first
+            home.meta["seed"] = True
+            yield home.replace(errback=self.seed_lost)
+        if not self.options["sitemaps"]:
+            return
+        base = "/".join(self.start_url.split("/", 3)[:3])
+        if not self.settings.getbool("ROBOTSTXT_OBEY"):  # otherwise the robots middleware fetches it for us
+            yield Request(base + "/robots.txt", callback=self._parse_sitemap)
+        for path in WELL_KNOWN_SITEMAPS:
+            if request := self.admit(base + path, "sitemap", callback=self._parse_sitemap):
+                yield request
+
+    def seed_lost(self, failure: Any) -> None:
+        """The seed's download was given up on (a loss, named already): the run fails, whatever else answers.
+
+        A refusal (robots.txt, scope) is not a failure of the blog: ``run_status`` tells those apart.
+        """
+        if failure.check(DownloadLost):
+            self.crawler.stats.set_value("seed/lost", failure.value.kind)
 
     def robots_downloaded(self, response: Response, request: Request, spider: Any) -> None:
         """Schedule the sitemaps robots.txt lists (the robots middleware fetched it; no second request)."""
