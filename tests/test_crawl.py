@@ -7,6 +7,7 @@ import base64
 import gzip
 import hashlib
 import http.client
+import io
 import json
 import re
 import uuid
@@ -297,6 +298,18 @@ def test_cdxj_index_beside_each_warc(blog):
         assert entry["filename"] == warc.name
         record = record_at(warc, int(entry["offset"]), int(entry["length"]))
         assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
+
+
+def test_cdxj_index_is_what_cdxj_indexer_makes_of_the_warc(blog):
+    # the index is written as records are written (pipelines.warc.cdxj.index_line): it must be, byte for byte,
+    # the index cdxj-indexer makes by reading the finished file back
+    from cdxj_indexer.main import write_cdx_index
+
+    for warc in blog.warcs():
+        out = io.StringIO()
+        write_cdx_index(out, [str(warc)], {"sort": True, "filename": warc.name})
+        assert index_of(warc).read_text(encoding="utf-8") == out.getvalue()
+        assert out.getvalue().count("\n") > 1
 
 
 def test_manifest_lists_every_file_with_its_checksum(blog):

@@ -8,6 +8,7 @@ digest), and a second run of a site whose lock is held stops with a clear messag
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -228,6 +229,19 @@ def test_changed_added_and_deleted_posts(site):
     assert site.url(DELETED) not in state.previous and site.url(ADDED) in state.previous
     assert third.manifest["counts"]["state_checkpoints"] >= 2  # saved (and the lock renewed) during the run
     assert not (site.store / "state" / site.site / "lock.json").exists()
+
+
+def test_revisit_runs_index_their_warcs_as_cdxj_indexer_does(site):
+    # revisit records are indexed as the file is written too (warc/revisit, the HTTP status of the revisit)
+    from cdxj_indexer.main import write_cdx_index
+
+    second = site.runs[1]
+    for warc in second.warcs:
+        out = io.StringIO()
+        write_cdx_index(out, [str(warc)], {"sort": True, "filename": warc.name})
+        index = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
+        assert index.read_text(encoding="utf-8") == out.getvalue()
+    assert any('"mime": "warc/revisit"' in line for line in out.getvalue().splitlines())
 
 
 def test_server_ignoring_conditional_headers_still_gets_digest_revisits(tmp_path):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.layout import RUNS, STATE, TEXT, is_index_name, site_prefix, warc_key
 from pipelines.store.base import StoreUnavailable
-from pipelines.warc.cdxj import write_cdxj
+from pipelines.warc.cdxj import cdxj_path, lines_path, write_cdxj
 
 if TYPE_CHECKING:
     from pipelines.store.base import Store, StoredObject
@@ -71,7 +71,10 @@ class Shipper:
             stored = self.store.persist(path, warc_key(site, path.name))
             path.unlink()
             return [stored]
-        index_path = write_cdxj(path)
+        # the writer leaves the index beside the file it closed; a repaired file (or an older spool's) has none
+        if not (index_path := cdxj_path(path)).exists():
+            index_path = write_cdxj(path)
+            lines_path(path).unlink(missing_ok=True)  # a writer killed as it closed the file left its lines
         warc_obj = self.store.persist(path, warc_key(site, path.name))
         index_obj = self.store.persist(index_path, warc_key(site, index_path.name))
         path.unlink()

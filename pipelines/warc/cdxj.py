@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 import types
 from dataclasses import dataclass
@@ -17,11 +18,67 @@ from typing import Any
 from pipelines.layout import index_name
 
 SORT_BUFFER = 4 * 1024 * 1024  # characters of index lines sorted in memory at once
+LINES_SUFFIX = ".lines.tmp"  # a WARC's index lines, unsorted, while it is written (``lines_path``)
+_SPACE = re.compile(r"[;\s]")  # what ends a media type in Content-Type (cdxj-indexer's RE_SPACE)
 
 
 def cdxj_path(warc_path: Path) -> Path:
     """``x.warc.gz`` -> ``x.cdxj``, beside the WARC (``layout.index_name``)."""
     return warc_path.with_name(index_name(warc_path.name))
+
+
+def lines_path(warc_path: Path) -> Path:
+    """Where a WARC's index lines gather, unsorted, while it is written: ``x.cdxj.lines.tmp`` beside it."""
+    return warc_path.with_name(index_name(warc_path.name) + LINES_SUFFIX)
+
+
+def index_fields(record: Any) -> dict[str, str]:
+    """The CDXJ fields of a response or revisit record that do not depend on its place in the file.
+
+    The values cdxj-indexer reads back from the file (``CDXJIndexer.get_field``): the target URI, the media type
+    of the HTTP ``Content-Type`` (``warc/revisit`` for a revisit), the HTTP status and the payload digest, plus
+    the WARC-Date for the timestamp. Fields without a value are left out, as cdxj-indexer leaves them out.
+    """
+    headers, http_headers = record.rec_headers, record.http_headers
+    if record.rec_type == "revisit":
+        mime = "warc/revisit"
+    elif (mime := http_headers.get_header("Content-Type") if http_headers else None) is not None:
+        mime = _SPACE.split(mime, 1)[0].strip() if mime else mime
+    fields = {
+        "url": headers.get_header("WARC-Target-URI"),
+        "mime": mime,
+        "status": http_headers.get_statuscode() if http_headers else None,
+        "digest": headers.get_header("WARC-Payload-Digest"),
+        "date": headers.get_header("WARC-Date"),
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def index_line(fields: dict[str, str], offset: int, length: int, filename: str) -> str:
+    """The CDXJ line cdxj-indexer writes for a record with these ``index_fields`` at this place in ``filename``."""
+    from warcio.timeutils import iso_date_to_timestamp  # noqa: PLC0415 - see write_cdxj
+
+    index = {name: value for name, value in fields.items() if name != "date"}
+    index.update(length=str(length), offset=str(offset), filename=filename)
+    return f"{url_key(index['url'])} {iso_date_to_timestamp(fields['date'])} {json.dumps(index)}\n"
+
+
+def sort_lines(lines: Path, target: Path) -> Path:
+    """Sort the index lines gathered in ``lines`` into the index ``target`` (as ``write_cdxj`` sorts); remove them.
+
+    The same external sort as cdxj-indexer's (runs of SORT_BUFFER characters merged from temporary files).
+    """
+    from cdxj_indexer.main import SortingWriter  # noqa: PLC0415 - see write_cdxj
+
+    tmp = target.with_name(target.name + ".tmp")
+    with open(lines, encoding="utf-8") as unsorted, open(tmp, "w", encoding="utf-8") as out:
+        sorting = SortingWriter(out, SORT_BUFFER)
+        for line in unsorted:
+            sorting.write(line)
+        sorting.flush()
+    tmp.replace(target)
+    lines.unlink()
+    return target
 
 
 def write_cdxj(warc_path: Path) -> Path:

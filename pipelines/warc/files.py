@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from pipelines.warc.cdxj import cdxj_path, index_line, lines_path, sort_lines
 from pipelines.warc.records import BuiltPair, PairBuilder, Revisit
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class WarcFile:
         self.open_path = final_path.with_name(final_path.name + OPEN_SUFFIX)
         self.level = gzip_level
         self._fh = open(self.open_path, "xb")  # noqa: SIM115 - lives as long as this object
+        # the index lines, as records are written: closing sorts them into the index, no second read of the file
+        self.lines_path = lines_path(final_path)
+        self._lines = open(self.lines_path, "w", encoding="utf-8")  # noqa: SIM115 - as the file
         self._builder = PairBuilder()
         self.records = 0
         self._write(self._builder.warcinfo(final_path.name, warcinfo))
@@ -106,6 +110,8 @@ class WarcFile:
         offset = self._fh.tell()
         ends = [self._write(record) for record in pair.records]
         self.records += len(pair.records)
+        if pair.index is not None:
+            self._lines.write(index_line(pair.index, offset, ends[0] - offset, self.final_path.name))
         return RecordLocation(
             filename=self.final_path.name,
             record_id=pair.record_id,
@@ -116,11 +122,13 @@ class WarcFile:
         )
 
     def close(self) -> Path:
-        """Flush to disk, give the file its final name, and return that path."""
+        """Flush to disk, give the file its final name, write its index beside it, and return the file's path."""
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
         os.replace(self.open_path, self.final_path)
+        self._lines.close()
+        sort_lines(self.lines_path, cdxj_path(self.final_path))
         return self.final_path
 
 
@@ -257,6 +265,8 @@ def repair_open_file(path: Path) -> Path | None:
         The repaired file's path, or None when the file was removed.
     """
     size = path.stat().st_size
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    lines_path(final).unlink(missing_ok=True)  # the killed writer's index lines: the file is indexed when shipped
     good_end, records = complete_prefix(path)
     if records <= 1:
         logger.warning("Removed %s: no complete record after warcinfo (%d bytes)", path, size)
@@ -266,7 +276,6 @@ def repair_open_file(path: Path) -> Path | None:
         with open(path, "r+b") as fh:
             fh.truncate(good_end)
             os.fsync(fh.fileno())
-    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
     os.replace(path, final)
     logger.warning(
         "Repaired %s: kept %d whole records, dropped %d trailing bytes", final.name, records, size - good_end

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipelines.warc.cdxj import index_fields
+
 if TYPE_CHECKING:
     from scrapy.http import Headers, Request, Response
     from warcio.recordloader import ArcWarcRecord
@@ -200,6 +202,7 @@ class BuiltPair:
     record_id: str
     payload_digest: str | None
     date: str
+    index: dict[str, str] | None = None  # the response record's CDXJ fields but its place (``cdxj.index_fields``)
 
 
 class PairBuilder:
@@ -224,6 +227,7 @@ class PairBuilder:
             headers.get_header("WARC-Record-ID"),
             headers.get_header("WARC-Payload-Digest"),
             headers.get_header("WARC-Date"),
+            index_fields(resp),
         )
 
     def warcinfo(self, filename: str, fields: dict[str, str]) -> bytes:
