@@ -354,3 +354,26 @@ def fixture_page(site: Site, path: str) -> str:
     """A page of the classic fixture as the server sent it (before ``change_blog``)."""
     page = (BLOGS / "classic" / path).read_text(encoding="utf-8")
     return page.replace("{{BASE_URL}}", site.server.url).replace("{{ASSET_URL}}", site.server.asset_url)
+
+
+def entry(url: str) -> UrlState:
+    return UrlState(url, "sha1:" + "A" * 32, "2026-12-01T00:00:00Z", "a.warc.gz", 0, 100, "<urn:uuid:x>")
+
+
+def test_a_checkpoint_snapshot_is_what_the_state_was_when_taken():
+    """The checkpoint encodes in a thread while the crawl changes the state: it must hold the moment it was taken."""
+    state = CrawlState("blog.example.org")
+    state.previous = {
+        f"https://blog.example.org/old/{i}/": entry(f"https://blog.example.org/old/{i}/") for i in range(50)
+    }
+    for i in range(50):
+        url = f"https://blog.example.org/new/{i}/"
+        state.current[url] = entry(url)
+    taken, expected = state.snapshot(), state.dumps()
+    for i in range(50, 100):  # what the crawl does meanwhile: new captures, text fingerprints, payloads
+        url = f"https://blog.example.org/new/{i}/"
+        state.current[url] = entry(url)
+    state.current["https://blog.example.org/new/0/"].text_sha256 = "f" * 64
+    state.meta["absorbed_runs"] = ["run-x"]
+    assert taken.dumps() == expected
+    assert state.dumps() != expected

@@ -278,7 +278,7 @@ class Incremental:
         if self.state is None or self.lock is None or not self.lock.held:
             return
         try:  # a page whose callback is not done yet keeps its last capture: its record may be in flight
-            size = await run_in_thread(self.state.save, self.store, True)
+            size = await run_in_thread(self.state.snapshot(settled=True).save, self.store)
             await run_in_thread(self.lock.renew)
         except Exception as exc:  # the store is down: the next checkpoint or the end of the run tries again
             logger.warning("Could not checkpoint the crawl state (%s)", exc)
@@ -295,7 +295,7 @@ class Incremental:
             if self.state is not None:
                 absorbed = set(self.state.meta.get("absorbed_runs", [])) | set(self.interrupted.runs)
                 self.state.meta["absorbed_runs"] = sorted(absorbed)[-100:]  # only a run that ends absorbs
-                size = await run_in_thread(self.state.save, self.store)
+                size = await run_in_thread(self.state.snapshot().save, self.store)
                 self.crawler.stats.set_value("incremental/state_bytes", size)
         except Exception as exc:  # the WARCs are safe; the next run only captures more than it needs to
             logger.error("Could not save the crawl state %s (%s)", state_key(self.lock.site), exc)

@@ -164,22 +164,20 @@ class CrawlState:
             urls.pop(url, None)
         return urls
 
-    def dumps(self, settled: bool = False) -> bytes:
-        """The state as gzipped JSON Lines (meta line first), sorted by URL so that equal states are equal bytes.
+    def snapshot(self, settled: bool = False) -> StateSnapshot:
+        """A copy of what ``dumps`` writes, taken on the thread that changes the state (the reactor's).
 
-        Lines are compressed as they are made: a large site's state is never held whole as text.
+        A thread then encodes and saves it while the crawl goes on: iterating the live dicts there fails mid-way
+        ("dictionary changed size during iteration", a lost checkpoint).
         """
         urls = self.merged(settled)
-        out = io.BytesIO()
-        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
-            meta = {"_meta": {**self.meta, "site": self.site, "urls": len(urls)}}
-            packed.write(json.dumps(meta, sort_keys=True).encode("utf-8") + b"\n")
-            for url in sorted(urls):
-                packed.write(json.dumps(asdict(urls[url]), sort_keys=True).encode("utf-8") + b"\n")
-            for digest in sorted(self.payloads):
-                line = json.dumps({"_payload": asdict(self.payloads[digest])}, sort_keys=True)
-                packed.write(line.encode("utf-8") + b"\n")
-        return out.getvalue()
+        for url in self.current.keys() & urls.keys():  # this run's entries change in place (text fingerprints)
+            urls[url] = replace(urls[url])
+        return StateSnapshot(self.site, dict(self.meta), urls, dict(self.payloads))
+
+    def dumps(self, settled: bool = False) -> bytes:
+        """The state as gzipped JSON Lines (``StateSnapshot.dumps``)."""
+        return self.snapshot(settled).dumps()
 
     @classmethod
     def loads(cls, site: str, data: bytes) -> CrawlState:
@@ -206,7 +204,37 @@ class CrawlState:
 
     def save(self, store: Store, settled: bool = False) -> int:
         """Write the state to the store in one piece (``settled``: see ``merged``); return its size."""
-        return store.put_bytes(state_key(self.site), self.dumps(settled)).size
+        return self.snapshot(settled).save(store)
+
+
+@dataclass
+class StateSnapshot:
+    """A crawl state as it was at one moment: safe to encode and store in another thread."""
+
+    site: str
+    meta: dict[str, Any]
+    urls: dict[str, UrlState]
+    payloads: dict[str, UrlState]
+
+    def dumps(self) -> bytes:
+        """Gzipped JSON Lines (meta line first), sorted by URL so that equal states are equal bytes.
+
+        Lines are compressed as they are made: a large site's state is never held whole as text.
+        """
+        out = io.BytesIO()
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
+            meta = {"_meta": {**self.meta, "site": self.site, "urls": len(self.urls)}}
+            packed.write(json.dumps(meta, sort_keys=True).encode("utf-8") + b"\n")
+            for url in sorted(self.urls):
+                packed.write(json.dumps(asdict(self.urls[url]), sort_keys=True).encode("utf-8") + b"\n")
+            for digest in sorted(self.payloads):
+                line = json.dumps({"_payload": asdict(self.payloads[digest])}, sort_keys=True)
+                packed.write(line.encode("utf-8") + b"\n")
+        return out.getvalue()
+
+    def save(self, store: Store) -> int:
+        """Write it to the store in one piece; its size."""
+        return store.put_bytes(state_key(self.site), self.dumps()).size
 
 
 def load_state(store: Store, site: str) -> CrawlState:
