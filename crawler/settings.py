@@ -53,8 +53,10 @@ ARCHIVE_FILE_MODE = ""
 # Run id; empty = a new time-sortable id per run (the CLI shares one id across the sites of a job).
 ARCHIVE_RUN_ID = ""
 # Blogs crawled at once by one ``blogarc crawl --sites FILE`` (crawler/runner.py); the others wait in order. Memory
-# grows with this number, not with the length of the sites file. Each blog keeps its own politeness.
-ARCHIVE_CONCURRENT_SITES = 32
+# grows with this number, not with the length of the sites file. Each blog keeps its own politeness, which holds it
+# to ~1.6 requests/s, so a job's requests/s grow with this number until the crawling process's one thread is busy:
+# on 2 cores (bench/many_sites.py --sweep, bench/README.md) 32 gave 49 requests/s, 64 gave 80 in 0.43 GB.
+ARCHIVE_CONCURRENT_SITES = 64
 
 # --- Uploads and the local spool (pipelines/warc/exporter.py, pipelines/store/spool.py) ------------------------
 # Closed WARCs shipped to the store at once, while the crawl goes on.

@@ -72,7 +72,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     _redis_option(worker)
     worker.add_argument("--store", help="folder, file:// or s3:// URI (default ./archive); the same on every worker")
     worker.add_argument("--spool", help="local folder for files before they reach the store (ARCHIVE_SPOOL_DIR)")
-    worker.add_argument("--concurrent-sites", type=int, metavar="N", help="crawl at most N blogs at once (32)")
+    worker.add_argument("--concurrent-sites", type=int, metavar="N", help="crawl at most N blogs at once (64)")
     worker.add_argument(
         "--lease",
         type=float,
