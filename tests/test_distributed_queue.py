@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -198,3 +199,7 @@ def test_a_queued_blog_that_cannot_start_fails_alone_and_the_worker_ends(redis_s
     job = json.loads(listed.stdout)
     assert list(job["failed"]) == ["127.0.0.1_x"] and not job["waiting"] and not job["running"], job
     assert job["failed"]["127.0.0.1_x"]["url"].startswith("http://maren:***@")
+    iso_utc = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # the README's one date format, in --json too
+    assert re.fullmatch(iso_utc, job["meta"]["created"]) and re.fullmatch(iso_utc, job["meta"]["finished"]), job["meta"]
+    human = blogarc("jobs", "--redis", redis_server.url, cwd=tmp_path, text=True).stdout
+    assert re.search(rf"\(created {iso_utc}, finished {iso_utc}\)", human), human

@@ -34,7 +34,8 @@ class JobStatus:
 def job_status(queue: JobQueue, run_id: str) -> JobStatus:
     """The job's blogs by state, with each running blog's holder, its lease and whether the holder is alive."""
     client, keys = queue.client, queue.keys(run_id)
-    status = JobStatus(run_id, queue.meta(run_id))
+    meta = queue.meta(run_id)  # the queue keeps epoch seconds; every listing shows ISO 8601 UTC
+    status = JobStatus(run_id, {**meta, **{k: _when(meta[k]) for k in ("created", "finished") if meta.get(k)}})
     status.waiting = [site.decode() for site in client.zrange(keys.waiting, 0, -1)]
     now_ms = queue.now_ms()
     for site, expiry in client.zrange(keys.running, 0, -1, withscores=True):
@@ -51,8 +52,8 @@ def job_lines(queue: JobQueue, jobs: list[str], status: JobStatus) -> list[str]:
     """The lines of ``blogarc jobs``: the other jobs' counts, then this job's blogs."""
     lines = [f"job {run_id}: {job_status(queue, run_id).counts()}" for run_id in jobs if run_id != status.run_id]
     meta = status.meta
-    created = _when(meta.get("created"))
-    finished = f", finished {_when(meta['finished'])}" if meta.get("finished") else ""
+    created = meta.get("created") or "?"
+    finished = f", finished {meta['finished']}" if meta.get("finished") else ""
     lines.append(f"job {status.run_id} (created {created}{finished}): {status.counts()}")
     for site, holder in sorted(status.running.items()):
         health = "" if holder["alive"] else ", worker not seen: taken over when the lease expires"
@@ -76,7 +77,6 @@ def _ended(result: dict[str, Any]) -> str:
     return f"{result.get('status', '?')} ({reason}); {figures}{where}{worker}"
 
 
-def _when(epoch: str | None) -> str:
-    if not epoch:
-        return "?"
-    return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+def _when(epoch: str) -> str:
+    """Epoch seconds as the listings' one date format, ISO 8601 UTC to the second (``2026-11-27T07:36:08Z``)."""
+    return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
