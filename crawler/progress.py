@@ -48,7 +48,7 @@ class Progress:
 
     def __init__(self, crawler: Crawler, interval: float, live: LogHandler | None):
         self.crawler = crawler
-        self.interval = interval
+        self.interval = interval  # 0: no lines while the crawl runs, only the last one
         self.live = live
         self.started = time.monotonic()
         self.site = ""
@@ -59,17 +59,22 @@ class Progress:
         interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured  # a choice (PROGRESS_INTERVAL = 0), not a problem: no warning
+        if not crawler.settings.getbool("PROGRESS_PER_SITE", True):  # a job's blog: the job's line reports
+            return cls(crawler, 0, None).connect()
         live = live_handler(crawler.settings)
-        progress = cls(crawler, 0.5 if live else interval, live)
-        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
-        return progress
+        return cls(crawler, 0.5 if live else interval, live).connect()
+
+    def connect(self) -> Progress:
+        self.crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        self.crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        return self
 
     def spider_opened(self, spider: Spider) -> None:
         self.site = getattr(spider, "site", spider.name)
         self.started = time.monotonic()
-        self.task = create_looping_call(self.report)
-        self.task.start(self.interval, now=False)
+        if self.interval > 0:
+            self.task = create_looping_call(self.report)
+            self.task.start(self.interval, now=False)
 
     def figures(self) -> dict[str, Any]:
         """The numbers on the progress line."""

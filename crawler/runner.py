@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 NOT_STARTED = "not started"
 # Settings a job of many blogs changes for each blog unless the command line set them: the figures are in the run
 # manifest (no stats dump of 60 lines per blog) and the job has the one live progress line.
-QUIET_PER_SITE = {"STATS_DUMP": "False", "PROGRESS_LIVE": "False"}
+QUIET_PER_SITE = {"STATS_DUMP": "False", "PROGRESS_LIVE": "False", "PROGRESS_PER_SITE": "False"}
 
 
 @dataclass

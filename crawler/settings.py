@@ -176,6 +176,9 @@ SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddle
 PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal (0 = off)
 # On a terminal, one live progress line below the log lines instead (blogarc crawl; crawler/logs.py).
 PROGRESS_LIVE = True
+# Each blog's own progress lines; a job of many blogs turns them off (crawler/runner.py): its one job line reports,
+# where 64 blogs at once would log 6 lines a second. Each blog's "Finished" line stays.
+PROGRESS_PER_SITE = True
 LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 
 # --- Engine ----------------------------------------------------------------------------------------------------

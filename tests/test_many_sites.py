@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.blogserver import BlogServer
-from tests.util import BLOGS, FAST, IN_PROCESS, blogarc, site_of, text_records
+from tests.util import BLOGS, FAST, IN_PROCESS, blogarc, site_of, slow, text_records
 
 EXIT_SITE_FAILED = 3  # README, "Many blogs in one job": a blog was unreachable, failed or timed out
 
@@ -178,3 +178,25 @@ def test_site_timeout_stops_one_blog(silent_port, tmp_path):
     assert manifest["finish_reason"] == "closespider_timeout"
     assert manifest["settings"]["CLOSESPIDER_TIMEOUT"] == 1.0
     assert summary_word(result.stdout, site) == "timeout"
+
+
+def test_a_job_logs_one_progress_line_for_all_its_blogs(blog_servers, tmp_path):
+    """A job logs its own progress line, not each blog's, and each blog's last line; a single blog keeps its lines.
+
+    Each blog's periodic line would flood a job's log (64 blogs at once: 6 lines a second).
+    """
+    servers = list(blog_servers.values())[:2]
+    sites_file = tmp_path / "sites.txt"
+    sites_file.write_text("".join(f"{server.url}/\n" for server in servers))
+    every_tenth = ["-s", "PROGRESS_INTERVAL=0.1", *slow(0.05)]  # crawls of a few seconds: many intervals
+    store = str(tmp_path / "store")
+    job = blogarc("crawl", "--sites", str(sites_file), "--store", store, *FAST, *every_tenth, *IN_PROCESS, text=True)
+    assert job.returncode == 0, job.stderr[-5000:]
+    sites = [site_of(server.url) for server in servers]
+    assert len(re.findall(r"Progress: job: ", job.stderr)) >= 5, job.stderr[-5000:]
+    for site in sites:
+        assert not re.search(rf"Progress: {re.escape(site)}: ", job.stderr), job.stderr[-5000:]
+        assert len(re.findall(rf"Finished \(finished\) in \d+s\. {re.escape(site)}: ", job.stderr)) == 1
+    one = blogarc("crawl", servers[0].url + "/", "--store", store, *FAST, *every_tenth, *IN_PROCESS, text=True)
+    assert one.returncode == 0, one.stderr[-5000:]
+    assert len(re.findall(rf"Progress: {re.escape(sites[0])}: ", one.stderr)) >= 5, one.stderr[-5000:]
