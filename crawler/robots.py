@@ -31,8 +31,10 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from crawler.losses import DownloadLost
 from pipelines.runs.manifest import RunManifest
@@ -69,6 +71,12 @@ def robots_rules(status: int, body: bytes, max_size: int, complete: bool = True)
     return DISALLOW_ALL, f"unreachable (HTTP {status}): everything disallowed"
 
 
+def _pass_to(result: Any, waiter: Deferred[Any]) -> Any:
+    """Fire ``waiter`` with ``result`` and keep ``result`` for the Deferred's next callback."""
+    waiter.callback(result)
+    return result
+
+
 def is_robots_lookup(request: Request) -> bool:
     """Whether ``request`` is the robots.txt look-up ``RobotsTxtMiddleware`` makes for a host."""
     return bool(
@@ -86,15 +94,31 @@ class RobotsTxt(RobotsTxtMiddleware):
         settings = crawler.settings
         self.max_size = settings.getint("ARCHIVE_ROBOTS_MAX_SIZE")
         self.timeout = settings.getfloat("ARCHIVE_ROBOTS_TIMEOUT")
+        # one retry at most, to learn the policy quickly; none when the crawl retries nothing (RETRY_TIMES=0)
+        self.retries = min(1, settings.getint("RETRY_TIMES")) if settings.getbool("RETRY_ENABLED") else 0
         crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         if is_robots_lookup(request):
             request.meta.setdefault("download_timeout", self.timeout)
-            request.meta.setdefault("max_retry_times", 1)
+            request.meta.setdefault("max_retry_times", self.retries)
             request.meta["robots_lookup"] = 0  # bytes received so far (bytes_received)
             return
         await super().process_request(request)
+
+    async def robot_parser(self, request: Request) -> Any:
+        """The host's parser; a request that comes while the look-up runs waits for it with a Deferred of its own.
+
+        Scrapy 2.19 awaits the host's one pending Deferred with ``maybe_deferred_to_future``, which consumes its
+        result (``Deferred.asFuture``): every request after the first that waited got ``None``, "no robots.txt",
+        and went out whatever robots.txt said (the seed's ``/sitemap.xml`` on a host that disallows everything).
+        """
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        mine: Deferred[Any] = Deferred()
+        pending.addBoth(_pass_to, mine)
+        return await maybe_deferred_to_future(mine)
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
         """Stop a robots.txt download once it has more than ``max_size`` bytes (keeping what it has)."""

@@ -171,6 +171,29 @@ def test_robots_txt_as_rfc_9309_says(crawl, servers):
     assert warc_headers.get_header("WARC-Truncated") == "length" and len(payload) < 2 * 500 * 1024
 
 
+def test_requests_waiting_for_robots_txt_obey_it(servers, tmp_path):
+    """The seed and both well-known sitemaps wait for the host's robots.txt (HTTP 500: everything disallowed).
+
+    Scrapy 2.19 let every waiting request but the first go out as if there were no robots.txt.
+    """
+    urls, served = servers
+    for run, (retries, lookups) in enumerate([("2", 2), ("0", 1)]):  # RETRY_TIMES=0: no retry of robots.txt either
+        before = len(served.requests("robots_500"))
+        store, options = str(tmp_path / f"store{run}"), [*FAST, "-s", f"RETRY_TIMES={retries}"]
+        result = blogarc("crawl", urls["robots_500"] + "/", "--store", store, *options, text=True)
+        assert served.requests("robots_500")[before:] == ["GET /robots.txt"] * lookups, result.stderr[-3000:]
+        assert "Spider error" not in result.stderr
+
+
+def test_a_sitemap_url_answering_an_image_is_ignored_in_one_line(servers, tmp_path):
+    urls, served = servers
+    before = len(served.requests("robots_big"))
+    result = blogarc("crawl", urls["robots_big"] + "/", "--store", str(tmp_path / "store"), *FAST, text=True)
+    assert {"GET /wp-sitemap.xml", "GET /sitemap.xml"} <= set(served.requests("robots_big")[before:])
+    assert result.stderr.count("Ignoring invalid sitemap") == 2, result.stderr[-3000:]
+    assert " ERROR: " not in result.stderr and "Traceback" not in result.stderr, result.stderr[-3000:]
+
+
 def test_the_log_names_each_failure_in_one_line_and_has_no_traceback(crawl, servers):
     urls, _ = servers
     result, blog, _ = crawl

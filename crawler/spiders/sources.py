@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.http import TextResponse
-from scrapy.utils.sitemap import sitemap_urls_from_robots
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler import discovery
 from crawler.listings import FIELDS, ROUTES, Listings
@@ -87,6 +87,22 @@ class Sources:
             admitted = self.admit(request.url, "sitemap", callback=callback)
             if admitted is not None:
                 yield admitted
+
+    def _get_sitemap_body(self, response: Response) -> bytes | None:
+        """SitemapSpider's body of a sitemap, or None (Scrapy logs "Ignoring invalid sitemap") when it holds no XML.
+
+        Scrapy hands the body of any URL ending in ``.xml`` to its sitemap parser, which fails in a generator on one
+        without an XML element (an image, an empty answer at ``/wp-sitemap.xml``): an error line for a page.
+        """
+        body = super()._get_sitemap_body(response)  # type: ignore[misc]
+        if body is None:
+            return None
+        try:
+            Sitemap(body)  # reads as far as the first element
+        except StopIteration:
+            self.crawler.stats.inc_value("sitemaps/not_xml")
+            return None
+        return body
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Remember each entry's ``lastmod``; with ``--since``, drop entries not modified since."""
