@@ -244,12 +244,14 @@ def _only_chrome(text: str, tree: etree._Element, title: str | None, share: floa
     That is what trafilatura's last resort (all the text of the page) gives on a page without main text, such as
     a bare link list or a gallery without a word; no record is better than a record of menu items.
     """
-    words = len(_WORD.findall(text))
-    if not words:
+    if _WORD.search(text) is None:
         return False
     chrome = {" ".join("".join(a.itertext()).split()) for a in _CHROME_LINKS(tree)} | {title or ""}
-    if sum(len(_WORD.findall(part)) for part in chrome) < words * (1 - share):
-        return False  # too few chrome words to make up the text, even all of them
+    chrome_words = sum(len(_WORD.findall(part)) for part in chrome)
+    words = 0
+    for words, _ in enumerate(_WORD.finditer(text), start=1):  # counted only as far as needed: posts are long
+        if chrome_words < words * (1 - share):
+            return False  # too few chrome words to make up the text, even all of them
     for part in sorted(chrome, key=len, reverse=True):
         text = text.replace(part, " ") if part else text
     return len(_WORD.findall(text)) <= words * share
