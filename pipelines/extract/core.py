@@ -82,12 +82,24 @@ class Extracted(Declared):
     @property
     def word_count(self) -> int:
         """Words in ``text``, split on whitespace."""
-        return len(self.text.split())
+        return self._text_facts()[1]
 
     @property
     def text_sha256(self) -> str:
         """Hex SHA-256 of ``text`` as UTF-8 (to tell changed text from unchanged)."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return self._text_facts()[2]
+
+    def _text_facts(self) -> tuple[str, int, str]:
+        """``text`` with its word count and digest, computed once for this text (again when ``text`` changes).
+
+        A worker process computes them before it returns the extraction: they travel with it (pickle keeps the
+        text and its facts one object), so the crawling process, the crawl's bottleneck, does not count again.
+        """
+        facts = self.__dict__.get("_facts")
+        if facts is None or facts[0] is not self.text:
+            facts = (self.text, len(self.text.split()), hashlib.sha256(self.text.encode("utf-8")).hexdigest())
+            self.__dict__["_facts"] = facts
+        return facts
 
 
 @lru_cache(maxsize=8)
