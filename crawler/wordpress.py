@@ -75,9 +75,14 @@ PART_OF_POST_QUERY = re.compile(r"(?:^|&)cpage=\d+")
 # in that line, never by its label. Older WordPress (the current part is bare text) and the previous/next mode
 # ("Next page") are read from the part URLs WordPress builds (_wp_link_page): part 1 at the permalink, part N at
 # permalink + "N/" (pretty permalinks), "page/N/" (a static front page) or "&page=N" (plain permalinks).
-PART_ITEMS = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' post-page-numbers ')]")
+# A cheap substring test first: the token tests build a string for every element of the page.
+PART_ITEMS = etree.XPath(
+    "//*[contains(@class, 'post-page-numbers')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' post-page-numbers ')]"
+)
 PART_LINES = etree.XPath(
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' page-links ')"
+    "//*[contains(@class, 'page-links') or contains(@class, 'post-nav-links')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' page-links ')"
     " or contains(concat(' ', normalize-space(@class), ' '), ' post-nav-links ')]//a/@href"
 )
 # every part link, for link discovery to leave out (a post's parts are fetched with the post: ``post_parts``)

@@ -10,8 +10,7 @@ title and menu links (trafilatura's last resort on a page without main text) is 
 ``text``. A password-protected or private post (``pipelines.extract.access``) gets its metadata and real title
 only: what WordPress shows in its place (the password form) is not its text.
 
-Cost: a caller's tree is copied once before pruning (about 0.5 ms for a 100 KB page) and trafilatura copies the
-tree it is given once more; bench/extraction.py measures the whole against plain ``trafilatura.extract``.
+Cost: a caller's tree is copied before pruning, and by trafilatura once more (measured by bench/extraction.py).
 
 No Scrapy imports here: the same code re-extracts text from WARC files without a crawl.
 """
@@ -82,12 +81,20 @@ class Extracted(Declared):
     @property
     def word_count(self) -> int:
         """Words in ``text``, split on whitespace."""
-        return len(self.text.split())
+        return self._text_facts()[1]
 
     @property
     def text_sha256(self) -> str:
         """Hex SHA-256 of ``text`` as UTF-8 (to tell changed text from unchanged)."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return self._text_facts()[2]
+
+    def _text_facts(self) -> tuple[str, int, str]:
+        """``text``, its word count and digest, computed once per text: a worker's travel with its extraction."""
+        facts = self.__dict__.get("_facts")
+        if facts is None or facts[0] is not self.text:
+            digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+            facts = self.__dict__["_facts"] = (self.text, len(self.text.split()), digest)
+        return facts
 
 
 @lru_cache(maxsize=8)
@@ -241,15 +248,15 @@ def _main_text(
 def _only_chrome(text: str, tree: etree._Element, title: str | None, share: float) -> bool:
     """Whether ``text`` is the page's chrome (its title, site name and menu links), but for ``share`` of its words.
 
-    That is what trafilatura's last resort (all the text of the page) gives on a page without main text, such as
-    a bare link list or a gallery without a word; no record is better than a record of menu items.
+    That is trafilatura's last resort (the page's whole text) on a page without main text: no record is better.
     """
-    words = len(_WORD.findall(text))
-    if not words:
+    if _WORD.search(text) is None:
         return False
     chrome = {" ".join("".join(a.itertext()).split()) for a in _CHROME_LINKS(tree)} | {title or ""}
-    if sum(len(_WORD.findall(part)) for part in chrome) < words * (1 - share):
-        return False  # too few chrome words to make up the text, even all of them
+    chrome_words = sum(len(_WORD.findall(part)) for part in chrome)
+    for words, _ in enumerate(_WORD.finditer(text), start=1):  # counted only as far as needed: posts are long
+        if chrome_words < words * (1 - share):
+            return False  # too few chrome words to make up the text, even all of them
     for part in sorted(chrome, key=len, reverse=True):
         text = text.replace(part, " ") if part else text
     return len(_WORD.findall(text)) <= words * share

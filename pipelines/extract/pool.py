@@ -54,9 +54,12 @@ def extract_body(body: bytes, encoding: str, url: str, options: ExtractOptions |
         ExtractionError: extraction failed; the message names the original exception.
     """
     try:
-        return extract_post(decode_html(body, encoding=encoding), url, options)
+        extracted = extract_post(decode_html(body, encoding=encoding), url, options)
     except Exception as exc:  # noqa: BLE001 - re-raised as something the parent can unpickle
         raise ExtractionError(f"{type(exc).__name__}: {exc}"[:500]) from None
+    if extracted is not None:
+        extracted.text_sha256  # noqa: B018 - counted here, in the worker: the facts travel with the extraction
+    return extracted
 
 
 def default_workers() -> int:

@@ -13,7 +13,7 @@ when it was received (the WARC-Date of the response record) and where that recor
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -159,5 +159,8 @@ class TextRecord:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The record as the JSON object written to a text batch."""
-        return asdict(self)
+        """The record as the JSON object written to a text batch (its values, not copies: what it holds is plain)."""
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+_FIELDS = tuple(f.name for f in fields(TextRecord))
