@@ -10,9 +10,9 @@ A seed URL with credentials (``http://user:password@host/``) is refused (``Value
 would make every request offsite and land in logs, manifests and WARC request records; blogarc does not log in.
 
 What was seen is kept as Python's 64-bit string hashes, not the strings: a crawl's memory must not grow by the
-length of every URL and href it met. The hashes are cut to 60 bits (``KEY``): a Python int of 60 bits takes 32
-bytes, one of 64 bits 40, for ~10^5 keys per 10^4 posts (at 10^6 URLs a collision, which would skip one URL, has
-odds of about 5*10^-7).
+length of every URL and href it met, and the hashes are kept compactly (``crawler.keyset``: ~10 bytes a key, for
+~10^5 keys per 10^4 posts). They are cut to 60 bits (``KEY``): at 10^6 URLs a collision, which would skip one URL,
+has odds of about 5*10^-7.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from crawler.keyset import KeySet
 from crawler.wordpress import ScopeRules, same_site_hosts
 
 KEY = (1 << 60) - 1  # the bits of a string's hash kept as its key in the seen sets (see the module docstring)
@@ -64,8 +65,8 @@ class Admission:
     max_pages: int = 0
     since: datetime | None = None
     hosts: frozenset[str] = frozenset()
-    seen: set[int] = field(default_factory=set)  # hashes of canonical URLs
-    decided_hrefs: set[int] = field(default_factory=set)  # hashes of hrefs (absolute, fragment dropped)
+    seen: KeySet = field(default_factory=KeySet)  # hashes of canonical URLs
+    decided_hrefs: KeySet = field(default_factory=KeySet)  # hashes of hrefs (absolute, fragment dropped)
     listed_dates: dict[int, datetime] = field(default_factory=dict)  # by URL hash: lastmod, modified_gmt, Atom
     pages_admitted: int = 0
 
