@@ -40,6 +40,8 @@ HTTPERROR_ALLOW_ALL = True
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+# Scrapy's duplicate filter, keeping 60 bits of each request's fingerprint instead of a 20-byte bytes object
+DUPEFILTER_CLASS = "crawler.dupefilter.CompactDupeFilter"
 
 # --- Store and run ---------------------------------------------------------------------------------------------
 # Where the archive goes: a folder (default ./archive), a file:// URI or s3://bucket/prefix.

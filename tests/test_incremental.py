@@ -373,7 +373,7 @@ def test_a_checkpoint_snapshot_is_what_the_state_was_when_taken():
     for i in range(50, 100):  # what the crawl does meanwhile: new captures, text fingerprints, payloads
         url = f"https://blog.example.org/new/{i}/"
         state.current[url] = entry(url)
-    state.current["https://blog.example.org/new/0/"].text_sha256 = "f" * 64
+    state.set_text("https://blog.example.org/new/0/", "f" * 64)
     state.meta["absorbed_runs"] = ["run-x"]
     assert taken.dumps() == expected
     assert state.dumps() != expected

@@ -26,8 +26,10 @@ import hashlib
 import io
 import json
 import logging
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+from pipelines.runs.entries import Entries, UrlState
 
 if TYPE_CHECKING:
     from pipelines.store.base import Store
@@ -49,48 +51,13 @@ def state_key(site: str) -> str:
     return f"state/{site}/urls.jsonl.gz"
 
 
-@dataclass(slots=True)
-class UrlState:
-    """The last capture of one URL with status 200, and what a conditional request needs.
-
-    Slotted: a crawl holds one per URL it archived (and one per URL the last runs did), so no per-instance dict.
-    """
-
-    url: str
-    digest: str  # WARC-Payload-Digest of the original capture (sha1:BASE32)
-    date: str  # WARC-Date of the original capture (what revisits refer to)
-    filename: str
-    offset: int
-    length: int
-    record_id: str
-    etag: str | None = None
-    last_modified: str | None = None
-    checked: str | None = None  # WARC-Date of the last capture that found it unchanged (revisit or original)
-    text_sha256: str | None = None  # set when the page had a clean-text record
-    run_id: str | None = None  # the run that made the original capture (its text record belongs to that run)
-    # when the text record was made from another capture (same text, other bytes: a nonce, a date; or a record a
-    # killed run wrote): that capture, {"run_id", "date", "filename", "offset", "length", "record_id", "digest"}
-    text_from: dict[str, Any] | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> UrlState:
-        """An entry from its JSON line (unknown keys, from a newer blogarc, are ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-    @property
-    def last_seen(self) -> str:
-        """When the URL was last known to hold this payload."""
-        return max(self.date, self.checked or "")
-
-
 @dataclass
 class CrawlState:
     """A site's state: ``previous`` as loaded (read-only during a run), ``current`` as this run found it."""
 
     site: str
-    previous: dict[str, UrlState] = field(default_factory=dict)
-    current: dict[str, UrlState] = field(default_factory=dict)
+    previous: Entries = field(default_factory=Entries)  # packed (pipelines/runs/entries.py)
+    current: Entries = field(default_factory=Entries)
     gone: set[str] = field(default_factory=set)
     payloads: dict[str, UrlState] = field(default_factory=dict)  # non-200 bodies by payload digest
     meta: dict[str, Any] = field(default_factory=dict)
@@ -137,9 +104,8 @@ class CrawlState:
 
     def set_text(self, url: str, text_sha256: str, text_from: dict[str, Any] | None = None) -> None:
         """Note the SHA-256 of the text a clean-text record was written with (``text_from``: not from this capture)."""
-        if url in self.current:
-            self.current[url].text_sha256 = text_sha256
-            self.current[url].text_from = text_from
+        if url in self.current:  # entries are values (packed): replaced, never changed in place
+            self.current[url] = replace(self.current[url], text_sha256=text_sha256, text_from=text_from)
 
     def settle(self, url: str) -> None:
         """The page of ``url`` is handled (its record written, or none to write): checkpoints may include it."""
@@ -153,27 +119,28 @@ class CrawlState:
         """The first capture of a non-200 body with this payload digest (None in a full run)."""
         return self.payloads.get(digest) if self.conditional else None
 
-    def merged(self, settled: bool = False) -> dict[str, UrlState]:
+    def merged(self, settled: bool = False) -> Entries:
         """What the next run will load: the previous entries, updated with this run's, minus what is gone.
 
-        With ``settled``, this run's captures of pages still being handled are left out (a checkpoint).
+        With ``settled``, this run's captures of pages still being handled are left out (a checkpoint). The
+        entries stay packed: a large site's state is never held unpacked, even while it is saved.
         """
-        current = {url: e for url, e in self.current.items() if url not in self.pending} if settled else self.current
-        urls = {**self.previous, **current}
+        current = Entries.of(self.current).packed
+        if settled:
+            current = {url: e for url, e in current.items() if url not in self.pending}
+        urls = Entries()
+        urls.packed = {**Entries.of(self.previous).packed, **current}
         for url in self.gone:
-            urls.pop(url, None)
+            urls.packed.pop(url, None)
         return urls
 
     def snapshot(self, settled: bool = False) -> StateSnapshot:
         """A copy of what ``dumps`` writes, taken on the thread that changes the state (the reactor's).
 
         A thread then encodes and saves it while the crawl goes on: iterating the live dicts there fails mid-way
-        ("dictionary changed size during iteration", a lost checkpoint).
+        ("dictionary changed size during iteration", a lost checkpoint). The packed entries are shared, not copied.
         """
-        urls = self.merged(settled)
-        for url in self.current.keys() & urls.keys():  # this run's entries change in place (text fingerprints)
-            urls[url] = replace(urls[url])
-        return StateSnapshot(self.site, dict(self.meta), urls, dict(self.payloads))
+        return StateSnapshot(self.site, dict(self.meta), self.merged(settled), dict(self.payloads))
 
     def dumps(self, settled: bool = False) -> bytes:
         """The state as gzipped JSON Lines (``StateSnapshot.dumps``)."""
@@ -213,7 +180,7 @@ class StateSnapshot:
 
     site: str
     meta: dict[str, Any]
-    urls: dict[str, UrlState]
+    urls: Entries
     payloads: dict[str, UrlState]
 
     def dumps(self) -> bytes:
@@ -226,9 +193,9 @@ class StateSnapshot:
             meta = {"_meta": {**self.meta, "site": self.site, "urls": len(self.urls)}}
             packed.write(json.dumps(meta, sort_keys=True).encode("utf-8") + b"\n")
             for url in sorted(self.urls):
-                packed.write(json.dumps(asdict(self.urls[url]), sort_keys=True).encode("utf-8") + b"\n")
+                packed.write(json.dumps(self.urls[url].as_dict(), sort_keys=True).encode("utf-8") + b"\n")
             for digest in sorted(self.payloads):
-                line = json.dumps({"_payload": asdict(self.payloads[digest])}, sort_keys=True)
+                line = json.dumps({"_payload": self.payloads[digest].as_dict()}, sort_keys=True)
                 packed.write(line.encode("utf-8") + b"\n")
         return out.getvalue()
 
