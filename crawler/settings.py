@@ -148,7 +148,8 @@ WARC_ENABLED = True
 WARC_PREFIX = "blogarc"
 WARC_MAX_SIZE = 1024**3  # rotate files at 1 GB
 WARC_GZIP = True
-# zlib level of each record's gzip member: 6 costs half the CPU of warcio's fixed 9 for files 1-2% larger.
+# libdeflate level (1-12) of each record's gzip member: 6 costs a third of the CPU of warcio's fixed zlib 9, for
+# files about as small (1% smaller than zlib's 6).
 WARC_GZIP_LEVEL = 6
 
 # --- Clean text ------------------------------------------------------------------------------------------------

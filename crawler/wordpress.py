@@ -245,7 +245,9 @@ def classify_page(tree: etree._Element, url: str) -> str:
     """
     if is_post_part(url):
         return "part"
-    body_classes = _BODY_CLASSES(tree).split()
+    # the parser puts <body> under the root: found there without the XPath's walk of the whole tree
+    body = tree.find("body")
+    body_classes = (body.get("class", "") if body is not None else _BODY_CLASSES(tree)).split()
     return body_class_kind(body_classes) or ("post" if declares_article(tree) else "other")
 
 
