@@ -377,3 +377,20 @@ def test_a_checkpoint_snapshot_is_what_the_state_was_when_taken():
     state.meta["absorbed_runs"] = ["run-x"]
     assert taken.dumps() == expected
     assert state.dumps() != expected
+
+
+def test_a_checkpoint_saving_as_the_run_ends_does_not_bring_the_lock_back(blog_servers, tmp_path):
+    """A run waits for a checkpoint in flight before its last save and the release of its lock.
+
+    Else the checkpoint's renewal wrote the lock again after the release (3 runs in 8 here, before the fix), and the
+    next night's run found the site locked by a run that had ended. Checkpoints every 2 ms make the overlap likely.
+    """
+    server = blog_servers["block"]
+    for run in range(6):
+        store = tmp_path / f"store{run}"
+        args = ["crawl", server.url + "/", "--store", str(store), "--spool", str(tmp_path / f"spool{run}")]
+        result = blogarc(
+            *args, *FAST, *IN_PROCESS, "--no-requisites", "-s", "ARCHIVE_STATE_CHECKPOINT=0.002", text=True
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert not list(store.glob("state/*/lock.json")), f"run {run}: the lock outlived its run"

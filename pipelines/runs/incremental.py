@@ -24,14 +24,16 @@ run did not keep: a capture in the state means its page got its record, or had n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
+from twisted.internet.defer import Deferred
 
 from pipelines.layout import state_key
 from pipelines.runs.interrupted import Interrupted, interrupted_texts
@@ -88,6 +90,7 @@ class Incremental:
         self.interrupted = Interrupted()  # what killed runs left (pipelines/runs/interrupted.py)
         self.run_id = ""
         self._loop: task.LoopingCall | None = None
+        self._loop_ended: Deferred[Any] | None = None  # fires once the loop is stopped and no checkpoint runs
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Incremental:
@@ -140,7 +143,7 @@ class Incremental:
         )
         if self.checkpoint_interval > 0:
             self._loop = task.LoopingCall(lambda: deferred_from_coro(self.checkpoint()))
-            self._loop.start(self.checkpoint_interval, now=False)
+            self._loop_ended = self._loop.start(self.checkpoint_interval, now=False)
 
     def choose_mode(self, state: CrawlState) -> str:
         """``full`` without state or when asked for; ``revalidate`` every N runs; ``incremental`` otherwise."""
@@ -289,6 +292,9 @@ class Incremental:
     async def spider_closed(self, spider: Spider) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        if self._loop_ended is not None:  # a checkpoint still saving would renew the lock once it is released
+            with contextlib.suppress(Exception):  # checkpoint() logs its own failures; the lock must go regardless
+                await maybe_deferred_to_future(self._loop_ended)
         if self.lock is None or not self.lock.held:
             return
         try:
