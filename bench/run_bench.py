@@ -314,16 +314,17 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def code_under_test(tmp: Path, ref: str | None) -> tuple[dict | None, str]:
-    """The environment for blogarc runs and a label: the working tree as installed, or ``ref`` exported from git."""
+def code_under_test(tmp: Path, ref: str | None) -> tuple[dict, str]:
+    """The environment for blogarc runs and a label: this working tree, or ``ref`` exported from git."""
     repo = Path(__file__).resolve().parent.parent
 
     def git(*cmd: str) -> str:
         return subprocess.run(["git", "-C", str(repo), *cmd], capture_output=True, text=True).stdout.strip()
 
     if not ref:
+        # The tree this script lives in, first on the path: an editable install may point at another clone.
         dirty = git("status", "--porcelain", "--untracked-files=no", "--", "crawler", "pipelines")
-        return None, f"working tree at {git('rev-parse', '--short', 'HEAD') or '?'}" + (
+        return with_on_path(repo), f"working tree at {git('rev-parse', '--short', 'HEAD') or '?'}" + (
             " + uncommitted changes" if dirty else ""
         )
     src = tmp / "src"
@@ -333,8 +334,12 @@ def code_under_test(tmp: Path, ref: str | None) -> tuple[dict | None, str]:
         raise SystemExit(f"git archive {ref} failed: {archive.stderr.decode(errors='replace')}")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(src, filter="data")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])))
-    return env, f"{ref} ({git('rev-parse', '--short', ref)}, exported to PYTHONPATH)"
+    return with_on_path(src), f"{ref} ({git('rev-parse', '--short', ref)}, exported to PYTHONPATH)"
+
+
+def with_on_path(src: Path) -> dict:
+    """The environment with ``src`` first on PYTHONPATH."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])))
 
 
 # --- results --------------------------------------------------------------------------------------------------
@@ -405,7 +410,7 @@ def ratios(runs: list[Run]) -> list[str]:
         sign = "≤" if at_most else "≥"
         lines.append(f"  {label}: {value:.2f}  (target {sign} {goal}: {'MET' if met else 'MISSED'})")
 
-    line("wall, blogarc with text / wget WARC only", on.wall / wget.wall if on else None, 1.0, True)
+    line("wall, blogarc with text / wget WARC only", on.wall / wget.wall if on and on.responses else None, 1.0, True)
     rate, cpu = per_request(off) if off else (None, None)
     line(
         "CPU ms/request, blogarc extraction off / wget",
@@ -510,11 +515,14 @@ def print_memory(by_posts: dict[int, list[Run]]) -> None:
             r = next((x for x in by_posts[n] if x.name == name), None)
             if r is None:
                 continue
-            ratio = r.peak_rss_tree / base.peak_rss_tree if base.peak_rss_tree else 0
-            cells.append(
-                f"{n} posts {r.peak_rss_tree / 2**20:.0f} ({r.max_rss_single / 2**20:.0f})"
-                + ("" if n == smallest else f" = {ratio:.2f}× {'MET' if ratio <= 1.3 else 'MISSED'} (≤ 1.3×)")
-            )
+            cells.append(f"{n} posts {r.peak_rss_tree / 2**20:.0f} ({r.max_rss_single / 2**20:.0f})")
+            if n == smallest:
+                continue
+            if not (r.responses and base.responses):
+                cells[-1] += " = - (a run failed)"
+                continue
+            ratio = r.peak_rss_tree / base.peak_rss_tree
+            cells[-1] += f" = {ratio:.2f}× {'MET' if ratio <= 1.3 else 'MISSED'} (≤ 1.3×)"
         print(f"  {name}: " + "; ".join(cells))
 
 
