@@ -18,6 +18,7 @@ import gzip
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,8 +33,10 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.layout import is_batch_name, is_warc_name, site_key, warc_key
+from pipelines.runs.state import load_state, state_key
 from pipelines.store.base import open_store
 from pipelines.warc.files import complete_prefix
+from tests.blogserver import BlogServer
 from tests.util import ASSETS, REST, ROOT, blogarc
 from tests.util import BLOGS as FIXTURES
 
@@ -367,6 +370,49 @@ def test_restarted_with_the_run_id_of_the_killed_run(classic_crawl):
     before = durable_now(crawl)
     crawl.finish()
     assert_nothing_lost_or_repeated(crawl, before)
+
+
+def test_a_post_behind_pages_the_killed_run_captured_is_archived_by_the_next(tmp_path):
+    """The killed run captured the pages that link to a post, but not the post: its queue of requests died with it.
+
+    The next run must read those pages in full, not ask for a 304 (no body, no links), or the post is never archived.
+    The post answers slowly, so the kill comes once everything else is captured and checkpointed.
+    """
+    post = "/2023/11/the-lighthouse-keepers-logbook/"
+    root = tmp_path / "blog"
+    shutil.copytree(FIXTURES / "classic", root)
+    routes = json.loads((root / "_routes.json").read_text("utf-8"))
+    (root / "_routes.json").write_text(json.dumps({**routes, post: {"delay": 8}}), "utf-8")
+    linking = {
+        "/" + p.parent.relative_to(root).as_posix() + "/"
+        for p in root.rglob("index.html")
+        if post.encode() in p.read_bytes()
+    }
+    access_log = tmp_path / "access.log"
+    with BlogServer(root, access_log=access_log) as server:
+        quick = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]  # the rest while the post waits
+        crawl = Crawl(server.url, str(tmp_path / "store"), tmp_path / "spool", tmp_path, extra=quick)
+        state_file = Path(crawl.store) / state_key(crawl.site)
+        seen = {"size": -1, "since": 0.0}
+
+        def moment() -> bool:  # the post asked for, nothing else asked for 2 s, a checkpoint saved since
+            size = access_log.stat().st_size if access_log.exists() else 0
+            if size != seen["size"]:
+                seen.update(size=size, since=time.time())
+            asked = f"GET {post} " in access_log.read_text() if size else False
+            quiet = time.time() - seen["since"] > 2
+            return asked and quiet and state_file.exists() and state_file.stat().st_mtime > seen["since"] + 1
+
+        crawl.kill_when(moment, "everything but the post captured and checkpointed")
+        killed = load_state(open_store(crawl.store), crawl.site).previous
+        asked = {line.split()[1] for line in access_log.read_text().splitlines()}
+        assert crawl.url + post not in spool_responses(crawl), "the post was archived before the kill"
+        assert {crawl.url + path for path in (linking & asked) - {post}} <= set(killed), (
+            "a page linking the post is not in the state"
+        )
+        before = durable_now(crawl)
+        crawl.finish()
+        assert_nothing_lost_or_repeated(crawl, before)
 
 
 def test_killed_during_a_state_checkpoint(classic_crawl):

@@ -17,8 +17,8 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -394,3 +394,28 @@ def test_a_checkpoint_saving_as_the_run_ends_does_not_bring_the_lock_back(blog_s
         )
         assert result.returncode == 0, result.stderr[-3000:]
         assert not list(store.glob("state/*/lock.json")), f"run {run}: the lock outlived its run"
+
+
+def test_only_the_captures_a_killed_run_made_before_it_was_found_killed_are_distrusted(tmp_path):
+    """A run whose last save was a checkpoint was killed; its restart (same run id) and later runs are trusted."""
+    store, site_name = open_store(str(tmp_path)), "blog.example.org"
+    a, b = "https://blog.example.org/a/", "https://blog.example.org/b/"
+
+    def run(run_id: str, url: str | None, ends: bool) -> CrawlState:
+        state = load_state(store, site_name)
+        state.start_run(run_id, revalidate=False)
+        if url is not None:
+            state.record_capture(
+                replace(entry(url), run_id=run_id, date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            )
+        if ends:
+            state.end_run()
+        state.snapshot().save(store)  # a checkpoint when the run does not end
+        return load_state(store, site_name)
+
+    state = run("r1", a, ends=False)  # killed after its checkpoint
+    assert not state.captured_by_killed_run(state.previous[a])  # nobody knows yet: the run may be going on
+    state = run("r1", b, ends=True)  # its restart
+    assert state.captured_by_killed_run(state.previous[a]) and not state.captured_by_killed_run(state.previous[b])
+    state = run("r2", a, ends=True)  # a captured again: trusted from now on
+    assert not any(state.captured_by_killed_run(e) for e in state.previous.values())

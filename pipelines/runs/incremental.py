@@ -206,8 +206,12 @@ class Incremental:
         note_capture(self.state, response, location, prior, revisit is not None)
 
     def validators(self, url: str) -> UrlState | None:
-        """What a conditional request for ``url`` can send (None in a full run or for an unknown URL)."""
-        return self.state.known(url) if self.state is not None else None
+        """What a conditional request for ``url`` can send (None in a full run or for an unknown URL).
+
+        None too for a capture made by a killed run: its page's links may never have been followed (a 304 has none).
+        """
+        known = self.state.known(url) if self.state is not None else None
+        return None if known is None or self.state.captured_by_killed_run(known) else known
 
     def skip_requisite(self, url: str) -> bool:
         """Whether a stylesheet, script or image archived before need not be asked for again.
@@ -301,6 +305,7 @@ class Incremental:
             if self.state is not None:
                 absorbed = set(self.state.meta.get("absorbed_runs", [])) | set(self.interrupted.runs)
                 self.state.meta["absorbed_runs"] = sorted(absorbed)[-100:]  # only a run that ends absorbs
+                self.state.end_run()
                 size = await run_in_thread(self.state.snapshot().save, self.store)
                 self.crawler.stats.set_value("incremental/state_bytes", size)
         except Exception as exc:  # the WARCs are safe; the next run only captures more than it needs to

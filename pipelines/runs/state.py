@@ -1,7 +1,7 @@
 """Per-site crawl state in the store: what incremental runs need to know about the last captures of each URL.
 
 ``state/{site}/urls.jsonl.gz`` holds one JSON line of run facts (``{"_meta": {...}}``: runs so far, the last run
-id, the run of the last full revalidation) and then one line per URL archived with status 200: its payload digest,
+id, the run of the last full revalidation, the run not ended yet, the runs found killed) and then one line per URL archived with status 200: its payload digest,
 ``ETag``, ``Last-Modified``, the capture it was last stored in (WARC-Date, file, offset, length, record id), when it
 was last found unchanged (``checked``), and the SHA-256 of its text when it had a clean-text record.
 
@@ -27,6 +27,7 @@ import io
 import json
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pipelines.runs.entries import Entries, UrlState
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
+KEEP_KILLED_RUNS = 20  # killed runs remembered; their captures are fetched again in full by the next run
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 
@@ -89,10 +91,30 @@ class CrawlState:
         return int(self.meta.get("runs", 0))
 
     def start_run(self, run_id: str, revalidate: bool) -> None:
-        """Count this run; note it when it revalidates everything (``--full`` or ``--revalidate-every``)."""
-        self.meta.update(format=FORMAT, runs=self.runs + 1, last_run_id=run_id)
+        """Count this run; note it when it revalidates everything (``--full`` or ``--revalidate-every``).
+
+        A run is open from here to ``end_run``; one still open at the next start was killed (only its checkpoints
+        were saved), and is noted with the time it was found so.
+        """
+        if killed := self.meta.get("open_run"):
+            found_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # a WARC-Date, to compare with captures'
+            killed_runs = {**self.meta.get("killed_runs", {}), killed: found_at}
+            self.meta["killed_runs"] = dict(sorted(killed_runs.items(), key=lambda item: item[1])[-KEEP_KILLED_RUNS:])
+        self.meta.update(format=FORMAT, runs=self.runs + 1, last_run_id=run_id, open_run=run_id)
         if revalidate or "last_revalidation_run" not in self.meta:
             self.meta["last_revalidation_run"] = self.runs
+
+    def end_run(self) -> None:
+        """This run ends: the state saved next is its last, not a checkpoint of a run that may yet be killed."""
+        self.meta.pop("open_run", None)
+
+    def captured_by_killed_run(self, entry: UrlState) -> bool:
+        """Whether ``entry`` was captured by a run that was killed before it ended (before its restart, if any).
+
+        Such a run lost its frontier: the links of the pages it captured may never have been followed.
+        """
+        found_at = self.meta.get("killed_runs", {}).get(entry.run_id)
+        return found_at is not None and (entry.date or "") < found_at
 
     def runs_since_revalidation(self) -> int:
         """Before ``start_run``: how many runs the coming one is after the last full capture or revalidation."""
