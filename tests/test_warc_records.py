@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import re
 
 import pytest
@@ -12,7 +13,15 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from pipelines.warc.files import OPEN_SUFFIX, WarcFile, WarcRoller, complete_prefix, repair_open_file, warc_name
-from pipelines.warc.records import build_request_record, build_response_record, status_line
+from pipelines.warc.records import (
+    Exchange,
+    PairBuilder,
+    RawHeaders,
+    Revisit,
+    build_request_record,
+    build_response_record,
+    status_line,
+)
 from tests.util import warcio_check
 
 GZIP_BODY = gzip.compress(b"<html><body><p>compressed page</p></body></html>")
@@ -57,7 +66,7 @@ def test_response_block_is_the_http_message_as_received():
     request, response = exchange()
     out = io.BytesIO()
     writer = FixedWriter(out, gzip=False, warc_version="1.1")
-    writer.write_record(build_response_record(writer, response))
+    writer.write_record(build_response_record(writer, Exchange.of(request, response)))
     data = out.getvalue()
     head, block = data.split(b"\r\n\r\n", 1)
     assert head.startswith(b"WARC/1.1\r\nWARC-Type: response\r\n")
@@ -78,10 +87,100 @@ def test_request_record_has_request_line_and_host():
     request, response = exchange()
     out = io.BytesIO()
     writer = FixedWriter(out, gzip=False, warc_version="1.1")
-    writer.write_record(build_request_record(writer, request, "HTTP/1.1"))
+    writer.write_record(build_request_record(writer, Exchange.of(request, response), "<urn:uuid:1>"))
     block = out.getvalue().split(b"\r\n\r\n", 1)[1]
-    assert block.startswith(b"GET /a?b=1 HTTP/1.1\r\nHost: blog.test\r\n")
+    # the request line carries the protocol the response came with
+    assert block.startswith(b"GET /a?b=1 HTTP/1.0\r\nHost: blog.test\r\n")
     assert b"User-Agent: blogarc-test\r\n" in block
+
+
+class CountingWriter(WARCWriter):
+    """Record ids from a counter and one date: two writers that make the same records write the same bytes."""
+
+    DATE = "2026-01-02T03:04:05.123456Z"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._ids = itertools.count()
+
+    def _make_warc_id(self, id_=None):
+        return f"<urn:uuid:00000000-0000-4000-8000-{next(self._ids):012d}>"
+
+    def curr_warc_date(self):
+        return self.DATE
+
+
+def warcio_pair(request, response, revisit=None):
+    """The pair as warcio's own writer makes it from the same Scrapy objects (create_*_record, write pair)."""
+    out = io.BytesIO()
+    writer = CountingWriter(out, gzip=False, warc_version="1.1")
+    fields = {"WARC-Refers-To": revisit.refers_to["record_id"]} if revisit else {}
+    if response.ip_address is not None:
+        fields["WARC-IP-Address"] = str(response.ip_address)
+    if "download_stopped" in response.flags:
+        fields["WARC-Truncated"] = "length"
+    protocol = response.protocol or "HTTP/1.1"
+    lines = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
+    http = RawHeaders(status_line(response.status), lines, protocol=protocol)
+    if revisit is None:
+        body = io.BytesIO(response.body)
+        resp = writer.create_warc_record(
+            response.url, "response", payload=body, length=len(response.body), http_headers=http,
+            warc_headers_dict=fields,
+        )  # fmt: skip
+    else:
+        ref = revisit.refers_to
+        resp = writer.create_revisit_record(
+            response.url, ref["digest"], ref["uri"], ref["date"], http_headers=http, warc_headers_dict=fields
+        )
+        resp.rec_headers.replace_header("WARC-Profile", revisit.profile)
+    lines = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
+    if not any(name.lower() == "host" for name, _ in lines):
+        lines.insert(0, ("Host", request.url.split("/")[2]))
+    target = request.url.split("/", 3)[3] if request.url.count("/") > 2 else ""
+    http = RawHeaders(f"{request.method} /{target} {protocol}", lines, is_http_request=True)
+    req = writer.create_warc_record(
+        request.url, "request", payload=io.BytesIO(request.body), length=len(request.body), http_headers=http
+    )
+    writer.write_request_response_pair(req, resp)
+    return out.getvalue()
+
+
+def our_pair(request, response, revisit=None):
+    builder = PairBuilder()
+    builder.writer = CountingWriter(builder.writer.out, gzip=False, warc_version="1.1")
+    return b"".join(builder.build(Exchange.of(request, response, revisit, date=CountingWriter.DATE)).records)
+
+
+LATIN = "caf\xe9".encode("latin-1")
+REVISIT = Revisit(
+    "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+    {"uri": "http://blog.test/a?b=1", "date": "2025-01-01T00:00:00Z", "digest": "sha1:ABC", "record_id": "<urn:x>"},
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "ip", "flags", "revisit"),
+    [
+        (GZIP_BODY, 200, "127.0.0.1", [], None),
+        (b"<html>" + bytes(range(256)) * 300 + b"</html>", 200, None, [], None),  # larger than warcio's 16 KiB reads
+        (b"", 204, "::1", [], None),
+        (b"Not found " * 50, 404, "10.0.0.1", [], None),
+        (b"User-agent: *\n" * 10, 200, "127.0.0.1", ["download_stopped"], None),
+        (b"", 304, "127.0.0.1", [], REVISIT),
+        (GZIP_BODY, 200, None, [], REVISIT),
+    ],
+)
+def test_pair_is_byte_for_byte_what_warcio_writes(body, status, ip, flags, revisit):
+    """Records built from whole-buffer digests are warcio's own bytes: header order, digests, blocks."""
+    request, response = exchange(body=body, status=status)
+    request.headers[b"X-Latin"] = LATIN
+    response = response.replace(flags=flags)
+    if ip is not None:
+        response.ip_address = ip
+    ours, reference = our_pair(request, response, revisit), warcio_pair(request, response, revisit)
+    assert ours == reference
+    assert ours.count(b"WARC-Payload-Digest: sha1:") == 2 and b"WARC-Concurrent-To: <urn:uuid:" in ours
 
 
 @pytest.mark.parametrize(

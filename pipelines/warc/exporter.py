@@ -6,8 +6,9 @@ redirects, 404s and gzip bodies are all archived as they came. Records go to a `
 folder (``pipelines/warc/files.py``); each file that closes (at ``WARC_MAX_SIZE``, or when the crawl ends) is
 announced with ``file_closed`` and shipped by ``pipelines/store/uploads.py``.
 
-Records are built on the crawl's thread (warcio: headers, digests) and compressed and written in one thread of
-their own (zlib releases the GIL: the second core does it). ``WarcWritten``, a downloader middleware nearest the
+What the records need is copied off Scrapy's objects on the crawl's thread (``records.Exchange``); the records are
+built (warcio: headers, SHA-1 digests), compressed and written in one thread of their own (hashlib and libdeflate
+release the GIL: the second core does it). ``WarcWritten``, a downloader middleware nearest the
 downloader, holds each response until its records are written, so nothing downstream sees a difference.
 
 Whether a response is written as a revisit, and what the crawl state learns from each capture, is the incremental
@@ -34,7 +35,7 @@ from pipelines.runs.incremental import Incremental
 from pipelines.services import Services
 from pipelines.signals import file_closed
 from pipelines.warc.files import WarcRoller
-from pipelines.warc.records import warcinfo_fields
+from pipelines.warc.records import Exchange, warcinfo_fields
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,7 +68,7 @@ WARCINFO_SETTINGS = (
 class WarcExporter:
     """Write every request/response pair to rolling WARC files; announce each file that closes."""
 
-    def __init__(self, crawler: Crawler, spool: Spool, prefix: str, max_size: int, gzip: bool, gzip_level: int = 6):
+    def __init__(self, crawler: Crawler, spool: Spool, prefix: str, max_size: int, gzip: bool, gzip_level: int = 5):
         self.crawler = crawler
         self.spool = spool
         self.prefix = prefix
@@ -115,15 +116,14 @@ class WarcExporter:
         return warcinfo_fields(f"blogarc/{__version__}", chosen)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        """Build the exchange's records here (they read Scrapy's objects); compress and write them in the thread.
+        """Take the exchange off Scrapy's objects here; build, compress and write its records in the thread.
 
         The response goes on only once its records are written (``WarcWritten``): its callback finds
         ``request.meta["warc"]`` and the crawl state knows the capture, as when the write was done here.
         """
         assert self.roller is not None and self.writing is not None, "spider_opened runs first"
         revisit = self.incremental.revisit_for(response) if self.incremental is not None else None
-        pair = self.roller.build(request, response, revisit)
-        written = self.writing.run(self.roller.append, pair)
+        written = self.writing.run(self.roller.append, Exchange.of(request, response, revisit))
         written.addCallbacks(
             self._written, self._write_failed, callbackArgs=(request, response, revisit), errbackArgs=(response,)
         )

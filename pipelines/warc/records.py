@@ -17,13 +17,16 @@ What a WARC record holds here, and what Scrapy cannot give us:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -67,81 +70,141 @@ def request_target(url: str) -> str:
     return f"{target}?{parts.query}" if parts.query else target
 
 
-def build_response_record(
-    writer: WARCWriter, response: Response, extra_headers: dict[str, str] | None = None
-) -> ArcWarcRecord:
-    """A ``response`` record whose payload is ``response.body`` exactly as downloaded."""
-    http_headers = RawHeaders(
-        status_line(response.status),
-        header_lines(response.headers),
-        protocol=response.protocol or "HTTP/1.1",
-    )
-    warc_headers = _warc_headers(response, extra_headers)
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """What the records of one exchange are made of, copied off Scrapy's objects as plain data.
+
+    Taken on the crawl's thread (``Exchange.of``, cheap: header lines and references); the records are then built
+    from it in the thread that writes the files, so the two SHA-1 digests (hashlib releases the GIL) and warcio's
+    serialization leave the crawl's thread.
+    """
+
+    url: str
+    date: str  # the WARC-Date of both records: when the response was received
+    status: int
+    protocol: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    warc_fields: dict[str, str]  # WARC-IP-Address, WARC-Truncated (and WARC-Refers-To for a revisit)
+    request_line: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    revisit: Revisit | None = None
+
+    @classmethod
+    def of(cls, request: Request, response: Response, revisit: Revisit | None = None, date: str = "") -> Exchange:
+        """The exchange of ``request`` and ``response`` (a revisit with ``revisit``), dated now unless ``date``."""
+        protocol = response.protocol or "HTTP/1.1"
+        lines = header_lines(request.headers)
+        if not any(name.lower() == "host" for name, _ in lines):
+            lines.insert(0, ("Host", urlsplit(request.url).netloc))
+        fields = {"WARC-Refers-To": revisit.refers_to["record_id"]} if revisit is not None else {}
+        if response.ip_address is not None:
+            fields["WARC-IP-Address"] = str(response.ip_address)
+        if "download_stopped" in response.flags:  # the crawl stopped reading it (robots.txt over its size limit)
+            fields["WARC-Truncated"] = "length"
+        return cls(
+            url=response.url,
+            date=date or RecordBuilder._make_warc_date(use_micros=True),
+            status=response.status,
+            protocol=protocol,
+            headers=header_lines(response.headers),
+            body=response.body,
+            warc_fields=fields,
+            request_line=f"{request.method} {request_target(request.url)} {protocol}",
+            request_headers=lines,
+            request_body=request.body,
+            revisit=revisit,
+        )
+
+
+def sha1_digest(*parts: bytes) -> str:
+    """A WARC digest as warcio writes it (``sha1:`` and the base32 SHA-1), of ``parts`` in a row."""
+    digest = hashlib.sha1()  # noqa: S324 - WARC's digest, not a security measure
+    for part in parts:
+        digest.update(part)  # whole buffers: one call each, the GIL released over the body
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
+def _with_digests(
+    writer: WARCWriter, record_type: str, exchange: Exchange, http: RawHeaders, payload: bytes, after: list
+) -> StatusAndHeaders:
+    """The WARC headers warcio writes for a record, in its order, with the digests it would compute given.
+
+    warcio hashes the payload twice (the payload digest as it builds the record, the block digest as it writes
+    it), 16 KiB at a time through a BytesIO; here each digest is one call over whole buffers, and warcio, finding
+    them set, computes neither. ``after`` is what warcio adds between the payload and the block digest.
+    """
+    http.compute_headers_buffer(writer.header_filter)
+    headers = [
+        *exchange.warc_fields.items(),
+        ("WARC-Type", record_type),
+        ("WARC-Record-ID", writer._make_warc_id()),
+        ("WARC-Target-URI", exchange.url),
+        ("WARC-Date", exchange.date),
+        ("WARC-Payload-Digest", sha1_digest(payload)),
+        *after,
+        ("WARC-Block-Digest", sha1_digest(http.headers_buff, payload)),
+    ]
+    return StatusAndHeaders("", headers, protocol=writer.warc_version)
+
+
+def build_response_record(writer: WARCWriter, exchange: Exchange) -> ArcWarcRecord:
+    """A ``response`` record whose payload is the body exactly as downloaded."""
+    http = RawHeaders(status_line(exchange.status), exchange.headers, protocol=exchange.protocol)
+    body = exchange.body
     return writer.create_warc_record(
-        response.url,
+        exchange.url,
         "response",
-        payload=BytesIO(response.body),
-        length=len(response.body),
-        http_headers=http_headers,
-        warc_headers_dict=warc_headers,
+        payload=BytesIO(body),
+        length=len(body),
+        warc_headers=_with_digests(writer, "response", exchange, http, body, []),
+        http_headers=http,
     )
 
 
-def build_revisit_record(
-    writer: WARCWriter, response: Response, profile: str, refers_to: dict[str, str]
-) -> ArcWarcRecord:
+def build_revisit_record(writer: WARCWriter, exchange: Exchange) -> ArcWarcRecord:
     """A ``revisit`` record for a response whose payload the archive already holds (warcio's revisit support).
 
-    The block is the HTTP head as received (``304 Not Modified`` or ``200 OK``), never the body.
-
-    Args:
-        writer: the file's writer.
-        response: the response as downloaded.
-        profile: the WARC-Profile URI (``server-not-modified`` or ``identical-payload-digest``).
-        refers_to: the original capture: ``uri``, ``date`` (its WARC-Date), ``digest`` (its payload digest) and
-            ``record_id``.
+    The block is the HTTP head as received (``304 Not Modified`` or ``200 OK``), never the body. The exchange's
+    ``revisit`` names the WARC-Profile (``server-not-modified`` or ``identical-payload-digest``) and the original
+    capture: ``uri``, ``date`` (its WARC-Date), ``digest`` (its payload digest) and ``record_id``.
     """
-    http_headers = RawHeaders(
-        status_line(response.status), header_lines(response.headers), protocol=response.protocol or "HTTP/1.1"
-    )
+    revisit = exchange.revisit
+    assert revisit is not None, "a revisit record needs the original it refers to"
+    refers_to = revisit.refers_to
+    http_headers = RawHeaders(status_line(exchange.status), exchange.headers, protocol=exchange.protocol)
     record = writer.create_revisit_record(
-        response.url,
+        exchange.url,
         refers_to["digest"],
         refers_to["uri"],
         refers_to["date"],
         http_headers=http_headers,
-        warc_headers_dict=_warc_headers(response, {"WARC-Refers-To": refers_to["record_id"]}),
+        warc_headers_dict=exchange.warc_fields,
     )
-    record.rec_headers.replace_header("WARC-Profile", profile)  # warcio always writes identical-payload-digest
+    record.rec_headers.replace_header("WARC-Date", exchange.date)  # in its place: when the response was received
+    record.rec_headers.replace_header("WARC-Profile", revisit.profile)  # warcio always writes identical-payload-digest
     return record
 
 
-def build_request_record(writer: WARCWriter, request: Request, protocol: str) -> ArcWarcRecord:
-    """A ``request`` record: request line, headers as sent by Scrapy's middlewares, and body."""
-    lines = header_lines(request.headers)
-    if not any(name.lower() == "host" for name, _ in lines):
-        lines.insert(0, ("Host", urlsplit(request.url).netloc))
-    http_headers = RawHeaders(
-        f"{request.method} {request_target(request.url)} {protocol}",
-        lines,
-        is_http_request=True,
-    )
+def build_request_record(writer: WARCWriter, exchange: Exchange, concurrent_to: str) -> ArcWarcRecord:
+    """A ``request`` record: request line, headers as sent by Scrapy's middlewares, and body.
+
+    Its target URI and date are the response's, and ``WARC-Concurrent-To`` names the response record, as warcio's
+    ``write_request_response_pair`` sets them.
+    """
+    http = RawHeaders(exchange.request_line, exchange.request_headers, is_http_request=True)
+    body = exchange.request_body
+    plain = replace(exchange, warc_fields={})  # the WARC-IP-Address and such describe the response
+    linked = [("WARC-Concurrent-To", concurrent_to)]
     return writer.create_warc_record(
-        request.url,
+        exchange.url,
         "request",
-        payload=BytesIO(request.body),
-        length=len(request.body),
-        http_headers=http_headers,
+        payload=BytesIO(body),
+        length=len(body),
+        warc_headers=_with_digests(writer, "request", plain, http, body, linked),
+        http_headers=http,
     )
-
-
-def _warc_headers(response: Response, extra: dict[str, str] | None) -> dict[str, str]:
-    headers = dict(extra or {})
-    if response.ip_address is not None:
-        headers["WARC-IP-Address"] = str(response.ip_address)
-    if "download_stopped" in response.flags:  # the crawl stopped reading it (robots.txt over its size limit)
-        headers["WARC-Truncated"] = "length"
-    return headers
 
 
 def warcinfo_fields(software: str, settings: dict[str, Any]) -> dict[str, str]:
@@ -173,7 +236,7 @@ class _Members:
 
     Each record becomes one gzip member of the file (``WarcFile.append``). Compressing there rather than with
     warcio's own gzip lets us choose the level (warcio always uses 9, about twice the CPU of 6 for files 1-2%
-    smaller) and the thread: the records are built on the crawl's thread, compressed and written in another.
+    smaller) and the thread: the records are built, compressed and written in the thread that writes the files.
     """
 
     def __init__(self) -> None:
@@ -212,21 +275,23 @@ class PairBuilder:
         self._sink = _Members()
         self.writer = WARCWriter(self._sink, gzip=False, warc_version="1.1")
 
-    def build(self, request: Request, response: Response, revisit: Revisit | None = None) -> BuiltPair:
-        """The records of one exchange (a revisit record with ``revisit``)."""
-        if revisit is None:
-            resp = build_response_record(self.writer, response)
+    def build(self, exchange: Exchange) -> BuiltPair:
+        """The records of one exchange (a revisit record when it has a ``revisit``), response first."""
+        if exchange.revisit is None:
+            resp = build_response_record(self.writer, exchange)
         else:
-            resp = build_revisit_record(self.writer, response, revisit.profile, revisit.refers_to)
-        req = build_request_record(self.writer, request, response.protocol or "HTTP/1.1")
-        # warcio writes the response first, then the request, and links them with WARC-Concurrent-To
-        self.writer.write_request_response_pair(req, resp)
+            resp = build_revisit_record(self.writer, exchange)
         headers = resp.rec_headers
+        record_id = headers.get_header("WARC-Record-ID")
+        req = build_request_record(self.writer, exchange, record_id)
+        # what warcio's write_request_response_pair does once the request carries the response's URI, date and id
+        self.writer.write_record(resp)
+        self.writer.write_record(req)
         return BuiltPair(
             self._sink.take(),
-            headers.get_header("WARC-Record-ID"),
+            record_id,
             headers.get_header("WARC-Payload-Digest"),
-            headers.get_header("WARC-Date"),
+            exchange.date,
             index_fields(resp),
         )
 
