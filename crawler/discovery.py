@@ -17,6 +17,7 @@ from typing import Any
 
 from lxml import etree
 
+from crawler.wordpress import PART_CLASSES
 from crawler.wordpress import PART_HREFS as POST_PARTS
 from crawler.wordpress import post_parts as post_parts  # re-exported
 
@@ -26,14 +27,12 @@ URL_TAGS = ("a", "link", "script", "img", "input", "video", "audio", "source", "
 REQUISITE_ATTRS = {"script": "src", "img": "src", "video": "poster", "audio": "src", "source": "src"}
 REQUISITE_ATTRS |= {"track": "src", "embed": "src", "object": "data"}
 STYLE_ATTRS = etree.XPath("//@style[contains(., 'url(')] | //style/text()")
-# Pages split with <!--nextpage--> show their parts' links (crawler.wordpress.PART_HREFS) under one of these classes
-PART_CLASSES = ("page-links", "post-nav-links", "post-page-numbers")
+# Pages split with <!--nextpage--> show their parts' links (crawler.wordpress.PART_HREFS) under one of PART_CLASSES
 PAGE_LINKS_CLASS = etree.XPath(
     "boolean(//*/@class[contains(., 'page-links') or contains(., 'post-nav-links')"
     " or contains(., 'post-page-numbers')])"
 )
 REST_ROOT = etree.XPath("//link[@rel='https://api.w.org/']/@href")
-CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
 FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link'][not(@rel) or @rel='alternate']/@href"
@@ -198,9 +197,14 @@ def rest_root_header(link_header: str) -> str | None:
 
 
 def canonical_link(tree: etree._Element) -> str | None:
-    """The page's ``rel=canonical`` URL, if it declares one."""
-    found = CANONICAL(tree)
-    return str(found[0]).strip() if found else None
+    """The page's ``rel=canonical`` URL, if it declares one (the first ``<link rel="canonical">`` with an href).
+
+    Looked for element by element, so the search ends in the head where it is found (an XPath walks the whole tree).
+    """
+    for link in tree.iter("link"):
+        if link.get("rel") == "canonical" and (href := link.get("href")) is not None:
+            return href.strip()
+    return None
 
 
 def rest_entries(body: str) -> list[dict[str, Any]] | None:

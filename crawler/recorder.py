@@ -67,7 +67,7 @@ class Recorder:
         if canonical in self.recorded:
             stats.inc_value("pages/duplicate")
             return None
-        part, others = discovery.post_parts(tree, response.url)
+        part, others = discovery.post_parts(tree, response.url, response.text)
         if part is not None and part != 1:
             stats.inc_value("pages/post_part")  # recorded with part 1
             return None

@@ -76,6 +76,7 @@ PART_OF_POST_QUERY = re.compile(r"(?:^|&)cpage=\d+")
 # ("Next page") are read from the part URLs WordPress builds (_wp_link_page): part 1 at the permalink, part N at
 # permalink + "N/" (pretty permalinks), "page/N/" (a static front page) or "&page=N" (plain permalinks).
 # A cheap substring test first: the token tests build a string for every element of the page.
+PART_CLASSES = ("page-links", "post-nav-links", "post-page-numbers")  # the classes of the part line and its items
 PART_ITEMS = etree.XPath(
     "//*[contains(@class, 'post-page-numbers')]"
     "[contains(concat(' ', normalize-space(@class), ' '), ' post-page-numbers ')]"
@@ -173,13 +174,18 @@ def is_post_part(url: str) -> bool:
     return bool(PART_OF_POST.search(parts.path) or PART_OF_POST_QUERY.search(parts.query))
 
 
-def post_parts(tree: etree._Element, url: str | None = None) -> tuple[int | None, list[str]]:
+def post_parts(tree: etree._Element, url: str | None = None, html: str | None = None) -> tuple[int | None, list[str]]:
     """For a post split with ``<!--nextpage-->``: which part this page is (1-based), and the others' hrefs.
 
     The hrefs are as the page gives them, in part order. Returns ``(None, [])`` for a page that is not split (or
     whose part line cannot be read). ``url`` (the page's URL) is needed only for the pages that give no
-    ``post-page-numbers`` items (WordPress before 5.1, the previous/next mode).
+    ``post-page-numbers`` items (WordPress before 5.1, the previous/next mode). ``html``, the text the tree was
+    parsed from, when the caller has it: a page whose text names none of ``PART_CLASSES`` is not split, which
+    spares two walks of the whole tree (as ``crawler.discovery.page_urls``: a class named with character
+    references is not seen).
     """
+    if html is not None and not any(name in html for name in PART_CLASSES):
+        return None, []
     items = PART_ITEMS(tree)
     current = [n for n, item in enumerate(items, start=1) if item.tag != "a" or item.get("aria-current")]
     if items and len(current) == 1:

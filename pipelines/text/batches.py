@@ -69,6 +69,14 @@ class TextBatches:
 
     def append(self, record: dict[str, Any]) -> list[tuple[Path, str]]:
         """Write one record (durable once this returns); return the files of a batch it closed, if any."""
+        full = self.write(record)
+        return close_batch(full, self.parquet) if full is not None else []
+
+    def write(self, record: dict[str, Any]) -> Path | None:
+        """Write one record (durable once this returns); the ``.open`` file of the batch it filled, if it did.
+
+        That batch is detached (``detach``): the caller closes it with ``close_batch``, in any thread.
+        """
         if self._fh is None:
             self.open_path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.open_path, "ab")  # noqa: SIM115 - open for the batch's lifetime
@@ -76,18 +84,27 @@ class TextBatches:
         self._fh.flush()
         self.count += 1
         self.written += 1
-        return self.close() if self.count >= self.batch_items else []
+        return self.detach() if self.count >= self.batch_items else None
+
+    def detach(self) -> Path | None:
+        """End the open batch (None when it has no records): its ``.open`` file, which nothing writes to again.
+
+        The next record starts the next batch's file at once, so closing this one may take its time elsewhere; a
+        process killed meanwhile leaves the ``.open`` file whole, for ``repair_batches``.
+        """
+        if self._fh is None:
+            return None
+        self._fh.close()
+        self._fh = None
+        path = self.open_path
+        self.batch += 1
+        self.count = 0
+        return path
 
     def close(self) -> list[tuple[Path, str]]:
         """Close the open batch (if it has records): its ``.jsonl.gz`` and Parquet files, with their keys."""
-        if self._fh is None:
-            return []
-        self._fh.close()
-        self._fh = None
-        closed = close_batch(self.open_path, self.parquet)
-        self.batch += 1
-        self.count = 0
-        return closed
+        path = self.detach()
+        return close_batch(path, self.parquet) if path is not None else []
 
 
 def next_batch(names: list[str]) -> int:
