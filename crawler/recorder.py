@@ -22,6 +22,8 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler import discovery
+from crawler.admission import KEY
+from crawler.keyset import KeySet
 from crawler.wordpress import MAX_POST_PARTS
 from pipelines.extract.core import extract_post
 from pipelines.extract.options import ExtractOptions
@@ -53,7 +55,7 @@ class Recorder:
         self.pool: ExtractionPool | None = options.get("pool")
         self.incremental: Incremental | None = options.get("incremental")
         self.listings: Listings | None = options.get("listings")
-        self.recorded: set[str] = set()
+        self.recorded = KeySet()  # hashes of the canonical URLs recorded (crawler.admission.KEY): 10 bytes a post
 
     async def record(self, response: TextResponse, kind: str, tree: Any = None) -> TextRecord | None:
         """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer.
@@ -64,7 +66,8 @@ class Recorder:
         tree = response.selector.root if tree is None else tree
         declared = discovery.canonical_link(tree) or ""
         canonical = self.admission.rules.canonical(urljoin(response.url, declared))
-        if canonical in self.recorded:
+        key = hash(canonical) & KEY
+        if key in self.recorded:
             stats.inc_value("pages/duplicate")
             return None
         part, others = discovery.post_parts(tree, response.url, response.text)
@@ -89,13 +92,13 @@ class Recorder:
         incremental = self.incremental
         if incremental is not None and incremental.recorded_by_killed_run(response.url, extracted.text_sha256):
             stats.inc_value("incremental/recorded_by_killed_run")  # its record is in the store (or spool) already
-            self.recorded.add(canonical)
+            self.recorded.add(key)
             return None
         change = incremental.change_of(response.url, extracted.text_sha256) if incremental else "new"
         if change == "unchanged" and incremental is not None and incremental.skips_unchanged_text:
             stats.inc_value("incremental/unchanged")  # new bytes (a nonce, a date), same text: no new record
             return None
-        self.recorded.add(canonical)
+        self.recorded.add(key)
         stats.inc_value("extract/ok")
         stats.inc_value(f"extract/{kind}")
         stats.inc_value(f"incremental/{change}")

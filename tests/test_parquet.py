@@ -8,6 +8,7 @@ content.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import json
 import types
@@ -23,6 +24,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 
 from pipelines.extract.core import extract_post
+from pipelines.text.batches import GZIP_LEVEL, close_batch
 from pipelines.text.parquet import TYPE_OVERRIDES, arrow_type, jsonl_to_parquet, text_record_schema
 from pipelines.text.record import TextRecord, json_schema
 from pipelines.warc.files import RecordLocation
@@ -62,6 +64,21 @@ def test_long_and_unusual_records_come_back_unchanged():
     sink = io.BytesIO()
     jsonl_to_parquet("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode(), sink)
     assert pq.read_table(io.BytesIO(sink.getvalue())).to_pylist() == records
+
+
+def test_a_closed_batch_holds_its_whole_lines_and_drops_a_cut_one(tmp_path):
+    long_text = "\n\n".join(f"Absatz {n}: der Markt am Hafen." for n in range(60_000))  # > one read block
+    records = [dict(RECORD, text=text, url=f"{RECORD['url']}{n}/") for n, text in enumerate(["Kurz.", long_text] * 3)]
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+    folder = tmp_path / "_parked" / "text" / "blog.example.org" / "r1"
+    folder.mkdir(parents=True)
+    batch = folder / "part-00001.jsonl.open"
+    batch.write_bytes(lines + b'{"url": "https://blog.example.org/cut')  # a record a kill cut short
+    closed = dict(close_batch(batch))
+    gz, twin = folder / "part-00001.jsonl.gz", folder / "part-00001.parquet"
+    assert set(closed) == {gz, twin} and not batch.exists()
+    assert gz.read_bytes() == gzip.compress(lines, compresslevel=GZIP_LEVEL, mtime=0)  # as closing the batch whole
+    assert pq.read_table(twin).to_pylist() == records
 
 
 def test_a_record_off_the_schema_is_an_error_not_a_silent_drop():

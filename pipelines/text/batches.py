@@ -13,16 +13,15 @@ closed the same way (closing is deterministic, so redoing a close that was cut s
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
 import re
+import zlib
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pipelines.layout import PARQUET_SUFFIX, TEXT, TEXT_SUFFIX, batch_key, site_prefix
-from pipelines.store.spool import write_atomically
 
 if TYPE_CHECKING:
     from pipelines.store.spool import Spool
@@ -116,31 +115,60 @@ def next_batch(names: list[str]) -> int:
 def close_batch(open_path: Path, parquet: bool = True) -> list[tuple[Path, str]]:
     """Turn an ``.open`` batch into its ``.jsonl.gz`` (and ``.parquet``) beside it; return (path, key) pairs.
 
-    Lines after the last newline (a record cut by a kill) are dropped. An empty batch leaves nothing.
+    Lines after the last newline (a record cut by a kill) are dropped. An empty batch leaves nothing. The batch is
+    streamed, never read whole (a batch is ~14 MB of JSON Lines): its lines are compressed as they are read, and
+    the Parquet twin is parsed from the file in blocks (``jsonl_to_parquet``).
     """
-    data = open_path.read_bytes()
-    data = data[: data.rfind(b"\n") + 1]
-    if not data:
-        open_path.unlink()
-        return []
     stem = open_path.name.removesuffix(OPEN_SUFFIX)
     gz_path = open_path.with_name(stem + TEXT_SUFFIX)
-    write_atomically(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
+    gz_tmp = gz_path.with_name(gz_path.name + ".tmp")
+    with open(gz_tmp, "wb") as fh:
+        whole = _compress_lines(open_path, fh)
+        _to_disk(fh)
+    if not whole:
+        gz_tmp.unlink()
+        open_path.unlink()
+        return []
+    os.replace(gz_tmp, gz_path)
+    if whole < open_path.stat().st_size:
+        os.truncate(open_path, whole)  # the cut record goes, as from the .jsonl.gz: the Parquet twin reads the file
     closed = [gz_path]
     if parquet:
         from pipelines.text.parquet import jsonl_to_parquet  # noqa: PLC0415 - pyarrow only where batches close
 
         pq_path = open_path.with_name(stem + PARQUET_SUFFIX)
-        tmp = pq_path.with_name(pq_path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            jsonl_to_parquet(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, pq_path)
+        pq_tmp = pq_path.with_name(pq_path.name + ".tmp")
+        with open(pq_tmp, "wb") as fh:
+            jsonl_to_parquet(open_path, fh)
+            _to_disk(fh)
+        os.replace(pq_tmp, pq_path)
         closed.append(pq_path)
     open_path.unlink()
     root = _parked_root(open_path)
     return [(path, path.relative_to(root).as_posix()) for path in closed]
+
+
+def _compress_lines(path: Path, out: BinaryIO) -> int:
+    """Write the whole lines of ``path`` to ``out`` as one gzip member; return their length in bytes.
+
+    The same bytes as ``gzip.compress(lines, GZIP_LEVEL, mtime=0)`` (zlib's own gzip header and trailer; deflate's
+    output does not depend on how its input is split).
+    """
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+    whole = 0
+    with open(path, "rb") as lines:
+        for line in lines:
+            if not line.endswith(b"\n"):
+                break  # only the last line can lack its newline: a record cut by a kill
+            out.write(packer.compress(line))
+            whole += len(line)
+    out.write(packer.flush())
+    return whole
+
+
+def _to_disk(fh: BinaryIO) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def repair_batches(spool: Spool, site: str) -> int:
