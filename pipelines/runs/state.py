@@ -1,9 +1,10 @@
 """Per-site crawl state in the store: what incremental runs need to know about the last captures of each URL.
 
 ``state/{site}/urls.jsonl.gz`` holds one JSON line of run facts (``{"_meta": {...}}``: runs so far, the last run
-id, the run of the last full revalidation, the run not ended yet, the runs found killed) and then one line per URL archived with status 200: its payload digest,
-``ETag``, ``Last-Modified``, the capture it was last stored in (WARC-Date, file, offset, length, record id), when it
-was last found unchanged (``checked``), and the SHA-256 of its text when it had a clean-text record.
+id, the run of the last full revalidation, the run not ended yet, the runs found killed) and then one line per URL
+archived with status 200: its payload digest, ``ETag``, ``Last-Modified``, the capture it was last stored in
+(WARC-Date, file, offset, length, record id), when it was last found unchanged (``checked``), and the SHA-256 of its
+text when it had a clean-text record.
 
 The state is read once when a crawl of the site opens and written whole, in one ``Store.put_bytes`` (a rename on a
 local folder, one PUT on S3: readers never see half a file), at the end of the run and every
