@@ -68,7 +68,7 @@ WARCINFO_SETTINGS = (
 class WarcExporter:
     """Write every request/response pair to rolling WARC files; announce each file that closes."""
 
-    def __init__(self, crawler: Crawler, spool: Spool, prefix: str, max_size: int, gzip: bool, gzip_level: int = 5):
+    def __init__(self, crawler: Crawler, spool: Spool, prefix: str, max_size: int, gzip: bool, gzip_level: int = 6):
         self.crawler = crawler
         self.spool = spool
         self.prefix = prefix
