@@ -31,6 +31,8 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
     "pipelines.warc.exporter.WarcWritten": ("DOWNLOADER_MIDDLEWARES", 950),  # nearest the downloader
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": ("SPIDER_MIDDLEWARES", None),
+    "crawler.middlewares.StartRequests": ("SPIDER_MIDDLEWARES", 25),  # the same, out of the callbacks' output chain
     # hostile servers: bounds, internal targets, named losses, RFC 9309 robots.txt (before Scrapy's robots.txt
     # middleware, at 100, so that a refused host is never asked for its robots.txt)
     "crawler.safety.TargetGuard": ("DOWNLOADER_MIDDLEWARES", 60),

@@ -1,4 +1,4 @@
-"""Downloader middlewares of blogarc.
+"""Middlewares of blogarc: conditional requests (downloader), start requests (spider).
 
 ``ConditionalRequests`` makes incremental crawls cheap for the blog: a URL the crawl state knows is asked for with
 ``If-None-Match`` (its last ``ETag``) and ``If-Modified-Since`` (its last ``Last-Modified``), so an unchanged page
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from scrapy.spidermiddlewares.start import StartSpiderMiddleware
 
 from pipelines.runs.incremental import Incremental
 
@@ -47,3 +49,15 @@ class ConditionalRequests:
             request.headers.setdefault(b"If-Modified-Since", known.last_modified.encode("latin-1"))
         if known.etag or known.last_modified:
             self.crawler.stats.inc_value("incremental/conditional_requests")
+
+
+class StartRequests(StartSpiderMiddleware):
+    """Scrapy's ``StartSpiderMiddleware``, which marks start requests (``is_start_request``), without its output layer.
+
+    Scrapy wraps each spider middleware that handles a callback's output in async generators that every object
+    yielded passes through (three for this one); this one only acts on start requests (``response`` None), so for
+    a callback's output it was a pass-through. Without the methods, Scrapy leaves it out of the output chain.
+    """
+
+    process_spider_output = None
+    process_spider_output_async = None

@@ -133,8 +133,11 @@ class ScopeRules:
     def canonical(self, url: str) -> str:
         """Scheme and host lower-cased, fragment and tracking parameters dropped, query sorted."""
         parts = urlsplit(url)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not self.tracking.match(k)]
-        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(sorted(query)), ""))
+        query = parts.query
+        if query:  # most URLs have none: nothing to parse, drop or sort
+            pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not self.tracking.match(k)]
+            query = urlencode(sorted(pairs))
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
     def is_asset_host(self, url: str) -> bool:
         """Whether a page requisite at ``url`` may be fetched although it is not on the blog's host."""

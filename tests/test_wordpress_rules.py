@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC
+from urllib.parse import urljoin
 
 import lxml.html
 import pytest
 
+from crawler import admission
+from crawler.admission import Admission
 from crawler.wordpress import (
     ScopeRules,
     canonical_url,
@@ -62,6 +65,26 @@ def test_canonical_url_drops_tracking_and_fragment_and_sorts_query():
         "https://blog.example.org/a/?a=1&b=2"
     )
     assert canonical_url("https://blog.example.org") == "https://blog.example.org/"
+    assert canonical_url("https://blog.example.org/a/?utm_source=x") == canonical_url("https://blog.example.org/a/?")
+    assert canonical_url("https://blog.example.org/a/?") == "https://blog.example.org/a/"
+
+
+def test_admission_admits_each_url_once_across_pages(monkeypatch):
+    monkeypatch.setattr(admission, "KNOWN_HREFS", 4)  # the hrefs remembered as strings are forgotten, found again
+    menu = [f"{BASE}/category/c{n}/" for n in range(6)]
+    pages = {
+        f"{BASE}/a/": [*menu, "b/", f"{BASE}/a/#comments", " /about/ ", "#content", f"{BASE}/?b=2&a=1"],
+        f"{BASE}/a/b/": [*reversed(menu), "../", "b/", f"{BASE}/a/b/c/", "/about/", "#content", f"{BASE}/?a=1&b=2"],
+        f"{BASE}/x/": [*menu, "b/", f"{BASE}/a/b/c/#top", f"{BASE.upper()}/category/c1/"],
+    }
+    wanted, found = [f"{BASE}/"], []  # the seed is seen from the start
+    for base, hrefs in pages.items():
+        wanted += [canonical_url(urljoin(base, href.strip())) for href in hrefs]
+    wanted = list(dict.fromkeys(wanted))
+    decide = Admission(f"{BASE}/")
+    for base, hrefs in pages.items():
+        found += [verdict.url for url in decide.hrefs(base, hrefs) if not (verdict := decide.admit(url)).refused]
+    assert found == wanted[1:]
 
 
 def test_same_site_hosts():

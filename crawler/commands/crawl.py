@@ -214,6 +214,12 @@ def crawl_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
 
 def crawl_command(args: argparse.Namespace) -> int:
     """Run the crawl; the exit status is 0 only if every blog finished and everything reached the store."""
+    # Scrapy's TLS modules make deprecated class aliases, each reading the source of every frame on the stack
+    # (inspect.stack()); imported here, one at a time, rather than deep in the engine's start-up when it loads
+    # the download handler, they cost a fraction of that
+    import scrapy.core.downloader.tls  # noqa: F401, I001
+    import scrapy.core.downloader.contextfactory  # noqa: F401
+
     blogs = [Blog(blog_url(url), {}) for url in args.urls] + (read_sites(args.sites) if args.sites else [])
     settings, warnings = crawl_settings(args)
     for url in [blog.url for blog in blogs] + ([args.explain] if args.explain else []):
