@@ -7,7 +7,9 @@ import hashlib
 import boto3
 import pytest
 
+from pipelines.store import base
 from pipelines.store.base import FileStore, S3Store, open_store, safe_key
+from pipelines.store.checksums import CHUNK, same_bytes
 
 
 @pytest.mark.parametrize("key", ["../x", "/abs", "a/../../b", "a//b", "", "a\\b", "./a"])
@@ -38,6 +40,44 @@ def test_file_store_round_trip(tmp_path):
     with pytest.raises(ValueError):
         store.put_bytes("../escape", b"x")
     assert not (tmp_path / "escape").exists()
+
+
+def test_file_store_hashes_the_copy_once_and_compares_it(tmp_path, monkeypatch):
+    """One SHA-256 pass (taken while copying, several chunks here), no second reading hash of either file."""
+    monkeypatch.setattr(base, "file_sha256", lambda path: pytest.fail(f"{path} hashed apart from its copy"))
+    store = FileStore(str(tmp_path / "archive"))
+    local = tmp_path / "local.bin"
+    local.write_bytes(bytes(range(256)) * (CHUNK // 256 * 2 + 7))
+    obj = store.persist(local, "warc/site/a.warc.gz")
+    assert (obj.size, obj.sha256) == (local.stat().st_size, hashlib.sha256(local.read_bytes()).hexdigest())
+    assert (tmp_path / "archive/warc/site/a.warc.gz").read_bytes() == local.read_bytes()
+
+
+def test_file_store_refuses_a_copy_that_differs(tmp_path, monkeypatch):
+    """A copy that does not match the local file never takes the key; the local file stays for the next try."""
+    store = FileStore(str(tmp_path / "archive"))
+    store.put_bytes("warc/site/a.warc.gz", b"what the key held")
+    local = tmp_path / "local.bin"
+    local.write_bytes(b"x" * 5000)
+
+    def short_copy(path, out):
+        out.write(path.read_bytes()[:-1])  # a write cut short
+        return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+
+    monkeypatch.setattr(base, "copy_hashed", short_copy)
+    with pytest.raises(OSError, match="differs"):
+        store.persist(local, "warc/site/a.warc.gz")
+    assert store.get_bytes("warc/site/a.warc.gz") == b"what the key held" and local.exists()
+    assert not list((tmp_path / "archive").rglob(".tmp-*"))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"), [(b"abc" * 10**6, b"abc" * 10**6, True), (b"abc", b"abd", False), (b"ab", b"abc", False)]
+)
+def test_same_bytes(tmp_path, a, b, same):
+    (tmp_path / "a").write_bytes(a)
+    (tmp_path / "b").write_bytes(b)
+    assert same_bytes(tmp_path / "a", tmp_path / "b") is same
 
 
 def test_s3_store_round_trip(tmp_path, bucket):

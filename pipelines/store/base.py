@@ -18,14 +18,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-CHUNK = 1 << 20
+from pipelines.store.checksums import copy_hashed, file_sha256, same_bytes
 
 
 class StoreConfigError(Exception):
@@ -43,15 +42,6 @@ class StoredObject:
     key: str
     size: int
     sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def safe_key(key: str) -> str:
@@ -173,19 +163,24 @@ class FileStore:
         return self.root.joinpath(*PurePosixPath(safe_key(key)).parts)
 
     def persist(self, local_path: Path, key: str) -> StoredObject:
+        """Copy, hashing what is copied (one SHA-256 pass); the copy takes the key once it matches the local file.
+
+        The check is a byte-for-byte comparison of the synced copy with the local file (a memcmp, not a second
+        SHA-256 of each), so a copy that differs never replaces what the key held, and the caller deletes the local
+        file only after this returned.
+        """
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        sha256 = file_sha256(local_path)
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as tmp:
-            with open(local_path, "rb") as src:
-                shutil.copyfileobj(src, tmp, CHUNK)
+            sha256, size = copy_hashed(local_path, tmp)
             os.fchmod(tmp.fileno(), self.mode)
             tmp.flush()
             os.fsync(tmp.fileno())
+        if not same_bytes(local_path, Path(tmp.name)):
+            os.unlink(tmp.name)
+            raise OSError(f"The copy of {local_path} for {target} differs from it")
         os.replace(tmp.name, target)
-        if file_sha256(target) != sha256:
-            raise OSError(f"Checksum mismatch after copying to {target}")
-        return StoredObject(key, target.stat().st_size, sha256)
+        return StoredObject(key, size, sha256)
 
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
         target = self._path(key)

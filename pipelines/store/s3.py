@@ -26,15 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pipelines.store.base import (
-    CHUNK,
-    StoreConfigError,
-    StoredObject,
-    StoreUnavailable,
-    check_range,
-    file_sha256,
-    safe_key,
-)
+from pipelines.store.base import StoreConfigError, StoredObject, StoreUnavailable, check_range, safe_key
+from pipelines.store.checksums import CHUNK, file_sha256
 from pipelines.store.s3options import S3Options, client_options_from_settings, new_client
 
 # Error codes that mean "fix the configuration", not "try later".
