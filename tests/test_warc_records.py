@@ -5,21 +5,25 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
+import os
 import re
+import uuid
 
 import pytest
 from scrapy.http import Headers, HtmlResponse, Request, Response
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
+from pipelines.warc import recordids
+from pipelines.warc.cdxj import index_fields
 from pipelines.warc.files import OPEN_SUFFIX, WarcFile, WarcRoller, complete_prefix, repair_open_file, warc_name
 from pipelines.warc.records import (
     Exchange,
     PairBuilder,
     RawHeaders,
     Revisit,
-    build_request_record,
-    build_response_record,
+    request_record,
+    response_record,
     status_line,
 )
 from tests.util import warcio_check
@@ -52,22 +56,9 @@ def read_records(path):
         ]
 
 
-class FixedWriter(WARCWriter):
-    """Deterministic ids and dates, for byte-exact comparisons (as warcio's own tests do)."""
-
-    def _make_warc_id(self, id_=None):
-        return "<urn:uuid:00000000-0000-4000-8000-000000000000>"
-
-    def curr_warc_date(self):
-        return "2026-01-02T03:04:05Z"
-
-
 def test_response_block_is_the_http_message_as_received():
     request, response = exchange()
-    out = io.BytesIO()
-    writer = FixedWriter(out, gzip=False, warc_version="1.1")
-    writer.write_record(build_response_record(writer, Exchange.of(request, response)))
-    data = out.getvalue()
+    data, _ = response_record(Exchange.of(request, response), "<urn:uuid:1>")
     head, block = data.split(b"\r\n\r\n", 1)
     assert head.startswith(b"WARC/1.1\r\nWARC-Type: response\r\n")
     assert b"WARC-Payload-Digest: sha1:" in head and b"WARC-Block-Digest: sha1:" in head
@@ -85,10 +76,7 @@ def test_response_block_is_the_http_message_as_received():
 
 def test_request_record_has_request_line_and_host():
     request, response = exchange()
-    out = io.BytesIO()
-    writer = FixedWriter(out, gzip=False, warc_version="1.1")
-    writer.write_record(build_request_record(writer, Exchange.of(request, response), "<urn:uuid:1>"))
-    block = out.getvalue().split(b"\r\n\r\n", 1)[1]
+    block = request_record(Exchange.of(request, response), "<urn:uuid:2>", "<urn:uuid:1>").split(b"\r\n\r\n", 1)[1]
     # the request line carries the protocol the response came with
     assert block.startswith(b"GET /a?b=1 HTTP/1.0\r\nHost: blog.test\r\n")
     assert b"User-Agent: blogarc-test\r\n" in block
@@ -149,7 +137,7 @@ def warcio_pair(request, response, revisit=None):
 def our_pair(request, response, revisit=None):
     builder = PairBuilder()
     builder.writer = CountingWriter(builder.writer.out, gzip=False, warc_version="1.1")
-    return b"".join(builder.build(Exchange.of(request, response, revisit, date=CountingWriter.DATE)).records)
+    return builder.build(Exchange.of(request, response, revisit, date=CountingWriter.DATE))
 
 
 LATIN = "caf\xe9".encode("latin-1")
@@ -178,9 +166,19 @@ def test_pair_is_byte_for_byte_what_warcio_writes(body, status, ip, flags, revis
     response = response.replace(flags=flags)
     if ip is not None:
         response.ip_address = ip
-    ours, reference = our_pair(request, response, revisit), warcio_pair(request, response, revisit)
+    pair, reference = our_pair(request, response, revisit), warcio_pair(request, response, revisit)
+    ours = b"".join(pair.records)
     assert ours == reference
+    first = next(iter(ArchiveIterator(io.BytesIO(reference))))  # the CDXJ fields as cdxj-indexer reads them back
+    assert pair.index == index_fields(first) and pair.payload_digest == first.rec_headers["WARC-Payload-Digest"]
     assert ours.count(b"WARC-Payload-Digest: sha1:") == 2 and b"WARC-Concurrent-To: <urn:uuid:" in ours
+
+
+def test_request_with_a_body_is_byte_for_byte_what_warcio_writes():
+    request, response = exchange(status=201)
+    request = request.replace(method="POST", body=b"q=caf\xc3\xa9&" * 3000)  # over warcio's 16 KiB reads
+    response.ip_address = "127.0.0.1"
+    assert b"".join(our_pair(request, response).records) == warcio_pair(request, response)
 
 
 @pytest.mark.parametrize(
@@ -276,3 +274,36 @@ def test_repair_removes_a_file_with_only_warcinfo(tmp_path):
     broken.write_bytes(data + b"\x1f\x8b\x08")  # a record that had barely started
     assert repair_open_file(broken) is None
     assert not broken.exists()
+
+
+def test_record_ids_are_uuid4s_of_os_random_bytes_drawn_in_batches(monkeypatch):
+    """Each id is what uuid.UUID(bytes, version=4) makes of the next 16 bytes os.urandom gave: one call a batch."""
+    drawn, real = [], os.urandom
+
+    def urandom(n):
+        drawn.append(real(n))
+        return drawn[-1]
+
+    monkeypatch.setattr(recordids.os, "urandom", urandom)
+    ids = recordids.RandomIds(batch=4)
+    made = [ids.next() for _ in range(10)]
+    assert len(drawn) == 3 and len(set(made)) == 10
+    pool = b"".join(drawn)
+    for n, record_id in enumerate(made):
+        assert record_id == f"<urn:uuid:{uuid.UUID(bytes=pool[16 * n : 16 * n + 16], version=4)}>"
+        assert uuid.UUID(record_id[10:-1]).version == 4 and uuid.UUID(record_id[10:-1]).variant == uuid.RFC_4122
+
+
+def test_a_forked_child_never_deals_its_parents_record_ids():
+    recordids.record_ids.next()  # the parent holds a drawn batch
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, to the parent
+        os.write(write, "".join(recordids.record_ids.next() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 4096).decode()
+    os.close(read)
+    parent = "".join(recordids.record_ids.next() for _ in range(3))
+    assert len(child) == len(parent) == 3 * 47 and child != parent

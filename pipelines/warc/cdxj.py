@@ -58,6 +58,17 @@ def index_fields(record: Any) -> dict[str, str]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
+def response_index_fields(
+    url: str, headers: list[tuple[str, str]], status: int, digest: str, date: str
+) -> dict[str, str]:
+    """``index_fields`` of a response record, from what it is built of (its HTTP header lines and the rest)."""
+    mime = next((value for name, value in headers if name.lower() == "content-type"), None)
+    if mime:
+        mime = _SPACE.split(mime, 1)[0].strip()
+    fields = {"url": url, "mime": mime, "status": str(status), "digest": digest, "date": date}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def index_line(fields: dict[str, str], offset: int, length: int, filename: str) -> str:
     """The CDXJ line cdxj-indexer writes for a record with these ``index_fields`` at this place in ``filename``."""
     from warcio.timeutils import iso_date_to_timestamp  # noqa: PLC0415 - see write_cdxj

@@ -21,8 +21,7 @@ import base64
 import hashlib
 import http
 import socket
-from dataclasses import dataclass, replace
-from io import BytesIO
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -30,7 +29,8 @@ from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.warc.cdxj import index_fields
+from pipelines.warc.cdxj import index_fields, response_index_fields
+from pipelines.warc.recordids import record_ids
 
 if TYPE_CHECKING:
     from scrapy.http import Headers, Request, Response
@@ -126,41 +126,68 @@ def sha1_digest(*parts: bytes) -> str:
     return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
 
 
-def _with_digests(
-    writer: WARCWriter, record_type: str, exchange: Exchange, http: RawHeaders, payload: bytes, after: list
-) -> StatusAndHeaders:
-    """The WARC headers warcio writes for a record, in its order, with the digests it would compute given.
+EMPTY_DIGEST = sha1_digest(b"")  # the payload digest of every request without a body
+RESPONSE_TYPE = "application/http; msgtype=response"  # warcio's WARC Content-Type of response records
+REQUEST_TYPE = "application/http; msgtype=request"
 
-    warcio hashes the payload twice (the payload digest as it builds the record, the block digest as it writes
-    it), 16 KiB at a time through a BytesIO; here each digest is one call over whole buffers, and warcio, finding
-    them set, computes neither. ``after`` is what warcio adds between the payload and the block digest.
+
+def head_bytes(start: str, lines: list[tuple[str, str]], encoding: str = "latin-1") -> bytes:
+    """A head as warcio's ``StatusAndHeaders`` writes one: start line, ``Name: value`` lines, blank line.
+
+    Latin-1 for HTTP heads (``RawHeaders``: bytes back as they came), UTF-8 for WARC heads (``to_bytes``).
     """
-    http.compute_headers_buffer(writer.header_filter)
-    headers = [
+    return "\r\n".join([start, *[f"{name}: {value}" for name, value in lines], "", ""]).encode(encoding)
+
+
+def _record(fields: list[tuple[str, str]], content_type: str, http: bytes, body: bytes) -> bytes:
+    """A whole record as warcio's writer serializes it: WARC head, HTTP head, body, two CRLFs.
+
+    Content-Type and Content-Length end the WARC head, where warcio adds them. The body is copied once, into the
+    record that is then compressed.
+    """
+    fields += [("Content-Type", content_type), ("Content-Length", str(len(http) + len(body)))]
+    return b"".join((head_bytes(WARC_VERSION, fields, "utf-8"), http, body, b"\r\n\r\n"))
+
+
+def response_record(exchange: Exchange, record_id: str) -> tuple[bytes, str]:
+    """A ``response`` record whose payload is the body exactly as downloaded, and its payload digest.
+
+    Byte for byte what ``WARCWriter.create_warc_record`` and ``write_record`` write for it (tests compare), with
+    each digest taken in one call over whole buffers instead of warcio's 16 KiB reads through a BytesIO.
+    """
+    http = head_bytes(f"{exchange.protocol} {status_line(exchange.status)}", exchange.headers)
+    body = exchange.body
+    payload_digest = sha1_digest(body)
+    fields = [
         *exchange.warc_fields.items(),
-        ("WARC-Type", record_type),
-        ("WARC-Record-ID", writer._make_warc_id()),
+        ("WARC-Type", "response"),
+        ("WARC-Record-ID", record_id),
         ("WARC-Target-URI", exchange.url),
         ("WARC-Date", exchange.date),
-        ("WARC-Payload-Digest", sha1_digest(payload)),
-        *after,
-        ("WARC-Block-Digest", sha1_digest(http.headers_buff, payload)),
+        ("WARC-Payload-Digest", payload_digest),
+        ("WARC-Block-Digest", sha1_digest(http, body)),
     ]
-    return StatusAndHeaders("", headers, protocol=writer.warc_version)
+    return _record(fields, RESPONSE_TYPE, http, body), payload_digest
 
 
-def build_response_record(writer: WARCWriter, exchange: Exchange) -> ArcWarcRecord:
-    """A ``response`` record whose payload is the body exactly as downloaded."""
-    http = RawHeaders(status_line(exchange.status), exchange.headers, protocol=exchange.protocol)
-    body = exchange.body
-    return writer.create_warc_record(
-        exchange.url,
-        "response",
-        payload=BytesIO(body),
-        length=len(body),
-        warc_headers=_with_digests(writer, "response", exchange, http, body, []),
-        http_headers=http,
-    )
+def request_record(exchange: Exchange, record_id: str, concurrent_to: str) -> bytes:
+    """A ``request`` record: request line, headers as sent by Scrapy's middlewares, and body.
+
+    Its target URI and date are the response's, and ``WARC-Concurrent-To`` names the response record, as warcio's
+    ``write_request_response_pair`` sets them; the WARC-IP-Address and such describe the response, not this.
+    """
+    http = head_bytes(exchange.request_line, exchange.request_headers)
+    body = exchange.request_body
+    fields = [
+        ("WARC-Type", "request"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Target-URI", exchange.url),
+        ("WARC-Date", exchange.date),
+        ("WARC-Payload-Digest", sha1_digest(body) if body else EMPTY_DIGEST),
+        ("WARC-Concurrent-To", concurrent_to),
+        ("WARC-Block-Digest", sha1_digest(http, body)),
+    ]
+    return _record(fields, REQUEST_TYPE, http, body)
 
 
 def build_revisit_record(writer: WARCWriter, exchange: Exchange) -> ArcWarcRecord:
@@ -185,26 +212,6 @@ def build_revisit_record(writer: WARCWriter, exchange: Exchange) -> ArcWarcRecor
     record.rec_headers.replace_header("WARC-Date", exchange.date)  # in its place: when the response was received
     record.rec_headers.replace_header("WARC-Profile", revisit.profile)  # warcio always writes identical-payload-digest
     return record
-
-
-def build_request_record(writer: WARCWriter, exchange: Exchange, concurrent_to: str) -> ArcWarcRecord:
-    """A ``request`` record: request line, headers as sent by Scrapy's middlewares, and body.
-
-    Its target URI and date are the response's, and ``WARC-Concurrent-To`` names the response record, as warcio's
-    ``write_request_response_pair`` sets them.
-    """
-    http = RawHeaders(exchange.request_line, exchange.request_headers, is_http_request=True)
-    body = exchange.request_body
-    plain = replace(exchange, warc_fields={})  # the WARC-IP-Address and such describe the response
-    linked = [("WARC-Concurrent-To", concurrent_to)]
-    return writer.create_warc_record(
-        exchange.url,
-        "request",
-        payload=BytesIO(body),
-        length=len(body),
-        warc_headers=_with_digests(writer, "request", plain, http, body, linked),
-        http_headers=http,
-    )
 
 
 def warcinfo_fields(software: str, settings: dict[str, Any]) -> dict[str, str]:
@@ -268,32 +275,35 @@ class BuiltPair:
     index: dict[str, str] | None = None  # the response record's CDXJ fields but its place (``cdxj.index_fields``)
 
 
+class RecordWriter(WARCWriter):
+    """warcio's writer with record ids from ``recordids.record_ids`` (no system call an id)."""
+
+    def _make_warc_id(self, id_: Any = None) -> str:
+        return record_ids.next()
+
+
 class PairBuilder:
-    """Build request/response records with warcio (digests, WARC headers, ``WARC-Concurrent-To``)."""
+    """Build the request/response records of an exchange (warcio's bytes; warcio's writer for revisits, warcinfo)."""
 
     def __init__(self) -> None:
         self._sink = _Members()
-        self.writer = WARCWriter(self._sink, gzip=False, warc_version="1.1")
+        self.writer: WARCWriter = RecordWriter(self._sink, gzip=False, warc_version="1.1")
 
     def build(self, exchange: Exchange) -> BuiltPair:
         """The records of one exchange (a revisit record when it has a ``revisit``), response first."""
         if exchange.revisit is None:
-            resp = build_response_record(self.writer, exchange)
+            record_id = self.writer._make_warc_id()
+            resp, digest = response_record(exchange, record_id)
+            index = response_index_fields(exchange.url, exchange.headers, exchange.status, digest, exchange.date)
         else:
-            resp = build_revisit_record(self.writer, exchange)
-        headers = resp.rec_headers
-        record_id = headers.get_header("WARC-Record-ID")
-        req = build_request_record(self.writer, exchange, record_id)
-        # what warcio's write_request_response_pair does once the request carries the response's URI, date and id
-        self.writer.write_record(resp)
-        self.writer.write_record(req)
-        return BuiltPair(
-            self._sink.take(),
-            record_id,
-            headers.get_header("WARC-Payload-Digest"),
-            exchange.date,
-            index_fields(resp),
-        )
+            revisit = build_revisit_record(self.writer, exchange)
+            headers = revisit.rec_headers
+            record_id, digest = headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest")
+            index = index_fields(revisit)
+            self.writer.write_record(revisit)
+            resp = self._sink.take()[0]
+        req = request_record(exchange, self.writer._make_warc_id(), record_id)
+        return BuiltPair([resp, req], record_id, digest, exchange.date, index)
 
     def warcinfo(self, filename: str, fields: dict[str, str]) -> bytes:
         """A ``warcinfo`` record for a new file."""
