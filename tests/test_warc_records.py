@@ -22,6 +22,7 @@ from pipelines.warc.records import (
     PairBuilder,
     RawHeaders,
     Revisit,
+    header_lines,
     request_record,
     response_record,
     status_line,
@@ -307,3 +308,15 @@ def test_a_forked_child_never_deals_its_parents_record_ids():
     os.close(read)
     parent = "".join(recordids.record_ids.next() for _ in range(3))
     assert len(child) == len(parent) == 3 * 47 and child != parent
+
+
+def test_header_lines_read_off_the_dict_are_what_headers_items_give():
+    """Every way Scrapy fills Headers keeps normalized names and lists of bytes, which header_lines reads as is."""
+    headers = Headers({"set-cookie": ["a=1", "b=2"], b"x-latin": LATIN, "content-length": 12})
+    headers.appendlist("Set-Cookie", "c=3")
+    headers["etag"] = '"x"'
+    headers.setlist("Link", ["<a>", b"<b>"])
+    headers.setdefault("Vary", "Accept")
+    headers.update({"Cache-Control": "no-cache"})
+    slow = [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
+    assert header_lines(headers) == slow and ("X-Latin", "caf\xe9") in slow and ("Content-Length", "12") in slow

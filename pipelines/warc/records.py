@@ -23,7 +23,7 @@ import http
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
@@ -49,9 +49,13 @@ class RawHeaders(StatusAndHeaders):
 def header_lines(headers: Headers) -> list[tuple[str, str]]:
     """Every header line of a Scrapy ``Headers``, repeated names kept, decoded losslessly.
 
-    ``Headers.to_tuple_list()`` would decode as UTF-8 and fail on Latin-1 bytes, which real servers send.
+    ``Headers.to_tuple_list()`` would decode as UTF-8 and fail on Latin-1 bytes, which real servers send. The
+    lines are read off the dict itself: Scrapy keeps each name normalized with a list of byte values, which
+    ``Headers.items()`` would look up and normalize again, name by name (on the crawl's thread).
     """
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
+    return [
+        (name.decode("latin-1"), value.decode("latin-1")) for name, values in dict.items(headers) for value in values
+    ]
 
 
 def status_line(status: int) -> str:
@@ -63,9 +67,8 @@ def status_line(status: int) -> str:
     return f"{status} {phrase}"
 
 
-def request_target(url: str) -> str:
-    """The request-target of an origin-form HTTP request line (path and query)."""
-    parts = urlsplit(url)
+def request_target(parts: SplitResult) -> str:
+    """The request-target of an origin-form HTTP request line (path and query) of a split URL."""
     target = parts.path or "/"
     return f"{target}?{parts.query}" if parts.query else target
 
@@ -96,8 +99,9 @@ class Exchange:
         """The exchange of ``request`` and ``response`` (a revisit with ``revisit``), dated now unless ``date``."""
         protocol = response.protocol or "HTTP/1.1"
         lines = header_lines(request.headers)
+        parts = urlsplit(request.url)
         if not any(name.lower() == "host" for name, _ in lines):
-            lines.insert(0, ("Host", urlsplit(request.url).netloc))
+            lines.insert(0, ("Host", parts.netloc))
         fields = {"WARC-Refers-To": revisit.refers_to["record_id"]} if revisit is not None else {}
         if response.ip_address is not None:
             fields["WARC-IP-Address"] = str(response.ip_address)
@@ -111,7 +115,7 @@ class Exchange:
             headers=header_lines(response.headers),
             body=response.body,
             warc_fields=fields,
-            request_line=f"{request.method} {request_target(request.url)} {protocol}",
+            request_line=f"{request.method} {request_target(parts)} {protocol}",
             request_headers=lines,
             request_body=request.body,
             revisit=revisit,
