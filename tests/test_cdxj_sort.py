@@ -44,3 +44,19 @@ def test_sorted_index_is_what_cdxj_indexers_sort_writes(tmp_path, monkeypatch, b
     assert target.read_text(encoding="utf-8") == cdxj_indexer_sort(lines, buffer, tmp_path)
     assert not unsorted.exists()
     assert len(target.read_text(encoding="utf-8").splitlines()) == 600
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "2026-12-02T19:40:20.123456Z",
+        "2026-12-02T19:40:20Z",  # a datetime with no microseconds: isoformat() leaves them out
+        "2026-01-02T03:04:05.3Z",
+        "2013-12-26T10:11:12.0000001Z",  # more than micros: warcio's own parsing
+        "2026-12-02T19:40:20",  # no zone: warcio's
+    ],
+)
+def test_timestamp14_is_warcios(date):
+    from warcio.timeutils import iso_date_to_timestamp
+
+    assert cdxj.timestamp14(date) == iso_date_to_timestamp(date)

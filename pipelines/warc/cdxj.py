@@ -24,6 +24,8 @@ from pipelines.layout import index_name
 SORT_BUFFER = 1024 * 1024  # characters of index lines sorted in memory at once (~1.3 MB; 4 M: +5 MB at a close)
 LINES_SUFFIX = ".lines.tmp"  # a WARC's index lines, unsorted, while it is written (``lines_path``)
 _SPACE = re.compile(r"[;\s]")  # what ends a media type in Content-Type (cdxj-indexer's RE_SPACE)
+# the WARC-Dates ``timestamp14`` cuts up itself
+_WARC_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 
 
 def cdxj_path(warc_path: Path) -> Path:
@@ -71,11 +73,22 @@ def response_index_fields(
 
 def index_line(fields: dict[str, str], offset: int, length: int, filename: str) -> str:
     """The CDXJ line cdxj-indexer writes for a record with these ``index_fields`` at this place in ``filename``."""
-    from warcio.timeutils import iso_date_to_timestamp  # noqa: PLC0415 - see write_cdxj
-
     index = {name: value for name, value in fields.items() if name != "date"}
     index.update(length=str(length), offset=str(offset), filename=filename)
-    return f"{url_key(index['url'])} {iso_date_to_timestamp(fields['date'])} {json.dumps(index)}\n"
+    return f"{url_key(index['url'])} {timestamp14(fields['date'])} {json.dumps(index)}\n"
+
+
+def timestamp14(date: str) -> str:
+    """The 14-digit timestamp of a WARC-Date, as warcio's ``iso_date_to_timestamp`` gives it.
+
+    A WARC-Date this writer makes (``YYYY-MM-DDThh:mm:ss[.ffffff]Z``) is cut into its digits (warcio parses it
+    into a datetime and formats that: 15 times the work, a record); any other form goes to warcio.
+    """
+    if _WARC_DATE.fullmatch(date):
+        return date[0:4] + date[5:7] + date[8:10] + date[11:13] + date[14:16] + date[17:19]
+    from warcio.timeutils import iso_date_to_timestamp  # noqa: PLC0415 - see write_cdxj
+
+    return iso_date_to_timestamp(date)
 
 
 def sort_lines(lines: Path, target: Path) -> Path:
