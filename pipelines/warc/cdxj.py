@@ -61,11 +61,12 @@ def index_fields(record: Any) -> dict[str, str]:
 
 
 def response_index_fields(
-    url: str, headers: list[tuple[str, str]], status: int, digest: str, date: str
+    url: str, headers: list[tuple[str, str]], status: int, digest: str, date: str, revisit: bool = False
 ) -> dict[str, str]:
-    """``index_fields`` of a response record, from what it is built of (its HTTP header lines and the rest)."""
-    mime = next((value for name, value in headers if name.lower() == "content-type"), None)
-    if mime:
+    """``index_fields`` of a response (or revisit) record, from what it is built of (its HTTP header lines...)."""
+    if revisit:
+        mime: str | None = "warc/revisit"
+    elif mime := next((value for name, value in headers if name.lower() == "content-type"), None):
         mime = _SPACE.split(mime, 1)[0].strip()
     fields = {"url": url, "mime": mime, "status": str(status), "digest": digest, "date": date}
     return {name: value for name, value in fields.items() if value is not None}

@@ -29,12 +29,11 @@ from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.warc.cdxj import index_fields, response_index_fields
+from pipelines.warc.cdxj import response_index_fields
 from pipelines.warc.recordids import record_ids
 
 if TYPE_CHECKING:
     from scrapy.http import Headers, Request, Response
-    from warcio.recordloader import ArcWarcRecord
 
 WARC_VERSION = "WARC/1.1"
 
@@ -194,28 +193,33 @@ def request_record(exchange: Exchange, record_id: str, concurrent_to: str) -> by
     return _record(fields, REQUEST_TYPE, http, body)
 
 
-def build_revisit_record(writer: WARCWriter, exchange: Exchange) -> ArcWarcRecord:
-    """A ``revisit`` record for a response whose payload the archive already holds (warcio's revisit support).
+def revisit_record(exchange: Exchange, record_id: str) -> bytes:
+    """A ``revisit`` record for a response whose payload the archive already holds, byte for byte warcio's.
+
+    As ``create_revisit_record`` and ``write_record`` write it, with the WARC-Date and WARC-Profile replaced in
+    their places (warcio would write its own date and always identical-payload-digest).
 
     The block is the HTTP head as received (``304 Not Modified`` or ``200 OK``), never the body. The exchange's
     ``revisit`` names the WARC-Profile (``server-not-modified`` or ``identical-payload-digest``) and the original
     capture: ``uri``, ``date`` (its WARC-Date), ``digest`` (its payload digest) and ``record_id``.
     """
     revisit = exchange.revisit
-    assert revisit is not None, "a revisit record needs the original it refers to"
+    assert revisit is not None and revisit.refers_to["digest"], "a revisit record needs the original it refers to"
     refers_to = revisit.refers_to
-    http_headers = RawHeaders(status_line(exchange.status), exchange.headers, protocol=exchange.protocol)
-    record = writer.create_revisit_record(
-        exchange.url,
-        refers_to["digest"],
-        refers_to["uri"],
-        refers_to["date"],
-        http_headers=http_headers,
-        warc_headers_dict=exchange.warc_fields,
-    )
-    record.rec_headers.replace_header("WARC-Date", exchange.date)  # in its place: when the response was received
-    record.rec_headers.replace_header("WARC-Profile", revisit.profile)  # warcio always writes identical-payload-digest
-    return record
+    http = head_bytes(f"{exchange.protocol} {status_line(exchange.status)}", exchange.headers)
+    fields = [
+        *exchange.warc_fields.items(),
+        ("WARC-Type", "revisit"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Target-URI", exchange.url),
+        ("WARC-Date", exchange.date),  # when the response was received
+        ("WARC-Profile", revisit.profile),
+        ("WARC-Refers-To-Target-URI", refers_to["uri"]),
+        ("WARC-Refers-To-Date", refers_to["date"]),
+        ("WARC-Payload-Digest", refers_to["digest"]),
+        ("WARC-Block-Digest", sha1_digest(http)),
+    ]
+    return _record(fields, RESPONSE_TYPE, http, b"")
 
 
 def warcinfo_fields(software: str, settings: dict[str, Any]) -> dict[str, str]:
@@ -236,7 +240,7 @@ def warcinfo_fields(software: str, settings: dict[str, Any]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Revisit:
-    """How to write a response as a revisit: the WARC-Profile and the original (``build_revisit_record``)."""
+    """How to write a response as a revisit: the WARC-Profile and the original (``revisit_record``)."""
 
     profile: str
     refers_to: dict[str, str]
@@ -287,7 +291,7 @@ class RecordWriter(WARCWriter):
 
 
 class PairBuilder:
-    """Build the request/response records of an exchange (warcio's bytes; warcio's writer for revisits, warcinfo)."""
+    """Build the request/response records of an exchange (warcio's bytes; warcio's writer for warcinfo records)."""
 
     def __init__(self) -> None:
         self._sink = _Members()
@@ -295,17 +299,13 @@ class PairBuilder:
 
     def build(self, exchange: Exchange) -> BuiltPair:
         """The records of one exchange (a revisit record when it has a ``revisit``), response first."""
+        record_id = self.writer._make_warc_id()
         if exchange.revisit is None:
-            record_id = self.writer._make_warc_id()
             resp, digest = response_record(exchange, record_id)
-            index = response_index_fields(exchange.url, exchange.headers, exchange.status, digest, exchange.date)
         else:
-            revisit = build_revisit_record(self.writer, exchange)
-            headers = revisit.rec_headers
-            record_id, digest = headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest")
-            index = index_fields(revisit)
-            self.writer.write_record(revisit)
-            resp = self._sink.take()[0]
+            resp, digest = revisit_record(exchange, record_id), exchange.revisit.refers_to["digest"]
+        revisit = exchange.revisit is not None
+        index = response_index_fields(exchange.url, exchange.headers, exchange.status, digest, exchange.date, revisit)
         req = request_record(exchange, self.writer._make_warc_id(), record_id)
         return BuiltPair([resp, req], record_id, digest, exchange.date, index)
 
