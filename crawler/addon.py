@@ -46,8 +46,9 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": ("DOWNLOADER_MIDDLEWARES", None),
     "crawler.losses.Redirects": ("DOWNLOADER_MIDDLEWARES", 600),
     "scrapy.spidermiddlewares.depth.DepthMiddleware": ("SPIDER_MIDDLEWARES", None),
-    "crawler.bounds.LinkDepth": ("SPIDER_MIDDLEWARES", 900),  # a page's depth is its link depth; URL length too
+    "crawler.bounds.LinkDepth": ("SPIDER_MIDDLEWARES", 900),  # a page's depth is its link depth
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": ("SPIDER_MIDDLEWARES", None),
+    "crawler.losses.UrlLength": ("SPIDER_MIDDLEWARES", 800),
     "scrapy.downloadermiddlewares.stats.DownloaderStats": ("DOWNLOADER_MIDDLEWARES", None),
     "crawler.stats.DownloaderStats": ("DOWNLOADER_MIDDLEWARES", 850),  # the same stats, counted (crawler/stats.py)
 }

@@ -26,22 +26,15 @@ sitemaps and REST listings, whose own chains may be long, are exempt).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request
-from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.depth import DepthMiddleware
 
-from crawler.losses import UrlLength
-
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable
-
-    from scrapy.crawler import Crawler
+    from scrapy import Request
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
@@ -145,49 +138,9 @@ class LinkDepth(DepthMiddleware):
     A page found by a link was admitted by ``LinkBounds`` with its link depth, and is requested later from the
     backlog, from whichever page's callback has room: Scrapy's own count (the depth of that page plus one) would
     measure the crawl's length, not the page's distance.
-
-    It also applies ``URLLENGTH_LIMIT`` after the depth, as ``crawler.losses.UrlLength`` (next in the chain before)
-    did: each spider middleware that sees a callback's output costs every object yielded a pass through async
-    generators of its own (two for Scrapy's ``DepthMiddleware``); here one pass does both.
     """
 
-    url_length: UrlLength | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> LinkDepth:
-        middleware = super().from_crawler(crawler)
-        with contextlib.suppress(NotConfigured):  # URLLENGTH_LIMIT = 0: no limit
-            middleware.url_length = UrlLength.from_crawler(crawler)
-        return middleware
-
-    def process_spider_output(self, response: Response | None, result: Iterable[Any], spider: Any = None) -> Any:
-        if response is not None:
-            self._init_depth(response)
-        for output in result:
-            if (output := self._processed(output, response)) is not None:
-                yield output
-
-    async def process_spider_output_async(
-        self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
-    ) -> AsyncIterator[Any]:
-        if response is not None:
-            self._init_depth(response)
-        async for output in result:
-            if (output := self._processed(output, response)) is not None:
-                yield output
-
-    def _processed(self, output: Any, response: Response | None) -> Any:
-        if isinstance(output, Request):
-            return self.get_processed_request(output, response)
-        return self.get_processed_item(output, response)
-
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
-        processed = self._depth_checked(request, response)
-        if processed is None or self.url_length is None:
-            return processed
-        return self.url_length.get_processed_request(processed, response)
-
-    def _depth_checked(self, request: Request, response: Response | None) -> Request | None:
         # pages of the backlog carry their link depth; requisites and hubs (sitemaps, REST listings) are exempt
         decided = LINK_DEPTH in request.meta or request.meta.get("requisite") or request.meta.get("hub")
         if response is None or not decided:

@@ -231,8 +231,7 @@ class MetaRefresh(_NamesItsLoss, MetaRefreshMiddleware):
 class UrlLength(UrlLengthMiddleware):
     """Scrapy's ``UrlLengthMiddleware`` (spider side); each URL over ``URLLENGTH_LIMIT`` is a ``url_too_long`` loss.
 
-    ``crawler.bounds.LinkDepth`` applies it, in the same pass over a callback's output as the depth. Requests that do
-    not come from a callback (redirects, robots.txt) are checked by ``crawler.safety``.
+    Requests that do not come from a callback (redirects, robots.txt) are checked by ``crawler.safety``.
     """
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
