@@ -174,7 +174,7 @@ class Recorder:
                 # decode as the workers and `blogarc extract` do
                 extracted = extract_body(response.body, response.encoding, response.url, self.extract_options)
             elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
-                from pipelines.extract.core import extract_post  # noqa: PLC0415 - trafilatura only when extracting here
+                from pipelines.extract.core import extract_post  # noqa: PLC0415 - not imported by --no-extract crawls
 
                 root = response.selector.root if tree is None else tree
                 extracted = extract_post(root, response.url, self.extract_options)

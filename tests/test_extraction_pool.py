@@ -67,8 +67,8 @@ def test_workers_extract_with_the_pools_options():
         pool.shutdown()
 
 
-def test_the_crawling_process_leaves_trafilatura_to_the_workers():
-    """The crawl's own modules do not import trafilatura (a tenth of its start-up): the workers import it."""
+def test_a_crawl_without_extraction_does_not_import_trafilatura():
+    """The crawl's own modules do not import trafilatura (a tenth of its start-up): extraction imports it."""
     import subprocess
     import sys
 

@@ -55,8 +55,8 @@ def extract_body(body: bytes, encoding: str, url: str, options: ExtractOptions |
     Raises:
         ExtractionError: extraction failed; the message names the original exception.
     """
-    # imported here, in the worker: the crawling process hands pages over and never needs trafilatura (a tenth of
-    # its start-up)
+    # imported here, in the worker: a crawl without extraction (--no-extract) never imports trafilatura (a tenth of
+    # its start-up); with workers, the crawling process imports it with the first result it unpickles
     from pipelines.extract.core import decode_html, extract_post  # noqa: PLC0415
 
     try:
