@@ -49,6 +49,8 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "crawler.bounds.LinkDepth": ("SPIDER_MIDDLEWARES", 900),  # a page's depth is its link depth
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": ("SPIDER_MIDDLEWARES", None),
     "crawler.losses.UrlLength": ("SPIDER_MIDDLEWARES", 800),
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": ("DOWNLOADER_MIDDLEWARES", None),
+    "crawler.stats.DownloaderStats": ("DOWNLOADER_MIDDLEWARES", 850),  # the same stats, counted (crawler/stats.py)
 }
 PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
 # Scrapy settings whose blogarc default the add-on sets too when the project leaves them at Scrapy's default:

@@ -6,8 +6,9 @@ Scrapy's ``HTTP11DownloadHandler.close()`` (2.19) closes the pool's idle connect
 for a second, both fire: the timer first, then Twisted's own ``gatherResults`` when the last connection is lost,
 and Twisted logs ``AlreadyCalledError`` with a traceback (the 232 CRITICAL lines of a 300-blog night in issue 14).
 
-The handler here waits on a Deferred of its own, fired by whichever comes first, so the late one is a no-op. It is
-installed for ``http`` and ``https`` (``DOWNLOAD_HANDLERS``) by blogarc's add-on.
+The handler here waits on a Deferred of its own, fired by whichever comes first, so the late one is a no-op. Its
+connections parse responses with ``crawler.responsehead``, which reads a head without copying the body once a line.
+It is installed for ``http`` and ``https`` (``DOWNLOAD_HANDLERS``) by blogarc's add-on.
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from crawler.responsehead import HeadFactory
+
 
 class Http11Handler(HTTP11DownloadHandler):
     """``HTTP11DownloadHandler`` whose close fires once, whichever of the pool and the timer ends first."""
+
+    def __init__(self, crawler: Any):
+        super().__init__(crawler)
+        self._pool._factory = HeadFactory
 
     async def close(self) -> None:
         """Close the idle connections; wait for them at most ``_disconnect_timeout`` seconds."""

@@ -25,7 +25,6 @@ from crawler import discovery
 from crawler.admission import KEY
 from crawler.keyset import KeySet
 from crawler.wordpress import MAX_POST_PARTS
-from pipelines.extract.core import extract_post
 from pipelines.extract.options import ExtractOptions
 from pipelines.extract.pool import extract_body
 from pipelines.text.record import TextRecord
@@ -175,6 +174,8 @@ class Recorder:
                 # decode as the workers and `blogarc extract` do
                 extracted = extract_body(response.body, response.encoding, response.url, self.extract_options)
             elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
+                from pipelines.extract.core import extract_post  # noqa: PLC0415 - not imported by --no-extract crawls
+
                 root = response.selector.root if tree is None else tree
                 extracted = extract_post(root, response.url, self.extract_options)
             else:

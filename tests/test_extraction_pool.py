@@ -65,3 +65,19 @@ def test_workers_extract_with_the_pools_options():
         assert "harbour was quiet" in run(pool.extract(POST, "utf-8", URL)).text
     finally:
         pool.shutdown()
+
+
+def test_a_crawl_without_extraction_does_not_import_trafilatura():
+    """The crawl's own modules do not import trafilatura (a tenth of its start-up): extraction imports it."""
+    import subprocess
+    import sys
+
+    from tests.util import ROOT
+
+    code = (
+        "import sys, crawler.spiders.blog, crawler.recorder, pipelines.extract.pool; "
+        "print(sorted(m for m in ('trafilatura', 'htmldate', 'pipelines.extract.core') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

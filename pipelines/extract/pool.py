@@ -26,10 +26,12 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pipelines.extract.core import Extracted, decode_html, extract_post
 from pipelines.extract.options import DEFAULT_OPTIONS, ExtractOptions
+
+if TYPE_CHECKING:
+    from pipelines.extract.core import Extracted
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,10 @@ def extract_body(body: bytes, encoding: str, url: str, options: ExtractOptions |
     Raises:
         ExtractionError: extraction failed; the message names the original exception.
     """
+    # imported here, in the worker: a crawl without extraction (--no-extract) never imports trafilatura (a tenth of
+    # its start-up); with workers, the crawling process imports it with the first result it unpickles
+    from pipelines.extract.core import decode_html, extract_post  # noqa: PLC0415
+
     try:
         extracted = extract_post(decode_html(body, encoding=encoding), url, options)
     except Exception as exc:  # noqa: BLE001 - re-raised as something the parent can unpickle
