@@ -6,7 +6,7 @@ dates and author (``crawler.listings``) are WordPress's own and win over what a 
 post is a record with ``protected`` set and no text; a private post (seen through a logged-in session) is no record.
 A page whose declared canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are
 older. In an incremental run a page whose text did not change since the last record writes none. Extraction runs in
-the shared worker pool (or in this process, on Scrapy's parsed tree, when there is none); a page that fails costs one
+the shared worker pool (or in this process, on the page's lxml tree, when there is none); a page that fails costs one
 counted page, never the crawl.
 """
 
