@@ -132,6 +132,8 @@ def srcset_urls(srcset: str) -> list[str]:
 
 def css_urls(css: str) -> list[str]:
     """URLs a stylesheet loads: ``url(...)`` (fonts, images) and ``@import``; ``data:`` URLs left out."""
+    if "@" not in css and "url(" not in css.lower():  # most inline styles load nothing: the regex would try each char
+        return []
     found = [m.group(2) or m.group(4) for m in _CSS_URL.finditer(css)]
     return [url.strip() for url in found if url and not url.strip().lower().startswith("data:")]
 

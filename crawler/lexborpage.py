@@ -25,7 +25,10 @@ from crawler.wordpress import PART_CLASSES, body_class_kind, is_post_part, read_
 from pipelines.extract import jsonld
 from pipelines.extract.entries import marked_entry
 
-URL_ELEMENTS = ", ".join(URL_TAGS)
+# The elements of URL_TAGS that can name a URL (lxml walks them all): by attribute and by tag in one selector, which
+# costs Lexbor less than a list of every tag (an ``a`` or ``img`` without one gives no URL; other tags are skipped).
+URL_ELEMENTS = "[href], [src], [srcset], video, object"
+URL_TAG_SET = frozenset(URL_TAGS)
 STYLES = "[style*='url('], style"  # as STYLE_ATTRS: style attributes that load something, stylesheets' text
 PART_HINT = ", ".join(f"[class*='{name}']" for name in PART_CLASSES)  # as discovery.PAGE_LINKS_CLASS
 PART_ITEMS = "[class*='post-page-numbers']"
@@ -33,6 +36,7 @@ PART_LINES = ("page-links", "post-nav-links")  # the classes of the part line (c
 PART_LINE_LINKS = ", ".join(f"[class*='{name}'] a[href]" for name in PART_LINES)
 ENTRY_CANDIDATES = "[itemtype], [class*='h-entry']"  # as entries._CANDIDATES: no candidate, no marked-up article
 XML_SPACE = re.compile("[ \t\r\n]+")  # XPath's normalize-space() splits class tokens at these, and only these
+ABSENT: Any = object()  # what ``dict.get`` gives for an attribute the element does not have
 SECTION_TAG = re.compile(r"<(?:head|body|frameset)[\s/>]", re.I)  # libxml2 keeps these elements, even empty
 
 
@@ -62,23 +66,29 @@ class LexborPage:
         scan_css = scan_css or css_urls
         found = PageUrls()
         links, loads, srcsets = found.links, found.requisites, []
+        last = 0
         for node in self.doc.css(URL_ELEMENTS):
-            tag, attrs = node.tag, _attributes(node)
+            if (tag := node.tag) not in URL_TAG_SET or (last == (last := node.mem_id)):  # matched twice: once
+                continue
+            attrs = node.attributes  # an attribute without a value is None here, "" in libxml2's tree
             if tag == "a":
-                if (href := attrs.get("href")) is not None:
-                    links.append(href)
+                if (href := attrs.get("href", ABSENT)) is not ABSENT:
+                    links.append(href or "")
             elif tag == "link":
-                sort_link(attrs, found)
+                sort_link(_libxml2_values(attrs) if None in attrs.values() else attrs, found)
             elif tag == "input":
-                if attrs.get("type") == "image" and (src := attrs.get("src")) is not None:
-                    loads.append(src)
-            elif (url := attrs.get(REQUISITE_ATTRS[tag])) is not None:
-                loads.append(url)
+                if attrs.get("type") == "image" and (src := attrs.get("src", ABSENT)) is not ABSENT:
+                    loads.append(src or "")
+            elif (url := attrs.get(REQUISITE_ATTRS[tag], ABSENT)) is not ABSENT:
+                loads.append(url or "")
             if tag in ("img", "source") and (srcset := attrs.get("srcset")) is not None:
                 srcsets.append(srcset)
         for srcset in srcsets:
             loads.extend(srcset_urls(srcset))
+        last = 0
         for node in self.doc.css(STYLES):
+            if last == (last := node.mem_id):  # a <style> with a style attribute: matched twice
+                continue
             if "url(" in (style := node.attributes.get("style") or ""):
                 loads.extend(scan_css(style))
             if node.tag == "style" and (css := node.text(deep=False)):
@@ -159,7 +169,11 @@ class LexborPage:
 def _attributes(node: LexborNode) -> dict[str, Any]:
     """A node's attributes as libxml2 gives them: an attribute without a value is ``""`` (Lexbor: None)."""
     attrs = node.attributes
-    return {name: value or "" for name, value in attrs.items()} if None in attrs.values() else attrs
+    return _libxml2_values(attrs) if None in attrs.values() else attrs
+
+
+def _libxml2_values(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {name: "" if value is None else value for name, value in attrs.items()}
 
 
 def _is(node: LexborNode, name: str, value: str) -> bool:

@@ -117,6 +117,9 @@ BAD_INPUT = {
         "<body class=home><noscript><img src='n.png'></noscript></body></html>"
     ),
     "repeated attribute": PAGE.format("<a href=1 href=2>x</a>"),
+    "matched by several selectors": PAGE.format(
+        "<img src=a.png srcset='b.png 2x'><style style='b:url(c.png)'>d{}</style>"
+    ),
     "character references": PAGE.format("<a href='?a=1&copy=2&amp;b=3&#x41;'>x</a><a href='&notit;'>y</a>"),
     "comment only": b"<!-- c -->",
     "doctype only": b"<!DOCTYPE html>",
