@@ -142,6 +142,9 @@ BAD_INPUT = {
     "head after body": "<html><body class=single><p>x</p></body><head><link rel=canonical href='/late/'></head></html>",
     "second body": "<html><body class='home'><p>x</p><body class='single'></body></html>",
     "select": PAGE.format("<select><a href=1>x</a><option><img src=o.png></select><math><a href='m'>m</a></math>"),
+    "a part line in a part line": (
+        "<body class=single><div class='page-links'><p class='post-nav-links'><a href='/p/2/'>2</a></p></div></body>"
+    ),
     "nested h-entry": "<html><body><div class='h-entry'><aside class='h-entry'></aside></div></body></html>",
 }
 
