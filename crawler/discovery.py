@@ -76,7 +76,7 @@ def page_urls(
             if (href := element.get("href")) is not None:
                 links.append(href)
         elif tag == "link":
-            _sort_link(element, found)
+            sort_link(element, found)
         elif tag == "input":
             if element.get("type") == "image" and (src := element.get("src")) is not None:
                 loads.append(src)
@@ -94,8 +94,11 @@ def page_urls(
     return found
 
 
-def _sort_link(element: etree._Element, found: PageUrls) -> None:
-    """Where a ``<link>``'s href goes: a followed link (feed, canonical), a requisite, the REST root."""
+def sort_link(element: Any, found: PageUrls) -> None:
+    """Where a ``<link>``'s href goes: a followed link (feed, canonical), a requisite, the REST root.
+
+    ``element``: an lxml element, or the attributes of another parser's (``crawler.lexborpage``), by ``get``.
+    """
     href = element.get("href")
     if href is None:
         return
@@ -129,6 +132,8 @@ def srcset_urls(srcset: str) -> list[str]:
 
 def css_urls(css: str) -> list[str]:
     """URLs a stylesheet loads: ``url(...)`` (fonts, images) and ``@import``; ``data:`` URLs left out."""
+    if "@" not in css and "url(" not in css.lower():  # most inline styles load nothing: the regex would try each char
+        return []
     found = [m.group(2) or m.group(4) for m in _CSS_URL.finditer(css)]
     return [url.strip() for url in found if url and not url.strip().lower().startswith("data:")]
 

@@ -1,7 +1,14 @@
-"""Parsing a crawled HTML page once, off the crawl's thread, into a tree nothing else keeps alive."""
+"""Parsing a crawled HTML page once, off the crawl's thread, into a page nothing else keeps alive.
+
+An HTML page is parsed by Lexbor (``crawler.lexborpage.LexborPage``), and by lxml too only where what is read needs
+lxml's tree; other text responses keep Scrapy's lxml tree (``TreePage``, which also answers as the lxml-based
+functions of ``crawler.discovery`` and ``crawler.wordpress`` do: the reference ``tests/test_lexbor_page.py`` holds
+the Lexbor page to).
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -9,24 +16,50 @@ from parsel.selector import create_root_node
 from scrapy.http import HtmlResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import get_base_url
+from selectolax.lexbor import LexborHTMLParser
+
+from crawler import discovery
+from crawler.discovery import PageUrls
+from crawler.lexborpage import LexborPage
+from crawler.wordpress import classify_page
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.http import TextResponse
 
     from pipelines.offload import Offload
 
 
-async def page_tree(response: TextResponse, thread: Offload, parser: type[etree.HTMLParser] = etree.HTMLParser) -> Any:
-    """The page parsed as ``response.selector.root`` would be, in ``thread`` (libxml2 parses without the GIL).
+async def page_tree(
+    response: TextResponse, thread: Offload, parser: type[etree.HTMLParser] = etree.HTMLParser
+) -> LexborPage | TreePage:
+    """The page parsed by Lexbor in ``thread`` (Lexbor, as libxml2, parses without the GIL).
 
-    Not cached on the response: a cached selector refers back to its response, and that cycle kept every page and
-    its lxml tree alive until the cyclic GC ran. ``parser``: ``lxml.html``'s for in-process extraction (trafilatura
-    wants its elements), else plain elements, cheaper to walk. Other text responses keep Scrapy's parser.
+    Lexbor reads the body itself when it is what parsel would give lxml (``utf8_body``), else the text
+    (``lexbor_source``). Not kept on the response: a page referring back to its response, and the
+    response to it, kept every page and its tree alive until the cyclic GC ran. ``parser``: the lxml parser of the
+    page's lxml tree, when one is parsed (``LexborPage.lxml``): ``lxml.html``'s for in-process extraction
+    (trafilatura wants its elements), else plain elements, cheaper to walk.
     """
     if not isinstance(response, HtmlResponse):
-        return response.selector.root
-    text, base_url = response.text, get_base_url(response)  # decoded here: their caches are not thread-safe
+        return TreePage(response.selector.root, response.text)
+    text = response.text  # decoded here: its cache is not thread-safe
     body = utf8_body(response, text)
+    doc = await maybe_deferred_to_future(thread.run(LexborHTMLParser, lexbor_source(text, body)))
+    return LexborPage(doc, text, partial(lxml_tree, response, thread, body, parser))
+
+
+def lexbor_source(text: str, body: bytes | None) -> str | bytes:
+    """What Lexbor parses: the body when ``utf8_body`` gave it, else the text as parsel cleans it for lxml."""
+    return body if body is not None else text.strip().replace("\x00", "")
+
+
+async def lxml_tree(
+    response: TextResponse, thread: Offload, body: bytes | None, parser: type[etree.HTMLParser]
+) -> etree._Element:
+    """The page parsed as ``response.selector.root`` would be, in ``thread``; from ``body`` when it is not None."""
+    text, base_url = response.text, get_base_url(response)  # on the reactor's thread: their caches are not safe
     if body is None:
         return await maybe_deferred_to_future(thread.run(create_root_node, text, parser, base_url))
     return await maybe_deferred_to_future(thread.run(create_root_node, "", parser, base_url, True, body))
@@ -47,3 +80,30 @@ def utf8_body(response: TextResponse, text: str) -> bytes | None:
         return None
     stripped = body.strip()
     return body if stripped[:1] == b"<" and stripped[-1:] == b">" else None
+
+
+class TreePage:
+    """A page as lxml parsed it, read by ``crawler.discovery`` and ``crawler.wordpress`` (as ``LexborPage`` is)."""
+
+    def __init__(self, tree: Any, text: str):
+        self.tree = tree
+        self.text = text
+
+    async def lxml(self) -> Any:
+        return self.tree
+
+    def urls(self, scan_css: Callable[[str], list[str]] | None = None) -> PageUrls:
+        return discovery.page_urls(self.tree, scan_css, self.text)
+
+    def canonical(self) -> str | None:
+        return discovery.canonical_link(self.tree)
+
+    def parts(self, url: str | None) -> tuple[int | None, list[str]]:
+        return discovery.post_parts(self.tree, url, self.text)
+
+    async def kind(self, url: str) -> str:
+        return classify_page(self.tree, url)
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.tree)

@@ -6,7 +6,7 @@ dates and author (``crawler.listings``) are WordPress's own and win over what a 
 post is a record with ``protected`` set and no text; a private post (seen through a logged-in session) is no record.
 A page whose declared canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are
 older. In an incremental run a page whose text did not change since the last record writes none. Extraction runs in
-the shared worker pool (or in this process, on Scrapy's parsed tree, when there is none); a page that fails costs one
+the shared worker pool (or in this process, on the page's lxml tree, when there is none); a page that fails costs one
 counted page, never the crawl.
 """
 
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from crawler.admission import Admission
+    from crawler.lexborpage import LexborPage
     from crawler.listings import Listings
+    from crawler.pagetree import TreePage
     from pipelines.extract.core import Extracted
     from pipelines.extract.pool import ExtractionPool
     from pipelines.runs.incremental import Incremental
@@ -56,24 +58,23 @@ class Recorder:
         self.listings: Listings | None = options.get("listings")
         self.recorded = KeySet()  # hashes of the canonical URLs recorded (crawler.admission.KEY): 10 bytes a post
 
-    async def record(self, response: TextResponse, kind: str, tree: Any = None) -> TextRecord | None:
+    async def record(self, response: TextResponse, kind: str, page: LexborPage | TreePage) -> TextRecord | None:
         """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer.
 
-        ``tree`` is the page as the spider parsed it (``response.selector.root`` when None).
+        ``page`` is the page as the spider parsed it (``crawler.pagetree.page_tree``).
         """
         stats = self.crawler.stats
-        tree = response.selector.root if tree is None else tree
-        declared = discovery.canonical_link(tree) or ""
+        declared = page.canonical() or ""
         canonical = self.admission.rules.canonical(urljoin(response.url, declared))
         key = hash(canonical) & KEY
         if key in self.recorded:
             stats.inc_value("pages/duplicate")
             return None
-        part, others = discovery.post_parts(tree, response.url, response.text)
+        part, others = page.parts(response.url)
         if part is not None and part != 1:
             stats.inc_value("pages/post_part")  # recorded with part 1
             return None
-        extracted = await self.extract(response, tree)
+        extracted = await self.extract(response, page)
         if extracted is None:
             return None
         if extracted.private:  # seen through a logged-in session: not the public's to read (pipelines.extract.access)
@@ -165,7 +166,7 @@ class Recorder:
         extracted.text = "\n\n".join(texts[n] for n in sorted(texts) if texts[n])
         return extracted
 
-    async def extract(self, response: TextResponse, tree: Any = None) -> Extracted | None:
+    async def extract(self, response: TextResponse, page: LexborPage | TreePage | None = None) -> Extracted | None:
         """Extract one page (in a worker process when there is a pool); count failures and empty pages."""
         stats = self.crawler.stats
         try:
@@ -173,10 +174,10 @@ class Recorder:
                 # a charset that does not fit the bytes (Latin-1 served as UTF-8): Scrapy's tree is full of U+FFFD;
                 # decode as the workers and `blogarc extract` do
                 extracted = extract_body(response.body, response.encoding, response.url, self.extract_options)
-            elif self.pool is None:  # in-process: reuse Scrapy's parsed tree
+            elif self.pool is None:  # in-process: on the page's lxml tree (parsed in the parse thread)
                 from pipelines.extract.core import extract_post  # noqa: PLC0415 - not imported by --no-extract crawls
 
-                root = response.selector.root if tree is None else tree
+                root = response.selector.root if page is None else await page.lxml()
                 extracted = extract_post(root, response.url, self.extract_options)
             else:
                 extracted = await self.pool.extract(response.body, response.encoding, response.url)

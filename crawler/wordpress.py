@@ -8,7 +8,7 @@ rules one crawl applies, with the user's overrides (``WORDPRESS_DENY_RULES``, ``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -189,12 +189,23 @@ def post_parts(tree: etree._Element, url: str | None = None, html: str | None = 
     """
     if html is not None and not any(name in html for name in PART_CLASSES):
         return None, []
-    items = PART_ITEMS(tree)
-    current = [n for n, item in enumerate(items, start=1) if item.tag != "a" or item.get("aria-current")]
+    items = [(item.tag, item.get("href"), item.get("aria-current")) for item in PART_ITEMS(tree)]
+    return read_part_line(items, lambda: [str(href) for href in PART_LINES(tree)], url)
+
+
+def read_part_line(
+    items: list[tuple[str, str | None, str | None]], line_hrefs: Callable[[], list[str]], url: str | None
+) -> tuple[int | None, list[str]]:
+    """``post_parts``' answer from what a parsed page gives (lxml's tree or Lexbor's: ``crawler.lexborpage``).
+
+    ``items``: its part items (tag, href, aria-current) in document order; ``line_hrefs``: the hrefs of the links
+    under its part lines in document order, called only when there are no items.
+    """
+    current = [n for n, (tag, _, aria_current) in enumerate(items, start=1) if tag != "a" or aria_current]
     if items and len(current) == 1:
-        hrefs = [str(item.get("href")) for item in items if item.tag == "a" and item.get("href")]
+        hrefs = [href for tag, href, _ in items if tag == "a" and href]
         return current[0], list(dict.fromkeys(hrefs))
-    found = [item.get("href") for item in items if item.tag == "a"] if items else PART_LINES(tree)
+    found = [href for tag, href, _ in items if tag == "a"] if items else line_hrefs()
     hrefs = list(dict.fromkeys(str(href) for href in found if href))
     numbers = part_numbers([url or "", *(urljoin(url or "", href) for href in hrefs)]) if hrefs else None
     if not numbers:

@@ -55,6 +55,8 @@ def test_css_urls():
     css = """@import "print.css"; @font-face { src: url("fonts/a.woff2") format("woff2"), url(fonts/a.woff); }
     .x { background: url( 'img/b.png' ) } .y { background: url(data:image/gif;base64,R0l) }"""
     assert discovery.css_urls(css) == ["print.css", "fonts/a.woff2", "fonts/a.woff", "img/b.png"]
+    assert discovery.css_urls(".x { background: URL(c.png) }") == ["c.png"]  # the cheap test first ignores case
+    assert discovery.css_urls(".x { color: red }") == []
 
 
 def test_srcset_urls():

@@ -34,7 +34,7 @@ from crawler.pagetree import page_tree
 from crawler.recorder import Recorder
 from crawler.spiders.pages import Backlog, PageLinks
 from crawler.spiders.sources import Sources
-from crawler.wordpress import TEXT_KINDS, ScopeRules, classify_page
+from crawler.wordpress import TEXT_KINDS, ScopeRules
 from pipelines.layout import check_run_id, new_run_id, site_key
 from pipelines.offload import Offload
 from pipelines.runs.incremental import Incremental
@@ -257,10 +257,10 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
             for request in self.parse_feed(response):
                 yield request
             return
-        tree = await page_tree(response, self.parsing, self.tree_parser)
-        for request in self.page_requests(response, tree):
+        page = await page_tree(response, self.parsing, self.tree_parser)
+        for request in self.page_requests(response, page):
             yield request
-        kind = classify_page(tree, response.url)
+        kind = await page.kind(response.url)
         stats.inc_value(f"pages/{kind}")
         if kind in TEXT_KINDS and response.meta.get("warc_revisit"):
             stats.inc_value("incremental/unchanged")  # same payload as archived: same text, no new record
@@ -268,11 +268,11 @@ class BlogSpider(PageLinks, Sources, SitemapSpider):
         if not self.options["extract"]:
             return
         # Every HTML page is counted once under extract/*, with the keys `blogarc extract` uses
-        if not len(tree):  # an empty body: Scrapy parses it as a bare <html/>, there is nothing to classify
+        if page.empty:  # an empty body: lxml parses it as a bare <html/>, there is nothing to classify
             stats.inc_value("extract/empty")
         elif kind not in TEXT_KINDS:
             stats.inc_value(f"extract/skipped/{kind}")
-        elif self.recorder is not None and (record := await self.recorder.record(response, kind, tree)) is not None:
+        elif self.recorder is not None and (record := await self.recorder.record(response, kind, page)) is not None:
             yield record
 
     def sweep_known(self) -> None:

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
     from crawler.admission import Admission
+    from crawler.lexborpage import LexborPage
     from crawler.listings import Listings
+    from crawler.pagetree import TreePage
 
 
 class Backlog:
@@ -100,9 +102,9 @@ class PageLinks:
         for url, depth in self.backlog.take(len(self.crawler.engine.downloader.active), count):
             yield Request(url, callback=self.parse, meta={"hub": False, LINK_DEPTH: depth or 0})
 
-    def page_requests(self, response: TextResponse, tree: Any) -> Iterator[Request]:
-        """Links, requisites and the REST API of an HTML page, through admission."""
-        urls = discovery.page_urls(tree, self.scan_css, response.text)
+    def page_requests(self, response: TextResponse, page: LexborPage | TreePage) -> Iterator[Request]:
+        """Links, requisites and the REST API of an HTML page (``crawler.pagetree.page_tree``), through admission."""
+        urls = page.urls(self.scan_css)
         if urls.canonical:
             self.admission.mark_seen(urljoin(response.url, urls.canonical))
         if self.options["follow_links"]:

@@ -19,13 +19,13 @@ it when WordPress body classes do not decide; re-extraction classifies through t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
 from lxml import etree
 
+from pipelines.extract import jsonld
 from pipelines.extract.entries import ARTICLE_TYPES, Entry, marked_entry
 
 PAGE_TYPES = ("WebPage", "AboutPage", "ContactPage", "ProfilePage", "ItemPage")
@@ -158,7 +158,7 @@ def declares_article(tree: etree._Element) -> bool:
     """
     if _XPATH["og_type"](tree).strip().lower() == "article":
         return True
-    return any(_has_type(node, ARTICLE_TYPES) for node in json_ld_nodes(tree)) or marked_entry(tree) is not None
+    return jsonld.declares_article(_XPATH["json_ld"](tree)) or marked_entry(tree) is not None
 
 
 def main_entity(tree: etree._Element) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -167,35 +167,14 @@ def main_entity(tree: etree._Element) -> tuple[dict[str, Any], dict[str, dict[st
     graph = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
     for wanted in (ARTICLE_TYPES, PAGE_TYPES):
         for node in nodes:
-            if _has_type(node, wanted):
+            if jsonld.has_type(node, wanted):
                 return node, graph
     return {}, graph
 
 
 def json_ld_nodes(tree: etree._Element) -> list[dict[str, Any]]:
     """Every JSON-LD node of the page's scripts, lists and ``@graph`` flattened; scripts that do not parse skipped."""
-    nodes: list[dict[str, Any]] = []
-    for script in _XPATH["json_ld"](tree):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        nodes.extend(_flatten(data))
-    return nodes
-
-
-def _flatten(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, list):
-        return [node for item in data for node in _flatten(item)]
-    if isinstance(data, dict):
-        return _flatten(data["@graph"]) if "@graph" in data else [data]
-    return []
-
-
-def _has_type(node: dict[str, Any], wanted: tuple[str, ...]) -> bool:
-    types = node.get("@type")
-    types = types if isinstance(types, list) else [types]
-    return any(isinstance(t, str) and t in wanted for t in types)
+    return jsonld.nodes(_XPATH["json_ld"](tree))
 
 
 def _author_name(entity: dict[str, Any], graph: dict[str, dict[str, Any]]) -> str | None:
