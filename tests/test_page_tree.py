@@ -11,7 +11,7 @@ from lxml import etree
 from parsel.selector import create_root_node
 from scrapy.http import HtmlResponse
 
-from crawler.pagetree import utf8_body
+from crawler.pagetree import edge_bytes, utf8_body
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -71,3 +71,21 @@ def test_generated_blog_pages_take_the_body_route(tmp_path):
 )
 def test_edge_cases(body, charset, route):
     assert trees_agree(html(body, charset)) is route
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   ",
+        b"<p>",
+        b" \n<html></html>\r\n",
+        b"x<a>",
+        b"<a>x",
+        b" " * 300 + b"<a>" + b"\t" * 300,
+        b"<" + b" " * 600,
+    ],
+)
+def test_edge_bytes_are_the_ends_of_the_stripped_body(body):
+    stripped = body.strip()
+    assert edge_bytes(body) == (stripped[:1], stripped[-1:])
