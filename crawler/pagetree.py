@@ -100,6 +100,9 @@ class TreePage:
     async def lxml(self) -> Any:
         return self.tree
 
+    def release(self) -> None:
+        """Nothing to free: lxml's tree of a non-HTML page is the response's own selector."""
+
     def urls(self, scan_css: Callable[[str], list[str]] | None = None) -> PageUrls:
         return discovery.page_urls(self.tree, scan_css, self.text)
 

@@ -74,6 +74,8 @@ class Recorder:
         if part is not None and part != 1:
             stats.inc_value("pages/post_part")  # recorded with part 1
             return None
+        if self.pool is not None:  # what follows needs the body alone: free the tree during the wait for a worker
+            page.release()
         extracted = await self.extract(response, page)
         if extracted is None:
             return None
