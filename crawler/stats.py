@@ -54,23 +54,25 @@ class DownloaderStats(ScrapyDownloaderStats):
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         stats = self.stats
-        key = self.method_keys.get(request.method)
-        if key is None:
-            key = self.method_keys[request.method] = f"downloader/request_method_count/{request.method}"
         stats.inc_value("downloader/request_count")
-        stats.inc_value(key)
+        stats.inc_value(_keyed(self.method_keys, "downloader/request_method_count/", request.method))
         stats.inc_value("downloader/request_bytes", request_size(request))
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         stats = self.stats
-        key = self.status_keys.get(response.status)
-        if key is None:
-            key = self.status_keys[response.status] = f"downloader/response_status_count/{response.status}"
         stats.inc_value("downloader/response_count")
-        stats.inc_value(key)
+        stats.inc_value(_keyed(self.status_keys, "downloader/response_status_count/", response.status))
         size = len(response.body) + headers_size(response.headers) + get_status_size(response.status) + 4
         stats.inc_value("downloader/response_bytes", size)
         return response
+
+
+def _keyed(keys: dict[Any, str], prefix: str, value: Any) -> str:
+    """``prefix`` + ``value``, made once for each value (a request's method, a response's status)."""
+    key = keys.get(value)
+    if key is None:
+        key = keys[value] = f"{prefix}{value}"
+    return key
 
 
 def headers_size(headers: Headers) -> int:
