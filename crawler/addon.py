@@ -29,7 +29,6 @@ COMPONENTS: dict[str, tuple[str, int | None]] = {
     "pipelines.runs.manifest.RunManifest": ("EXTENSIONS", 110),
     "pipelines.text.pipeline.TextPipeline": ("ITEM_PIPELINES", 300),
     "crawler.middlewares.ConditionalRequests": ("DOWNLOADER_MIDDLEWARES", 560),
-    "pipelines.warc.exporter.WarcWritten": ("DOWNLOADER_MIDDLEWARES", 950),  # nearest the downloader
     "pipelines.runs.settle.PageSettled": ("SPIDER_MIDDLEWARES", 10),  # checkpoints hold handled pages only
     "scrapy.spidermiddlewares.start.StartSpiderMiddleware": ("SPIDER_MIDDLEWARES", None),
     "crawler.middlewares.StartRequests": ("SPIDER_MIDDLEWARES", 25),  # the same, out of the callbacks' output chain

@@ -1,9 +1,12 @@
 """One dedicated worker thread whose results come back to the reactor's thread as Deferreds.
 
-What the crawl hands it is C work that releases the GIL (libxml2 parsing, zlib): on a second core it runs while
-the crawl's own thread goes on. One thread rather than a pool, on purpose: every thread that allocates gets its own
-glibc malloc arena, and page trees freed back into several arenas left a crawl of 2,000 pages about 20 MB larger
-(six threads of the default pool) than one arena more does. Tasks run in the order they were given.
+What the crawl hands it is C work that releases the GIL and takes long enough to pay for the trip: parsing a page
+over 512 KiB, and the few pages lxml parses too (``crawler.pagetree``). Short work is cheaper done in place: each
+hand-over makes the two threads contend for the GIL, and WARC records, once compressed and written here, cost a
+crawl ~20% more CPU this way (``pipelines.warc.exporter``). One thread rather than a pool, on purpose: every thread
+that allocates gets its own glibc malloc arena, and page trees freed back into several arenas left a crawl of 2,000
+pages about 20 MB larger (six threads of the default pool) than one arena more does. Tasks run in the order they
+were given.
 
 Works under any Twisted reactor (asyncio's or not): the result is handed over with ``reactor.callFromThread``.
 """

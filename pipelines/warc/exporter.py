@@ -6,10 +6,12 @@ redirects, 404s and gzip bodies are all archived as they came. Records go to a `
 folder (``pipelines/warc/files.py``); each file that closes (at ``WARC_MAX_SIZE``, or when the crawl ends) is
 announced with ``file_closed`` and shipped by ``pipelines/store/uploads.py``.
 
-What the records need is copied off Scrapy's objects on the crawl's thread (``records.Exchange``); the records are
-built (warcio: headers, SHA-1 digests), compressed and written in one thread of their own (hashlib and libdeflate
-release the GIL: the second core does it). ``WarcWritten``, a downloader middleware nearest the
-downloader, holds each response until its records are written, so nothing downstream sees a difference.
+Each pair is built (``records.Exchange``, ``records.PairBuilder``: headers, SHA-1 digests), compressed and written
+here, on the crawl's thread, before the response goes on: its callback finds ``request.meta["warc"]`` and the crawl
+state knows the capture. A thread of its own did that work until the seventh session of issue 18: hashlib and
+libdeflate release the GIL, but taking it back cost more than the second core gave. Each pair handed over and back
+made the two threads contend for the GIL at every socket call of the crawl's thread, and a crawl of the 400-post
+bench blog used ~20% more CPU, for no shorter wall time (``bench/README.md``).
 
 Whether a response is written as a revisit, and what the crawl state learns from each capture, is the incremental
 component's decision (``pipelines/runs/incremental.py``); the exporter only asks and writes.
@@ -26,11 +28,10 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro
 
 from pipelines import __version__
 from pipelines.layout import warc_key
-from pipelines.offload import Offload
 from pipelines.runs.incremental import Incremental
 from pipelines.services import Services
 from pipelines.signals import file_closed
@@ -43,15 +44,12 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
-    from twisted.python.failure import Failure
 
     from pipelines.store.spool import Spool
     from pipelines.warc.files import Appended
     from pipelines.warc.records import Revisit
 
 logger = logging.getLogger(__name__)
-
-WRITING = "_warc_writing"  # request.meta key of the Deferred of a pair being written (popped by WarcWritten)
 
 # Settings worth recording in each file's warcinfo record. Never add credentials here.
 WARCINFO_SETTINGS = (
@@ -77,7 +75,7 @@ class WarcExporter:
         self.gzip_level = gzip_level
         self.site = ""
         self.roller: WarcRoller | None = None
-        self.writing: Offload | None = None  # the thread that compresses and writes records
+        self.failed = False  # a write failed (disk full, spool gone): the crawl is closing
         self.incremental: Incremental | None = None
 
     @classmethod
@@ -106,7 +104,6 @@ class WarcExporter:
         self.roller = WarcRoller(
             self.spool.site_dir(self.site), self.prefix, self._warcinfo(), self.max_size, self.gzip, self.gzip_level
         )
-        self.writing = Offload("blogarc-warc")
 
     def _warcinfo(self) -> dict[str, str]:
         settings = self.crawler.settings
@@ -116,18 +113,15 @@ class WarcExporter:
         return warcinfo_fields(f"blogarc/{__version__}", chosen)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        """Take the exchange off Scrapy's objects here; build, compress and write its records in the thread.
-
-        The response goes on only once its records are written (``WarcWritten``): its callback finds
-        ``request.meta["warc"]`` and the crawl state knows the capture, as when the write was done here.
-        """
-        assert self.roller is not None and self.writing is not None, "spider_opened runs first"
+        """Write the exchange's records; the response goes on once they are in the file."""
+        assert self.roller is not None, "spider_opened runs first"
         revisit = self.incremental.revisit_for(response) if self.incremental is not None else None
-        written = self.writing.run(self.roller.append, Exchange.of(request, response, revisit))
-        written.addCallbacks(
-            self._written, self._write_failed, callbackArgs=(request, response, revisit), errbackArgs=(response,)
-        )
-        request.meta[WRITING] = written
+        try:
+            appended = self.roller.append(Exchange.of(request, response, revisit))
+        except OSError as exc:  # disk full, spool gone: an archive crawl cannot go on without its archive
+            self._write_failed(exc, response)
+            return
+        self._written(appended, request, response, revisit)
 
     def _written(self, appended: Appended, request: Request, response: Response, revisit: Revisit | None) -> None:
         """A pair is in its file: tell the request, the crawl state and the stats; announce a file it closed."""
@@ -143,12 +137,12 @@ class WarcExporter:
         if appended.closed is not None:
             self._announce(appended.closed)
 
-    def _write_failed(self, failure: Failure, response: Response) -> None:
-        if not failure.check(OSError):  # a bug, not the disk: let it show
-            failure.raiseException()
-        # disk full, spool gone: an archive crawl cannot go on without its archive
+    def _write_failed(self, exc: OSError, response: Response) -> None:
         self.crawler.stats.inc_value("warc/write_errors")
-        logger.error("Cannot write WARC records for %s (%s); stopping the crawl", response.url, failure.value)
+        if self.failed:  # the crawl is closing already: the responses still arriving are counted, not logged
+            return
+        self.failed = True
+        logger.error("Cannot write WARC records for %s (%s); stopping the crawl", response.url, exc)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_error"))
 
     def _announce(self, path: Path) -> None:
@@ -156,31 +150,6 @@ class WarcExporter:
         self.crawler.signals.send_catch_log(signal=file_closed, path=path, key=warc_key(self.site, path.name))
 
     def spider_closed(self, spider: Spider) -> None:
-        """Write what is left, close the last file; ``Uploads`` (connected after this extension) ships it."""
-        if self.writing is not None:
-            self.writing.drain()  # every pair written and told about, before the last file closes
+        """Close the last file; ``Uploads`` (connected after this extension) ships it."""
         if self.roller is not None and (last := self.roller.close()) is not None:
             self._announce(last)
-
-
-class WarcWritten:
-    """Downloader middleware: a response goes on to the other middlewares once its records are in the WARC file.
-
-    It sits nearest the downloader (installed by the add-on), so no middleware sees a response before its capture
-    is written, and callbacks find ``request.meta["warc"]``.
-    """
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WarcWritten:
-        if not crawler.settings.getbool("WARC_ENABLED"):
-            raise NotConfigured("WARC_ENABLED is off")
-        return cls(crawler)
-
-    async def process_response(self, request: Request, response: Response) -> Response:
-        written = request.meta.pop(WRITING, None)
-        if written is not None and not written.called:
-            await maybe_deferred_to_future(written)
-        return response
