@@ -7,7 +7,8 @@ post is a record with ``protected`` set and no text; a private post (seen throug
 A page whose declared canonical URL was recorded already is a duplicate. ``--since`` drops posts whose own dates are
 older. In an incremental run a page whose text did not change since the last record writes none. Extraction runs in
 the shared worker pool (or in this process, on the page's lxml tree, when there is none); a page that fails costs one
-counted page, never the crawl.
+counted page, never the crawl. A page whose WARC records the disk refused (the crawl is stopping) gets no record
+(``pages/unarchived``): a text record always points at its capture.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Recorder:
         self.incremental: Incremental | None = options.get("incremental")
         self.listings: Listings | None = options.get("listings")
         self.recorded = KeySet()  # hashes of the canonical URLs recorded (crawler.admission.KEY): 10 bytes a post
+        self.archived = crawler.settings.getbool("WARC_ENABLED")  # every record points at its WARC record
 
     async def record(self, response: TextResponse, kind: str, page: LexborPage | TreePage) -> TextRecord | None:
         """The record of a post or page: its text (all parts of a split post), metadata and WARC pointer.
@@ -64,6 +66,9 @@ class Recorder:
         ``page`` is the page as the spider parsed it (``crawler.pagetree.page_tree``).
         """
         stats = self.crawler.stats
+        if self.archived and "warc" not in response.meta:  # its WARC records could not be written (disk full)
+            stats.inc_value("pages/unarchived")
+            return None
         declared = page.canonical() or ""
         canonical = self.admission.rules.canonical(urljoin(response.url, declared))
         key = hash(canonical) & KEY

@@ -80,6 +80,8 @@ COUNTS = (
     ("warc_files_stored", "warc/files_stored"),
     ("warc_files_pending", "warc/files_pending"),
     ("warc_files_repaired", "warc/files_repaired"),
+    ("warc_write_errors", "warc/write_errors"),  # pairs the disk refused (the first one stops the crawl)
+    ("pages_unarchived", "pages/unarchived"),  # pages without text records: their pairs were refused
     ("text_files_stored", "text/files_stored"),
     ("extract_ok", "extract/ok"),
     ("extract_empty", "extract/empty"),
