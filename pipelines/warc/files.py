@@ -71,9 +71,9 @@ def warc_name(prefix: str, serial: int, when: datetime | None = None, gzip: bool
 class WarcFile:
     """One WARC file being written: ``<name>.open`` until ``close()`` renames it.
 
-    Each record goes to the OS in one unbuffered write (a killed process loses at most the record being written). A
-    pair that cannot be written whole (disk full, ``EFBIG``) is cut off again, with its index line: the file ends
-    at its last whole record, as it would after a kill, and the error goes to the caller.
+    Each pair goes to the OS in one unbuffered write (a killed process loses at most the pair being written). A pair
+    that cannot be written whole (disk full, ``EFBIG``) is cut off again, with its index line: the file ends at its
+    last whole record, as it would after a kill, and the error goes to the caller.
     """
 
     def __init__(self, final_path: Path, warcinfo: dict[str, str], gzip_level: int | None = 6):
@@ -88,7 +88,7 @@ class WarcFile:
         self.records = 0
         self.size = 0  # bytes written so far (the file's length)
         self._lines_size = 0
-        self.append_records([self._builder.warcinfo(final_path.name, warcinfo)])
+        self._append(self._compressed(self._builder.warcinfo(final_path.name, warcinfo)), None, 1)
 
     def _compressed(self, record: bytes) -> bytes:
         """One record as one gzip member (or as is)."""
@@ -106,13 +106,14 @@ class WarcFile:
         return self.append(self._builder.build(Exchange.of(request, response, revisit)))
 
     def append(self, pair: BuiltPair) -> RecordLocation:
-        """Append built records (in any one thread at a time); return the location of the response record."""
+        """Append built records; return the location of the response record."""
         offset = self.size
         first = self._compressed(pair.records[0])
+        rest = b"".join(self._compressed(record) for record in pair.records[1:])
         line = None
         if pair.index is not None:
             line = index_line(pair.index, offset, len(first), self.final_path.name).encode("utf-8")
-        self.append_records(pair.records[1:], first, line)
+        self._append(first + rest, line, len(pair.records))
         return RecordLocation(
             filename=self.final_path.name,
             record_id=pair.record_id,
@@ -122,9 +123,8 @@ class WarcFile:
             date=pair.date,
         )
 
-    def append_records(self, records: list[bytes], first: bytes = b"", line: bytes | None = None) -> None:
-        """Write ``first`` (compressed already) and ``records``, and their index line; all of them or none."""
-        data = first + b"".join(self._compressed(record) for record in records)
+    def _append(self, data: bytes, line: bytes | None, records: int) -> None:
+        """Write ``records`` gzip members (or records) and their index line: all of them, or none."""
         try:
             _write_all(self._fh, data)
             if line is not None:
@@ -135,7 +135,7 @@ class WarcFile:
             raise
         self.size += len(data)
         self._lines_size += len(line or b"")
-        self.records += len(records) + bool(first)
+        self.records += records
 
     @staticmethod
     def _cut(fh: Any, size: int) -> None:
