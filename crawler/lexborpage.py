@@ -38,7 +38,7 @@ PART_LINES = ("page-links", "post-nav-links")  # the classes of the part line (c
 PART_LINE_LINKS = ", ".join(f"[class*='{name}'] a[href]" for name in PART_LINES)
 ENTRY_CANDIDATES = "[itemtype], [class*='h-entry']"  # as entries._CANDIDATES: no candidate, no marked-up article
 XML_SPACE = re.compile("[ \t\r\n]+")  # XPath's normalize-space() splits class tokens at these, and only these
-ABSENT: Any = object()  # what ``dict.get`` gives for an attribute the element does not have
+ABSENT: Any = object()  # what ``attrs.get`` gives for an attribute the element does not have
 SECTION_TAG = re.compile(r"<(?:head|body|frameset)[\s/>]", re.I)  # libxml2 keeps these elements, even empty
 
 
@@ -56,6 +56,7 @@ class LexborPage:
         self.text = text
         self._parse_lxml = parse_lxml
         self._lxml: etree._Element | None = None
+        self._may_be_split: bool | None = None
 
     async def lxml(self) -> etree._Element:
         """The page as lxml parses it (with the spider's parser), parsed on first use."""
@@ -79,12 +80,14 @@ class LexborPage:
         for node in self.doc.css(URL_ELEMENTS):
             if (tag := node.tag) not in URL_TAG_SET or (last == (last := node.mem_id)):  # matched twice: once
                 continue
-            attrs = node.attributes  # an attribute without a value is None here, "" in libxml2's tree
+            # the attributes read one by one: the dict of them all (``node.attributes``) costs twice as much for the
+            # one or two read. An attribute without a value is None here, "" in libxml2's tree
+            attrs = node.attrs
             if tag == "a":
                 if (href := attrs.get("href", ABSENT)) is not ABSENT:
                     links.append(href or "")
             elif tag == "link":
-                sort_link(_libxml2_values(attrs) if None in attrs.values() else attrs, found)
+                sort_link(_attributes(node), found)
             elif tag == "input":
                 if attrs.get("type") == "image" and (src := attrs.get("src", ABSENT)) is not ABSENT:
                     loads.append(src or "")
@@ -102,10 +105,25 @@ class LexborPage:
                 loads.extend(scan_css(style))
             if node.tag == "style" and (css := node.text(deep=False)):
                 loads.extend(scan_css(css))
-        if any(name in self.text for name in PART_CLASSES) and self.doc.css_first(PART_HINT) is not None:
+        if self.may_be_split:
             parts = {href for href in self._part_links() if href is not None}
             found.links = [href for href in links if href not in parts]
         return found
+
+    @property
+    def may_be_split(self) -> bool:
+        """Whether the page may be a split post: an element's class names one of PART_CLASSES (and so does the text).
+
+        Asked by ``urls`` and ``parts``, answered once: three searches of the whole text and one of the tree. The
+        text is searched first (cheaper than the selector, and what ``page_urls`` and ``post_parts`` test on lxml's
+        side: a class named with character references is not seen). Without such an element, ``parts`` finds no
+        item and no part line (their selectors are narrower than ``PART_HINT``): not split.
+        """
+        if self._may_be_split is None:
+            self._may_be_split = (
+                any(name in self.text for name in PART_CLASSES) and self.doc.css_first(PART_HINT) is not None
+            )
+        return self._may_be_split
 
     def canonical(self) -> str | None:
         """``crawler.discovery.canonical_link``: the first ``<link rel="canonical">``'s href, stripped."""
@@ -117,7 +135,7 @@ class LexborPage:
 
     def parts(self, url: str | None) -> tuple[int | None, list[str]]:
         """``crawler.wordpress.post_parts``: which part of a split post this page is, and the others' hrefs."""
-        if not any(name in self.text for name in PART_CLASSES):
+        if not self.may_be_split:
             return None, []
         items = [(node.tag, attrs.get("href"), attrs.get("aria-current")) for node, attrs in self._part_items()]
         return read_part_line(items, lambda: [href for _, href in self._line_links()], url)

@@ -146,6 +146,15 @@ BAD_INPUT = {
         "<body class=single><div class='page-links'><p class='post-nav-links'><a href='/p/2/'>2</a></p></div></body>"
     ),
     "nested h-entry": "<html><body><div class='h-entry'><aside class='h-entry'></aside></div></body></html>",
+    # the part classes: the text is searched before the tree (a class named with references is not seen), and a
+    # text that names them where no class does gives no parts
+    "part class by character references": PAGE.format("<p class='page&#45;links'><a href='/x/2/'>2</a></p>"),
+    "part classes named outside a class": PAGE.format("<!-- post-page-numbers page-links --><a href='/x/2/'>2</a>"),
+    # each tag's URL attribute read alone (not through the dict of all of them): without a value, in capitals
+    "valueless requisite attributes": PAGE.format(
+        "<script src></script><input type=image src><video poster></video><object data></object><audio src>"
+        "<source src srcset><embed src><track src><input type src=i.png><input TYPE=image SRC=j.png>"
+    ),
 }
 
 
