@@ -5,9 +5,11 @@ installs blogarc's components: the crawl state (incremental runs), WARC capture,
 pipeline (it writes the spider's ``TextRecord`` items; other items pass through), the run manifest, the
 conditional-request and page-settling middlewares, and the defences against hostile servers (``crawler.bounds``,
 ``crawler.safety``, ``crawler.losses``, ``crawler.robots``: some replace Scrapy's own middleware of the same job,
-which is switched off), with blogarc's defaults for every ``ARCHIVE_*``, ``WARC_*``,
-``EXTRACT_*``, ``TEXT_*`` and ``TRAFILATURA_*`` setting the project does not set itself. The run's site is the
-spider's ``site`` attribute or, failing that, its name; the run manifest needs the spider's ``run_id``.
+which is switched off; Scrapy's remote control, telnet console and cookies middleware, while their settings leave
+them off, are taken out of Scrapy's base lists, so never imported: ``SWITCHED_OFF_UNLOADED``), with blogarc's
+defaults for every ``ARCHIVE_*``, ``WARC_*``, ``EXTRACT_*``, ``TEXT_*`` and ``TRAFILATURA_*`` setting the project
+does not set itself. The run's site is the spider's ``site`` attribute or, failing that, its name; the run manifest
+needs the spider's ``run_id``.
 blogarc's own settings (``crawler/settings.py``) install the same components through this add-on.
 """
 
@@ -56,6 +58,15 @@ PREFIXES = ("ARCHIVE_", "WARC_", "EXTRACT_", "TEXT_", "TRAFILATURA_")
 # the bounds a hostile server must not get past (crawler/settings.py says why each).
 HOSTILE_DEFAULTS = ("DEPTH_LIMIT", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE")
 HTTP_HANDLER = "crawler.download.Http11Handler"  # Scrapy's, with a close that fires once (crawler/download.py)
+# Scrapy components that do nothing while their setting is off (they raise NotConfigured when built) but cost start-up
+# CPU to import: remote_control imports aiohttp (an SSL context with the default certificates loaded),
+# cookies tldextract and requests, telnet twisted.conch. Left out of Scrapy's base component dicts while switched off,
+# so they are never imported; switched on (``-s REMOTE_CONTROL_ENABLED=True``), Scrapy builds them as ever.
+SWITCHED_OFF_UNLOADED: dict[str, tuple[str, str]] = {
+    "scrapy.extensions.remote_control.RemoteControl": ("EXTENSIONS", "REMOTE_CONTROL_ENABLED"),
+    "scrapy.extensions.telnet.TelnetConsole": ("EXTENSIONS", "TELNETCONSOLE_ENABLED"),
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": ("DOWNLOADER_MIDDLEWARES", "COOKIES_ENABLED"),
+}
 
 
 class Blogarc:
@@ -76,3 +87,18 @@ class Blogarc:
             handlers = {"http": HTTP_HANDLER, "https": HTTP_HANDLER, **handlers}
             priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"])
             settings.set("DOWNLOAD_HANDLERS", handlers, priority=priority)
+        leave_out_switched_off(settings)
+
+
+def leave_out_switched_off(settings: BaseSettings) -> None:
+    """Take the ``SWITCHED_OFF_UNLOADED`` components whose setting is off out of Scrapy's base component dicts.
+
+    Out of ``EXTENSIONS_BASE`` (``DOWNLOADER_MIDDLEWARES_BASE``), not ``None`` in ``EXTENSIONS``: Scrapy imports
+    every component named in ``EXTENSIONS`` to match it with the base one, a ``None`` one too. A component the
+    project names in ``EXTENSIONS`` itself is still built, as Scrapy builds it.
+    """
+    for path, (setting, switch) in SWITCHED_OFF_UNLOADED.items():
+        base = settings.getdict(f"{setting}_BASE")
+        if not settings.getbool(switch) and path in base:
+            del base[path]
+            settings.set(f"{setting}_BASE", base, priority=settings.getpriority(f"{setting}_BASE") or 0)

@@ -186,7 +186,8 @@ LOGSTATS_INTERVAL = 0  # crawler.progress reports instead
 
 # --- Engine ----------------------------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-# No listening ports on an archiving machine unless asked for (telnet console, remote control server).
+# No listening ports on an archiving machine unless asked for (telnet console, remote control server). Off, the
+# add-on leaves them (and the cookies middleware) unimported: aiohttp and twisted.conch cost start-up CPU.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 

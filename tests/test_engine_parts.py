@@ -1,9 +1,14 @@
-"""Scrapy components blogarc replaces with cheaper ones of the same results.
+"""Scrapy components blogarc replaces with cheaper ones, or leaves unimported while they are switched off.
 
-``crawler.stats.DownloaderStats``; ``crawler.losses.MetaRefresh`` (pages that never say "refresh" go on unscanned).
+Replaced with the same results: crawler.stats.DownloaderStats, crawler.losses.MetaRefresh (pages that never say
+"refresh" go on unscanned). Unimported: crawler.addon.SWITCHED_OFF_UNLOADED.
 """
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import pytest
 from scrapy import Request
@@ -17,7 +22,7 @@ from scrapy.utils.test import get_crawler
 from crawler.addon import Blogarc
 from crawler.losses import MetaRefresh
 from crawler.stats import DownloaderStats, Stats
-from tests.util import ROOT
+from tests.util import ROOT, blogarc_env
 
 REQUESTS = [
     Request("http://blog.example/"),
@@ -93,3 +98,46 @@ def test_meta_refresh_answers_as_scrapys():
     assert len(answers) > 150
     redirected = {name for name, answer in answers.items() if answer != "as is"}
     assert {"page 0", "page 1", "page 2", "page 3", "utf-16"} <= redirected  # the test has pages that refresh
+
+
+# a crawler as `blogarc crawl` builds it (blogarc's settings, the add-on), its extensions and downloader
+# middlewares built; run in a process of its own, so that what it imports is its own doing
+BUILT_COMPONENTS = """
+import json, sys
+from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
+from scrapy.extension import ExtensionManager
+from scrapy.utils.reactor import install_reactor
+from scrapy.utils.test import get_crawler
+from crawler import settings
+from crawler.spiders.blog import BlogSpider
+install_reactor(settings.TWISTED_REACTOR)
+project = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+crawler = get_crawler(BlogSpider, {**project, **json.loads(sys.argv[1])})
+managers = (ExtensionManager, DownloaderMiddlewareManager)
+built = [type(component).__name__ for manager in managers for component in manager.from_crawler(crawler).middlewares]
+print(json.dumps({"built": built, "imported": [name for name in sys.argv[2:] if name in sys.modules]}))
+"""
+SWITCHED = {"REMOTE_CONTROL_ENABLED": "RemoteControl", "TELNETCONSOLE_ENABLED": "TelnetConsole",
+            "COOKIES_ENABLED": "CookiesMiddleware"}  # fmt: skip
+THEIR_IMPORTS = ("aiohttp", "twisted.conch", "tldextract", "requests")
+
+
+def built_components(settings: dict) -> dict:
+    argv = [sys.executable, "-c", BUILT_COMPONENTS, json.dumps(settings), *THEIR_IMPORTS]
+    done = subprocess.run(argv, env=blogarc_env(), capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_components_switched_off_are_not_imported():
+    """Off (blogarc's defaults), remote control, telnet and cookies cost no import: aiohttp, tldextract..."""
+    off = built_components({})
+    assert off["imported"] == []
+    assert not set(SWITCHED.values()) & set(off["built"])
+    assert {"CoreStats", "WarcExporter", "RetryMiddleware", "Redirects"} <= set(off["built"])
+
+
+def test_components_switched_on_are_built_as_ever():
+    on = built_components(dict.fromkeys(SWITCHED, True))
+    assert set(SWITCHED.values()) <= set(on["built"])
+    assert set(on["built"]) - set(SWITCHED.values()) == set(built_components({})["built"])
+    assert {"aiohttp", "twisted.conch", "tldextract"} <= set(on["imported"])
